@@ -1,0 +1,68 @@
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+
+/** The repository root, found from this file's location (src/ or dist/src/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../..' : '..');
+
+/** Everything the service reads from its environment, after validation. */
+export interface Config {
+  port: number;
+  host: string;
+  /** SQLite file; `:memory:` for tests. */
+  dbPath: string;
+  /** Bearer keys that may call admin endpoints. Empty: admin endpoints always answer 401. */
+  adminKeys: string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Directory of the taxonomy files. */
+  taxonomyDir: string;
+  /** Directory of the bundled data loaded into an empty database. */
+  dataDir: string;
+  /** How often a server checks the database for writes made by other processes, in ms (0: never). */
+  pollMs: number;
+  /** Largest accepted CSV import body, in bytes. */
+  importMaxBytes: number;
+}
+
+/** Defaults, each overridable by the environment variable named beside it. */
+export const DEFAULTS: Config = {
+  port: 3000, // PORT
+  host: '0.0.0.0', // HOST
+  dbPath: join(ROOT, 'var', 'edumap.db'), // EDUMAP_DB
+  adminKeys: [], // EDUMAP_ADMIN_KEYS, comma-separated
+  logLevel: 'info', // LOG_LEVEL
+  taxonomyDir: join(ROOT, 'taxonomy'),
+  dataDir: join(ROOT, 'data'),
+  pollMs: 1000, // EDUMAP_POLL_MS
+  importMaxBytes: 256 * 1024 * 1024, // EDUMAP_IMPORT_MAX_BYTES
+};
+
+const LEVELS: Config['logLevel'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+  }
+  return n;
+}
+
+/** Reads and validates the configuration once, at start-up. Throws with the variable's name on bad input. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const logLevel = (env.LOG_LEVEL ?? DEFAULTS.logLevel) as Config['logLevel'];
+  if (!LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got '${logLevel}'`);
+  const adminKeys = (env.EDUMAP_ADMIN_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (adminKeys.some((k) => k.length < 16)) throw new Error('EDUMAP_ADMIN_KEYS: each key must be at least 16 characters');
+  return {
+    ...DEFAULTS,
+    port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
+    host: env.HOST || DEFAULTS.host,
+    dbPath: env.EDUMAP_DB || DEFAULTS.dbPath,
+    adminKeys,
+    logLevel,
+    pollMs: integer(env, 'EDUMAP_POLL_MS', DEFAULTS.pollMs, 0, 3_600_000),
+    importMaxBytes: integer(env, 'EDUMAP_IMPORT_MAX_BYTES', DEFAULTS.importMaxBytes, 1024, 4 * 1024 ** 3),
+    ...overrides,
+  };
+}

@@ -1,0 +1,198 @@
+import { around, distance } from 'geokdbush';
+import type { Area } from '../geo/areas.js';
+import type { LngLat } from '../geo/crs.js';
+import type { Snapshot } from './snapshot.js';
+
+/** A compiled search. Every coordinate is WGS-84; every term, type and stage id is already resolved. */
+export interface SearchQuery {
+  /** Sort by great-circle distance from here. */
+  near?: LngLat;
+  /** With `near`: only resources within this distance, in km. */
+  radiusKm?: number;
+  /** `[minLng, minLat, maxLng, maxLat]`. */
+  bbox?: [number, number, number, number];
+  area?: Area;
+  /** AND of groups; a group holds when the resource has any of its terms (or their descendants). */
+  tags?: string[][];
+  /** Any of these types. */
+  types?: string[];
+  /** Any of these stages. */
+  stages?: string[];
+  free?: boolean;
+  openAt?: Date;
+  /** Case-insensitive substring of `name` or `name_en`. */
+  q?: string;
+  /** How many to return (the limit applies after every filter). */
+  limit: number;
+  /** Keyset: return only what sorts after this (distance, then id; or id alone without `near`). */
+  after?: { distanceKm?: number; id: string };
+  /** A further test, e.g. availability from the booking module. */
+  accept?: (index: number) => boolean;
+}
+
+/** Matching resources in answer order: snapshot indices, and distances in km when `near` was given. */
+export interface SearchResult {
+  indices: number[];
+  distancesKm: number[] | null;
+  /** True when more resources match beyond `limit`. */
+  more: boolean;
+}
+
+/** Posting lists at most this long are searched through their own kd-tree rather than filtered in the main one. */
+const SUB_INDEX_MAX_SHARE = 1 / 16;
+
+/**
+ * Runs a search over a snapshot. The most selective posting list (tag group, type or district) drives
+ * the scan; every other condition is a predicate applied inside the scan, never after the limit, so
+ * asking for 10 returns 10 whenever 10 match.
+ */
+export function search(snap: Snapshot, query: SearchQuery): SearchResult {
+  const test = predicate(snap, query);
+  const driver = pickDriver(snap, query);
+  return query.near ? nearest(snap, query, query.near, test, driver) : byId(snap, query, test, driver);
+}
+
+function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: (i: number) => boolean, driver: Uint32Array | null): SearchResult {
+  const want = query.limit + 1;
+  const after = query.after;
+  const radiusKm = query.radiusKm ?? Infinity;
+  const dist = (i: number) => distance(lng, lat, snap.lng[i], snap.lat[i]);
+  const accept = after
+    ? (i: number) => {
+        if (!test(i)) return false;
+        const d = dist(i);
+        return d > after.distanceKm! || (d === after.distanceKm && snap.ids[i] > after.id);
+      }
+    : test;
+
+  // kNN returns the m nearest with ties in arbitrary order; the page must be the first by (distance, id).
+  // Widen until the item after the page is strictly farther than the farthest fetched, or all are in.
+  let m = want;
+  for (;;) {
+    let found: number[];
+    if (driver && driver.length <= snap.size * SUB_INDEX_MAX_SHARE) {
+      const sub = snap.pointsOf(driver);
+      found = driver.length === 0 ? [] : around(sub, lng, lat, m, radiusKm * (1 + 1e-12), (j) => accept(driver[j])).map((j) => driver[j]);
+    } else {
+      found = snap.size === 0 ? [] : around(snap.points, lng, lat, m, radiusKm * (1 + 1e-12), accept);
+    }
+    const items = found.map((i) => ({ i, d: dist(i) })).filter((x) => x.d <= radiusKm);
+    items.sort((a, b) => a.d - b.d || a.i - b.i);
+    const complete = found.length < m || items.length < found.length || items.length <= want - 1
+      || items[want - 1].d < items[items.length - 1].d;
+    if (complete || m >= snap.size) {
+      const page = items.slice(0, query.limit);
+      return { indices: page.map((x) => x.i), distancesKm: page.map((x) => x.d), more: items.length > query.limit };
+    }
+    m *= 2;
+  }
+}
+
+function byId(snap: Snapshot, query: SearchQuery, test: (i: number) => boolean, driver: Uint32Array | null): SearchResult {
+  const out: number[] = [];
+  const after = query.after?.id;
+  if (driver) {
+    let j = after === undefined ? 0 : upperBound(driver.length, (k) => snap.ids[driver[k]] > after);
+    for (; j < driver.length; j++) {
+      if (test(driver[j]) && out.push(driver[j]) > query.limit) break;
+    }
+  } else {
+    let i = after === undefined ? 0 : upperBound(snap.size, (k) => snap.ids[k] > after);
+    for (; i < snap.size; i++) {
+      if (test(i) && out.push(i) > query.limit) break;
+    }
+  }
+  const more = out.length > query.limit;
+  return { indices: out.slice(0, query.limit), distancesKm: null, more };
+}
+
+/** The shortest posting list every match must be on, or null when no list narrows the search. */
+function pickDriver(snap: Snapshot, query: SearchQuery): Uint32Array | null {
+  const lists: Uint32Array[] = [];
+  for (const group of query.tags ?? []) {
+    if (group.length === 1) lists.push(snap.termPostings.get(group[0]) ?? new Uint32Array(0));
+  }
+  if (query.types?.length === 1) lists.push(snap.typePostings.get(query.types[0]) ?? new Uint32Array(0));
+  if (query.area?.kind === 'district') lists.push(snap.districtPostings.get(query.area.id) ?? new Uint32Array(0));
+  if (!lists.length) return null;
+  return lists.reduce((a, b) => (b.length < a.length ? b : a));
+}
+
+/** Compiles every condition of the query into one test over a resource index. */
+function predicate(snap: Snapshot, query: SearchQuery): (i: number) => boolean {
+  const tests: ((i: number) => boolean)[] = [];
+  const W = snap.termWords;
+  for (const group of query.tags ?? []) {
+    const mask = new Uint32Array(W);
+    for (const id of group) {
+      const b = snap.termBit.get(id);
+      if (b !== undefined) mask[b >>> 5] |= 1 << (b & 31);
+    }
+    tests.push((i) => {
+      for (let w = 0; w < W; w++) if (snap.termMask[i * W + w] & mask[w]) return true;
+      return false;
+    });
+  }
+  if (query.types?.length) {
+    const codes = new Uint8Array(256);
+    for (const t of query.types) {
+      const k = snap.types.indexOf(t);
+      if (k >= 0) codes[k] = 1;
+    }
+    tests.push((i) => codes[snap.typeCode[i]] === 1);
+  }
+  if (query.stages?.length) {
+    let mask = 0;
+    for (const s of query.stages) mask |= 1 << snap.stageBit.get(s)!;
+    tests.push((i) => (snap.stageMask[i] & mask) !== 0);
+  }
+  if (query.free !== undefined) {
+    const want = query.free ? 1 : 0;
+    tests.push((i) => snap.free[i] === want);
+  }
+  if (query.area) {
+    const area = query.area;
+    if (area.kind === 'district') {
+      const code = snap.districts.indexOf(area.id);
+      tests.push((i) => snap.districtCode[i] === code);
+    } else {
+      tests.push((i) => snap.areas.contains(area, [snap.lng[i], snap.lat[i]]));
+    }
+  }
+  if (query.bbox) {
+    const [w, s, e, n] = query.bbox;
+    tests.push((i) => snap.lng[i] >= w && snap.lng[i] <= e && snap.lat[i] >= s && snap.lat[i] <= n);
+  }
+  if (query.q) {
+    const needle = query.q.toLowerCase();
+    tests.push((i) => snap.searchText[i].includes(needle));
+  }
+  if (query.openAt) {
+    const instant = query.openAt;
+    const memo = new Int8Array(snap.hoursText.length);
+    tests.push((i) => snap.openAt(i, instant, memo));
+  }
+  if (query.accept) tests.push(query.accept);
+
+  switch (tests.length) {
+    case 0: return () => true;
+    case 1: return tests[0];
+    case 2: { const [a, b] = tests; return (i) => a(i) && b(i); }
+    default: return (i) => {
+      for (const t of tests) if (!t(i)) return false;
+      return true;
+    };
+  }
+}
+
+/** The first k in [0, n) for which `above(k)` holds, given it holds for a suffix. */
+function upperBound(n: number, above: (k: number) => boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (above(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}

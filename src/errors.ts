@@ -1,0 +1,54 @@
+/**
+ * The one catalogue of errors the service answers with. Each code maps to an HTTP status and a title;
+ * the HTTP layer renders them as RFC 9457 problem+json with `type` = `https://edumap.dev/problems/<code>`.
+ */
+export const ERRORS = {
+  invalid_request: { status: 400, title: 'The request is not valid' },
+  invalid_cursor: { status: 400, title: 'The cursor is not valid for this query' },
+  unknown_term: { status: 400, title: 'Unknown taxonomy term' },
+  invalid_csv: { status: 400, title: 'The CSV file cannot be imported' },
+  unauthorized: { status: 401, title: 'Authentication is required' },
+  forbidden: { status: 403, title: 'The credentials are not allowed here' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  not_acceptable: { status: 406, title: 'Not acceptable' },
+  conflict: { status: 409, title: 'Conflict' },
+  slot_full: { status: 409, title: 'Not enough places left in this slot' },
+  idempotency_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
+  cancellation_closed: { status: 409, title: 'The cancellation cut-off has passed' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  idempotency_mismatch: { status: 422, title: 'The Idempotency-Key was used with another request' },
+  unprocessable: { status: 422, title: 'The request cannot be processed' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  not_ready: { status: 503, title: 'The service is not ready' },
+  internal: { status: 500, title: 'Internal server error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** One field-level problem: where (e.g. `query.limit`, `body.slots[0].start`) and what is wrong. */
+export interface FieldError { path: string; message: string }
+
+/** A known, client-facing error. Anything else thrown is logged and answered as a generic 500. */
+export class AppError extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    readonly errors?: FieldError[],
+    /** Extra members for the problem document (e.g. `alternatives` for a full slot). */
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(detail ?? ERRORS[code].title);
+    this.status = ERRORS[code].status;
+    this.title = ERRORS[code].title;
+  }
+}
+
+/** A 400 for one field, the most common error. */
+export function invalidField(path: string, message: string): AppError {
+  return new AppError('invalid_request', `${path}: ${message}`, [{ path, message }]);
+}

@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import { AppError } from '../../errors.js';
+import { type Crs, fromWgs84, roundCoord } from '../../geo/crs.js';
+import type { Area } from '../../geo/areas.js';
+import type { AppDeps } from '../app.js';
+
+/** `GET /v1/taxonomy`, `GET /v1/areas`, `GET /v1/areas/{id}`. */
+export function catalogRoutes({ contract, holder, tax }: AppDeps): Router {
+  const router = Router();
+  const taxonomy = JSON.stringify({
+    version: tax.version,
+    facets: tax.facets,
+    terms: tax.terms.map((t) => ({ ...t, children: tax.children.get(t.id) ?? [] })),
+  });
+
+  router.get('/v1/taxonomy', (req, res) => {
+    contract.input('getTaxonomy', req);
+    res.type('application/json').send(taxonomy);
+  });
+
+  router.get('/v1/areas', (req, res) => {
+    const { query } = contract.input('listAreas', req);
+    const snap = holder.current;
+    const items = snap.areas.list(query.kind as Area['kind'] | undefined).map((a) => ({
+      id: a.id, kind: a.kind, name: a.name, parent_id: a.parentId,
+      resources: a.kind === 'district' ? snap.districtPostings.get(a.id)?.length ?? 0 : undefined,
+    }));
+    res.json({ count: items.length, items });
+  });
+
+  router.get('/v1/areas/:id', (req, res) => {
+    const { query, params } = contract.input('getArea', req);
+    const area = holder.current.area(params.id);
+    if (!area) throw new AppError('not_found', `no area '${params.id}'`);
+    const crs = (query.crs as Crs | undefined) ?? 'wgs84';
+    res.type('application/geo+json').send(JSON.stringify({
+      type: 'Feature',
+      id: area.id,
+      crs,
+      geometry: convertGeometry(area.geometry, crs),
+      properties: { name: area.name, kind: area.kind, parent_id: area.parentId, ...area.properties },
+    }));
+  });
+
+  return router;
+}
+
+type Coords = number[] | Coords[];
+
+function convertGeometry(geometry: Area['geometry'], crs: Crs): Area['geometry'] {
+  if (crs === 'wgs84') return geometry;
+  const walk = (c: Coords): Coords =>
+    typeof c[0] === 'number' ? fromWgs84([c[0], c[1] as number], crs).map(roundCoord) : (c as Coords[]).map(walk);
+  return { ...geometry, coordinates: walk(geometry.coordinates as Coords) } as Area['geometry'];
+}

@@ -1,0 +1,44 @@
+import { Router } from 'express';
+import { AppError } from '../../errors.js';
+import type { Crs } from '../../geo/crs.js';
+import { search } from '../../engine/search.js';
+import { compileSearch, encodeCursor, type SearchParams } from '../../engine/request.js';
+import { indexOfId, resourceFeature, resourceJson } from '../../engine/render.js';
+import type { AppDeps } from '../app.js';
+
+/** `GET /v1/resources` (search) and `GET /v1/resources/{id}`. */
+export function resourceRoutes({ contract, holder }: AppDeps): Router {
+  const router = Router();
+
+  router.get('/v1/resources', (req, res) => {
+    const { query } = contract.input('searchResources', req);
+    const params = query as unknown as SearchParams & { format: 'json' | 'geojson' };
+    const snap = holder.current;
+    const result = search(snap, compileSearch(snap, params));
+    const crs = params.crs ?? 'wgs84';
+    const last = result.indices.length - 1;
+    const next = result.more
+      ? encodeCursor(params, { id: snap.ids[result.indices[last]], distanceKm: result.distancesKm?.[last] })
+      : null;
+    const render = params.format === 'geojson' ? resourceFeature : resourceJson;
+    const items = result.indices.map((i, k) => render(snap, i, crs, result.distancesKm?.[k])).join(',');
+    if (params.format === 'geojson') {
+      res.type('application/geo+json').send(
+        `{"type":"FeatureCollection","crs":"${crs}","count":${result.indices.length},"next_cursor":${JSON.stringify(next)},"features":[${items}]}`);
+    } else {
+      res.type('application/json').send(
+        `{"crs":"${crs}","count":${result.indices.length},"items":[${items}],"next_cursor":${JSON.stringify(next)}}`);
+    }
+  });
+
+  router.get('/v1/resources/:id', (req, res) => {
+    const { query, params } = contract.input('getResource', req);
+    const snap = holder.current;
+    const i = indexOfId(snap, params.id);
+    if (i < 0) throw new AppError('not_found', `no resource '${params.id}'`);
+    const crs = (query.crs as Crs | undefined) ?? 'wgs84';
+    res.type('application/json').send(`${resourceJson(snap, i, crs).slice(0, -1)},"crs":"${crs}"}`);
+  });
+
+  return router;
+}

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Taxonomy } from '../taxonomy/taxonomy.js';
+import { resolveTerm, termsOfFacet, UnknownTermError } from '../taxonomy/taxonomy.js';
+import type { AreaIndex } from '../geo/areas.js';
+import { type Crs, isCrs, roundCoord, toWgs84 } from '../geo/crs.js';
+import { parseHours } from '../hours.js';
+import type { StagedRow } from '../store/resources.js';
+
+/** The CSV columns, in the order `npm run gen` and the bundled data write them. */
+export const COLUMNS = [
+  'id', 'name', 'name_en', 'type', 'lng', 'lat', 'crs', 'district', 'address', 'tags', 'stages',
+  'opening_hours', 'free', 'booking_required', 'phone', 'url', 'source', 'coord_precision_m', 'notes',
+] as const;
+export type Column = (typeof COLUMNS)[number];
+
+/** One problem with one row: 1-based line of the file, the column, the offending value, why. */
+export interface Rejection { line: number; column: string; value: string; reason: string }
+
+/** The facets whose terms may appear in `tags`. */
+export const TAG_FACETS = ['domain', 'theme', 'scenario'] as const;
+
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true, false: false, '1': true, '0': false, yes: true, no: false, y: true, n: false,
+  '是': true, '否': false, '有': true, '无': false,
+};
+
+/** Builds the JSON Schema of a CSV row (every value a string, as parsed). */
+export function rowSchema(tax: Taxonomy): object {
+  const decimal = '^[-+]?(\\d+\\.?\\d*|\\.\\d+)$';
+  return {
+    type: 'object',
+    required: ['id', 'name', 'type', 'lng', 'lat', 'tags'],
+    properties: {
+      id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
+      name: { type: 'string', minLength: 1, maxLength: 200 },
+      name_en: { type: 'string', maxLength: 200 },
+      type: { type: 'string', enum: termsOfFacet(tax, 'type') },
+      lng: { type: 'string', pattern: decimal },
+      lat: { type: 'string', pattern: decimal },
+      crs: { type: 'string', enum: ['', 'wgs84', 'gcj02', 'bd09', 'WGS84', 'GCJ02', 'BD09'] },
+      district: { type: 'string', maxLength: 40 },
+      address: { type: 'string', maxLength: 300 },
+      tags: { type: 'string', minLength: 1, maxLength: 1000 },
+      stages: { type: 'string', maxLength: 200 },
+      opening_hours: { type: 'string', maxLength: 500 },
+      free: { type: 'string', enum: ['', ...Object.keys(BOOLEAN_WORDS), 'TRUE', 'FALSE', 'True', 'False'] },
+      booking_required: { type: 'string', enum: ['', ...Object.keys(BOOLEAN_WORDS), 'TRUE', 'FALSE', 'True', 'False'] },
+      phone: { type: 'string', pattern: '^[0-9+()\\- ]{0,40}$' },
+      url: { type: 'string', maxLength: 500, pattern: '^(https?://[^\\s]+)?$' },
+      source: { type: 'string', maxLength: 500 },
+      coord_precision_m: { type: 'string', pattern: '^(\\d{1,6})?$' },
+      notes: { type: 'string', maxLength: 2000 },
+    },
+  };
+}
+
+const MESSAGES: Record<string, (e: ErrorObject) => string> = {
+  required: () => 'is required',
+  minLength: () => 'is required',
+  enum: (e) => `must be one of ${(e.params.allowedValues as string[]).filter(Boolean).slice(0, 16).join(', ')}`,
+  pattern: (e) => (e.instancePath === '/lng' || e.instancePath === '/lat' ? 'is not a decimal number' : `has an invalid format`),
+  maxLength: (e) => `is longer than ${e.params.limit} characters`,
+};
+
+/** Everything a row needs to be checked against. */
+export interface RowContext {
+  tax: Taxonomy;
+  areas: AreaIndex;
+  /** The system of `lng`/`lat` when a row has no `crs` of its own. */
+  crs: Crs;
+  /** ISO timestamp stamped on every written row. */
+  updatedAt: string;
+}
+
+/**
+ * Validates and normalises CSV rows: shape by JSON Schema (ajv), then the rules a schema cannot state —
+ * the point lies in Beijing, a stated district agrees with it, terms are known, opening_hours parses.
+ */
+export class RowValidator {
+  private readonly validate: ValidateFunction;
+  private readonly hoursCache = new Map<string, string | null>();
+  /** District adcode, full name and short name (海淀) → adcode. */
+  private readonly districtKeys = new Map<string, string>();
+
+  constructor(private readonly ctx: RowContext) {
+    this.validate = new Ajv({ allErrors: true }).compile(rowSchema(ctx.tax));
+    for (const area of ctx.areas.list('district')) {
+      for (const key of [area.id, area.name, area.name.replace(/区$/, '')]) this.districtKeys.set(key, area.id);
+    }
+  }
+
+  /** Checks one row (column name → trimmed value); returns the staged row or its rejections. */
+  check(row: Record<string, string>, line: number): { row: StagedRow } | { rejections: Rejection[] } {
+    const reject = (column: string, reason: string, value = row[column] ?? ''): Rejection => ({ line, column, value, reason });
+    if (!this.validate(row)) {
+      const seen = new Set<string>();
+      const rejections: Rejection[] = [];
+      for (const e of this.validate.errors!) {
+        const column = e.keyword === 'required' ? (e.params.missingProperty as string) : e.instancePath.slice(1);
+        if (seen.has(column)) continue;
+        seen.add(column);
+        rejections.push(reject(column, (MESSAGES[e.keyword] ?? ((x) => x.message ?? 'is invalid'))(e)));
+      }
+      return { rejections };
+    }
+    const rejections: Rejection[] = [];
+    const { tax, areas } = this.ctx;
+
+    const given: [number, number] = [Number(row.lng), Number(row.lat)];
+    const crs = (row.crs || this.ctx.crs).toLowerCase();
+    if (!isCrs(crs)) return { rejections: [reject('crs', 'must be one of wgs84, gcj02, bd09')] };
+    if (Math.abs(given[0]) > 180) rejections.push(reject('lng', 'is not a longitude (-180 to 180)'));
+    if (Math.abs(given[1]) > 90) rejections.push(reject('lat', 'is not a latitude (-90 to 90)'));
+    let point: [number, number] = [0, 0];
+    let district = undefined as ReturnType<AreaIndex['districtOf']>;
+    if (!rejections.length) {
+      const wgs = toWgs84(given, crs);
+      point = [roundCoord(wgs[0]), roundCoord(wgs[1])];
+      district = areas.districtOf(point);
+      if (!district) {
+        rejections.push(reject('lng,lat', `the point lies outside Beijing (${crs})`, `${row.lng},${row.lat}`));
+      } else if (row.district) {
+        const stated = this.districtKeys.get(row.district);
+        if (!stated) rejections.push(reject('district', 'is not a Beijing district name or adcode'));
+        else if (stated !== district.id) {
+          rejections.push(reject('district', `disagrees with the point, which lies in ${district.name} (${district.id})`));
+        }
+      }
+    }
+
+    const tags: string[] = [];
+    for (const name of split(row.tags)) {
+      try {
+        const id = resolveTerm(tax, name, TAG_FACETS);
+        if (!tags.includes(id)) tags.push(id);
+      } catch (e) {
+        if (!(e instanceof UnknownTermError)) throw e;
+        rejections.push(reject('tags', e.message, name));
+      }
+    }
+    if (tags.length && !tags.some((id) => tax.byId.get(id)!.facet === 'domain')) {
+      rejections.push(reject('tags', 'needs at least one 五育 term (de, zhi, ti, mei, lao or one of their sub-terms)'));
+    }
+    const stages: string[] = [];
+    for (const name of split(row.stages ?? '')) {
+      try {
+        const id = resolveTerm(tax, name, ['stage']);
+        if (!stages.includes(id)) stages.push(id);
+      } catch (e) {
+        if (!(e instanceof UnknownTermError)) throw e;
+        rejections.push(reject('stages', e.message, name));
+      }
+    }
+    const hours = row.opening_hours || null;
+    if (hours !== null) {
+      const problem = this.hoursProblem(hours);
+      if (problem) rejections.push(reject('opening_hours', `is not valid OSM opening_hours: ${problem}`));
+    }
+    if (rejections.length) return { rejections };
+
+    const free = flag(row.free);
+    const bookingRequired = flag(row.booking_required);
+    const precision = row.coord_precision_m ? Number(row.coord_precision_m) : null;
+    const record = {
+      id: row.id,
+      name: row.name,
+      name_en: row.name_en || null,
+      type: row.type,
+      tags,
+      stages,
+      district: { code: district!.id, name: district!.name },
+      address: row.address || null,
+      opening_hours: hours,
+      free,
+      booking_required: bookingRequired,
+      phone: row.phone || null,
+      url: row.url || null,
+      source: row.source || null,
+      coord_precision_m: precision,
+      notes: row.notes || null,
+    };
+    const hash = createHash('sha1').update(JSON.stringify([record, point])).digest('base64url');
+    return {
+      row: {
+        line, id: row.id, name: row.name, nameEn: record.name_en, type: row.type, lng: point[0], lat: point[1],
+        district: district!.id, tags, stages, openingHours: hours, free, bookingRequired,
+        doc: JSON.stringify({ ...record, updated_at: this.ctx.updatedAt }), hash,
+      },
+    };
+  }
+
+  // Parsing opening_hours is slow (tens of µs); imports repeat the same few strings, so cache by text.
+  private hoursProblem(text: string): string | null {
+    let problem = this.hoursCache.get(text);
+    if (problem === undefined) {
+      const parsed = parseHours(text);
+      problem = 'error' in parsed ? parsed.error : null;
+      if (this.hoursCache.size < 10_000) this.hoursCache.set(text, problem);
+    }
+    return problem;
+  }
+}
+
+function split(list: string): string[] {
+  return list.split('|').map((s) => s.trim()).filter(Boolean);
+}
+
+function flag(text: string | undefined): boolean | null {
+  if (!text) return null;
+  return BOOLEAN_WORDS[text.toLowerCase()] ?? null;
+}
