@@ -29,11 +29,12 @@ export interface Service {
  * Opens the database, loads the taxonomy (validated) and the contract, seeds an empty database with the
  * bundled districts and resources, and builds the first snapshot.
  */
-export async function openService(config: Config, log: Logger, options: { seed?: boolean } = {}): Promise<Service> {
+export async function openService(config: Config, log: Logger, options: { onlyDistricts?: boolean } = {}): Promise<Service> {
   const tax = loadTaxonomy(config.taxonomyDir);
   const contract = new Contract(join(ROOT, 'openapi.yaml'));
   const db = openDb(config.dbPath);
-  if (options.seed ?? true) await seedIfEmpty(db, tax, config.dataDir, log);
+  if (options.onlyDistricts) seedDistricts(db, config.dataDir);
+  else await seedIfEmpty(db, tax, config.dataDir, log);
   const holder = new SnapshotHolder(db, tax);
   const snap = holder.rebuild();
   log.info({ resources: snap.size, generation: snap.generation, taxonomy: tax.version }, 'snapshot built');

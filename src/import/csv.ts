@@ -81,9 +81,10 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     rejectRow({ line: row.line, column: 'id', value: row.id, reason: `duplicate id; line ${firstLine} already has it` }));
   try {
     const text = decode(input, options.encoding ?? 'auto', (enc) => (report.encoding = enc), options.onProgress);
-    const parser = Readable.from(text).pipe(parse({
-      relax_column_count: true, skip_empty_lines: true, trim: true, info: true, skip_records_with_error: true,
-    }));
+    const parser = parse({ relax_column_count: true, skip_empty_lines: true, trim: true, info: true, skip_records_with_error: true });
+    const source = Readable.from(text);
+    source.on('error', (e) => parser.destroy(e)); // pipe() does not forward errors: a decoding error must end the parse
+    source.pipe(parser);
     parser.on('skip', (err: Error & { lines?: number }) =>
       rejectRow({ line: err.lines ?? 0, column: 'row', value: '', reason: `not valid CSV: ${err.message}` }));
 
@@ -124,9 +125,12 @@ function checkHeader(record: string[]): string[] {
   const header = record.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim().toLowerCase());
   const errors: FieldError[] = [];
   const known = COLUMNS as readonly string[];
+  // A misspelling most likely stands for a column the header lacks.
+  const absent = known.filter((c) => !header.includes(c));
   header.forEach((name, i) => {
     if (!known.includes(name)) {
-      errors.push({ path: `header[${i}]`, message: `unknown column '${record[i]}'; did you mean '${closest(name, [...known])}'?` });
+      const guess = closest(name, absent.length ? absent : [...known]);
+      errors.push({ path: `header[${i}]`, message: `unknown column '${record[i]}'; did you mean '${guess}'?` });
     } else if (header.indexOf(name) !== i) {
       errors.push({ path: `header[${i}]`, message: `column '${name}' appears twice` });
     }
