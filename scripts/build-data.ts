@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse/sync';
+import Papa from 'papaparse';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sharedDir = process.argv[2] ? resolve(process.argv[2]) : resolve(repoRoot, '../shared/data');
@@ -123,7 +123,10 @@ function metres(aLng: number, aLat: number, bLng: number, bLat: number): number 
 }
 
 function read(file: string): Array<Record<string, string>> {
-  return parse(readFileSync(resolve(sharedDir, file), 'utf8'), { columns: true, bom: true, skip_empty_lines: true });
+  const text = readFileSync(resolve(sharedDir, file), 'utf8').replace(/^\uFEFF/, '');
+  const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true });
+  if (parsed.errors.length) throw new Error(`${file}: ${parsed.errors[0].message} (row ${parsed.errors[0].row})`);
+  return parsed.data;
 }
 
 /** RFC 4180: quote a field iff it holds a comma, quote, CR or LF; LF line ends; UTF-8 without BOM. */

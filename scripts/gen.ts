@@ -262,70 +262,6 @@ interface TypeModel {
   domainTag: (rand: () => number) => string;
 }
 
-/**
- * Answers `AreaIndex.districtOf` faster for the millions of draws of a large run. A grid over Beijing marks
- * every cell that a district boundary touches; in any other cell all points lie in the same district (or
- * all outside), so the index is asked once, at the cell's centre, and the answer kept. Points in boundary
- * cells always go to the index. Cells are half-open, and each segment marks the cells of its bounding box
- * widened by EDGE_PAD_DEG, so rounding in the cell arithmetic cannot put a boundary in an unmarked cell.
- */
-class DistrictGrid {
-  private static readonly CELL_DEG = 0.005;
-  private static readonly EDGE_PAD_DEG = 1e-9;
-  private static readonly UNKNOWN = 0;
-  private static readonly EDGE = -1;
-  private static readonly OUTSIDE = -2;
-  private readonly minX: number;
-  private readonly minY: number;
-  private readonly cols: number;
-  private readonly rows: number;
-  /** Per cell: UNKNOWN, EDGE, OUTSIDE, or 1 + the position of its district in `areas`. */
-  private readonly cells: Int16Array;
-
-  constructor(private readonly index: AreaIndex, private readonly areas: readonly Area[]) {
-    const boxes = areas.map((a) => turfBbox(a.geometry));
-    this.minX = Math.min(...boxes.map((b) => b[0]));
-    this.minY = Math.min(...boxes.map((b) => b[1]));
-    this.cols = Math.ceil((Math.max(...boxes.map((b) => b[2])) - this.minX) / DistrictGrid.CELL_DEG) + 1;
-    this.rows = Math.ceil((Math.max(...boxes.map((b) => b[3])) - this.minY) / DistrictGrid.CELL_DEG) + 1;
-    this.cells = new Int16Array(this.cols * this.rows);
-    for (const area of areas) {
-      const polygons = area.geometry.type === 'Polygon' ? [area.geometry.coordinates] : area.geometry.coordinates;
-      for (const ring of polygons.flat()) {
-        for (let i = 1; i < ring.length; i++) this.markEdge(ring[i - 1], ring[i]);
-      }
-    }
-  }
-
-  /** The district holding the point, exactly as `AreaIndex.districtOf` answers. */
-  districtOf(point: LngLat): Area | undefined {
-    const col = Math.floor((point[0] - this.minX) / DistrictGrid.CELL_DEG);
-    const row = Math.floor((point[1] - this.minY) / DistrictGrid.CELL_DEG);
-    if (col < 0 || row < 0 || col >= this.cols || row >= this.rows) return this.index.districtOf(point);
-    const cell = row * this.cols + col;
-    let state = this.cells[cell];
-    if (state === DistrictGrid.EDGE) return this.index.districtOf(point);
-    if (state === DistrictGrid.UNKNOWN) {
-      const centre: LngLat = [this.minX + (col + 0.5) * DistrictGrid.CELL_DEG, this.minY + (row + 0.5) * DistrictGrid.CELL_DEG];
-      const area = this.index.districtOf(centre);
-      state = area ? this.areas.indexOf(area) + 1 : DistrictGrid.OUTSIDE;
-      this.cells[cell] = state;
-    }
-    return state === DistrictGrid.OUTSIDE ? undefined : this.areas[state - 1];
-  }
-
-  private markEdge(a: number[], b: number[]): void {
-    const pad = DistrictGrid.EDGE_PAD_DEG, size = DistrictGrid.CELL_DEG;
-    const col0 = Math.max(0, Math.floor((Math.min(a[0], b[0]) - pad - this.minX) / size));
-    const col1 = Math.min(this.cols - 1, Math.floor((Math.max(a[0], b[0]) + pad - this.minX) / size));
-    const row0 = Math.max(0, Math.floor((Math.min(a[1], b[1]) - pad - this.minY) / size));
-    const row1 = Math.min(this.rows - 1, Math.floor((Math.max(a[1], b[1]) + pad - this.minY) / size));
-    for (let row = row0; row <= row1; row++) {
-      for (let col = col0; col <= col1; col++) this.cells[row * this.cols + col] = DistrictGrid.EDGE;
-    }
-  }
-}
-
 /** Districts, taxonomy-derived tables and samplers the generator draws from. Immutable. */
 export interface GenWorld {
   /** The project's index of the districts, the authority on which district holds a point. */
@@ -353,7 +289,6 @@ export function loadWorld(): GenWorld {
 function buildWorld(geojson: { features: Feature[] }, taxonomy: TaxonomyFile): GenWorld {
   const areas = districtsFromGeoJson(geojson);
   const index = new AreaIndex(areas);
-  const grid = new DistrictGrid(index, areas);
   const districts = areas.map((area): DistrictModel => {
     const profile = DISTRICTS[area.id];
     if (!profile) throw new Error(`gen: district ${area.id} (${area.name}) has no profile in scripts/gen.ts`);
@@ -401,7 +336,7 @@ function buildWorld(geojson: { features: Feature[] }, taxonomy: TaxonomyFile): G
 
   return {
     index, districts, termOrder, domainTerms,
-    districtOf: (point) => grid.districtOf(point),
+    districtOf: (point) => index.districtOf(point),
     pickType: weighted(types.map((t, i) => [t, profiles[i].weight] as const)),
     pickCluster: weighted(CLUSTERS.map((c) => [c, c.weight] as const)),
     pickDistrict: weighted(districts.map((d) => [d, DISTRICTS[d.area.id].weight] as const)),

@@ -23,6 +23,7 @@ interface Entry { minX: number; minY: number; maxX: number; maxY: number; area: 
 export class AreaIndex {
   private readonly tree = new RBush<Entry>();
   private readonly byId = new Map<string, Area>();
+  private readonly grid: DistrictGrid;
 
   constructor(readonly areas: readonly Area[]) {
     const entries = areas.map((area) => {
@@ -31,6 +32,7 @@ export class AreaIndex {
       return { minX, minY, maxX, maxY, area };
     });
     this.tree.load(entries);
+    this.grid = new DistrictGrid((p) => this.containing(p, 'district')[0], areas.filter((a) => a.kind === 'district'));
   }
 
   /** The area with this id, if any. */
@@ -49,7 +51,7 @@ export class AreaIndex {
 
   /** The district holding the WGS-84 point, or undefined outside Beijing. */
   districtOf(point: LngLat): Area | undefined {
-    return this.containing(point, 'district')[0];
+    return this.grid.districtOf(point);
   }
 
   /** True when the WGS-84 point lies in (or on the edge of) the area. */
@@ -79,4 +81,69 @@ export function districtsFromGeoJson(collection: { features: Feature[] }): Area[
       properties: { center: props.center, centroid: props.centroid },
     };
   });
+}
+
+/**
+ * Answers "which district?" in O(1) for most points. A grid over the districts marks every cell that a
+ * boundary segment's bounding box touches; in any other cell all points lie in the same district (or all
+ * outside), so the exact test runs once, at the cell's centre, and the answer is kept. Points in boundary
+ * cells always get the exact test. Cells are half-open; each segment's box is widened by EDGE_PAD_DEG so
+ * rounding in the cell arithmetic cannot leave a boundary in an unmarked cell.
+ */
+class DistrictGrid {
+  private static readonly CELL_DEG = 0.005;
+  private static readonly EDGE_PAD_DEG = 1e-9;
+  private static readonly UNKNOWN = 0;
+  private static readonly EDGE = -1;
+  private static readonly OUTSIDE = -2;
+  private readonly minX: number = 0;
+  private readonly minY: number = 0;
+  private readonly cols: number = 0;
+  private readonly rows: number = 0;
+  /** Per cell: UNKNOWN, EDGE, OUTSIDE, or 1 + the position of its district in `districts`. */
+  private readonly cells: Int16Array = new Int16Array(0);
+
+  constructor(private readonly exact: (p: LngLat) => Area | undefined, private readonly districts: readonly Area[]) {
+    if (!districts.length) return;
+    const boxes = districts.map((a) => turfBbox(a.geometry));
+    this.minX = Math.min(...boxes.map((b) => b[0]));
+    this.minY = Math.min(...boxes.map((b) => b[1]));
+    this.cols = Math.ceil((Math.max(...boxes.map((b) => b[2])) - this.minX) / DistrictGrid.CELL_DEG) + 1;
+    this.rows = Math.ceil((Math.max(...boxes.map((b) => b[3])) - this.minY) / DistrictGrid.CELL_DEG) + 1;
+    this.cells = new Int16Array(this.cols * this.rows);
+    for (const area of districts) {
+      const polygons = area.geometry.type === 'Polygon' ? [area.geometry.coordinates] : area.geometry.coordinates;
+      for (const ring of polygons.flat()) {
+        for (let i = 1; i < ring.length; i++) this.markEdge(ring[i - 1], ring[i]);
+      }
+    }
+  }
+
+  districtOf(point: LngLat): Area | undefined {
+    const col = Math.floor((point[0] - this.minX) / DistrictGrid.CELL_DEG);
+    const row = Math.floor((point[1] - this.minY) / DistrictGrid.CELL_DEG);
+    if (!(col >= 0 && row >= 0 && col < this.cols && row < this.rows)) return this.exact(point);
+    const cell = row * this.cols + col;
+    let state = this.cells[cell];
+    if (state === DistrictGrid.EDGE) return this.exact(point);
+    if (state === DistrictGrid.UNKNOWN) {
+      const centre: LngLat = [this.minX + (col + 0.5) * DistrictGrid.CELL_DEG, this.minY + (row + 0.5) * DistrictGrid.CELL_DEG];
+      const area = this.exact(centre);
+      state = area ? this.districts.indexOf(area) + 1 : DistrictGrid.OUTSIDE;
+      this.cells[cell] = state;
+    }
+    return state === DistrictGrid.OUTSIDE ? undefined : this.districts[state - 1];
+  }
+
+  private markEdge(a: number[], b: number[]): void {
+    const pad = DistrictGrid.EDGE_PAD_DEG;
+    const size = DistrictGrid.CELL_DEG;
+    const col0 = Math.max(0, Math.floor((Math.min(a[0], b[0]) - pad - this.minX) / size));
+    const col1 = Math.min(this.cols - 1, Math.floor((Math.max(a[0], b[0]) + pad - this.minX) / size));
+    const row0 = Math.max(0, Math.floor((Math.min(a[1], b[1]) - pad - this.minY) / size));
+    const row1 = Math.min(this.rows - 1, Math.floor((Math.max(a[1], b[1]) + pad - this.minY) / size));
+    for (let row = row0; row <= row1; row++) {
+      for (let col = col0; col <= col1; col++) this.cells[row * this.cols + col] = DistrictGrid.EDGE;
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import Papa from 'papaparse';
 import { closest } from 'fastest-levenshtein';
 import { AppError, type FieldError } from '../errors.js';
 import type { Db } from '../store/db.js';
@@ -76,36 +76,51 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     else report.rejected_truncated = true;
   };
 
-  const validator = new RowValidator({ tax: deps.tax, areas: deps.areas, crs: options.crs ?? 'wgs84', updatedAt: now.toISOString() });
+  const validator = new RowValidator({ tax: deps.tax, areas: deps.areas, crs: options.crs ?? 'wgs84' });
   const staging = new Staging(deps.db).duplicates((row, firstLine) =>
     rejectRow({ line: row.line, column: 'id', value: row.id, reason: `duplicate id; line ${firstLine} already has it` }));
   try {
-    const text = decode(input, options.encoding ?? 'auto', (enc) => (report.encoding = enc), options.onProgress);
-    const parser = parse({ relax_column_count: true, skip_empty_lines: true, trim: true, info: true, skip_records_with_error: true });
-    const source = Readable.from(text);
-    source.on('error', (e) => parser.destroy(e)); // pipe() does not forward errors: a decoding error must end the parse
-    source.pipe(parser);
-    parser.on('skip', (err: Error & { lines?: number }) =>
-      rejectRow({ line: err.lines ?? 0, column: 'row', value: '', reason: `not valid CSV: ${err.message}` }));
-
+    const text = Readable.from(decode(input, options.encoding ?? 'auto', (enc) => (report.encoding = enc), options.onProgress));
     let header: string[] | undefined;
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!header) {
-        header = checkHeader(record);
-        continue;
-      }
-      report.rows++;
-      const line = info.lines;
-      if (record.length !== header.length) {
-        rejectRow({ line, column: 'row', value: '', reason: `has ${record.length} fields; the header has ${header.length}` });
-        continue;
-      }
-      const row: Record<string, string> = {};
-      for (let i = 0; i < header.length; i++) row[header[i]] = record[i];
-      const checked = validator.check(row, line);
-      if ('rejections' in checked) checked.rejections.forEach(rejectRow);
-      else staging.add(checked.row);
-    }
+    let nextLine = 1;
+    await new Promise<void>((resolve, reject) => {
+      let failure: unknown;
+      Papa.parse<string[]>(text, {
+        skipEmptyLines: false,
+        step: (result, parser) => {
+          // Track true line numbers: a record starts on the line after the previous one ended.
+          const fields = result.data;
+          const line = nextLine;
+          nextLine += 1 + countNewlines(fields);
+          try {
+            if (fields.length === 1 && fields[0].trim() === '') return; // an empty line
+            if (!header) {
+              header = checkHeader(fields);
+              return;
+            }
+            report.rows++;
+            if (result.errors.length) {
+              rejectRow({ line, column: 'row', value: '', reason: `not valid CSV: ${result.errors[0].message}` });
+              return;
+            }
+            if (fields.length !== header.length) {
+              rejectRow({ line, column: 'row', value: '', reason: `has ${fields.length} fields; the header has ${header.length}` });
+              return;
+            }
+            const row: Record<string, string> = {};
+            for (let i = 0; i < header.length; i++) row[header[i]] = fields[i].trim();
+            const checked = validator.check(row, line);
+            if ('rejections' in checked) checked.rejections.forEach(rejectRow);
+            else staging.add(checked.row);
+          } catch (e) {
+            failure = e;
+            parser.abort();
+          }
+        },
+        complete: () => (failure ? reject(failure) : resolve()),
+        error: (e: Error) => reject(failure ?? e),
+      });
+    });
     if (!header) throw new AppError('invalid_csv', 'the file is empty: a header row is required', [{ path: 'header', message: 'is missing' }]);
 
     // Rejections are found in stream order, except duplicates, found as rows are staged: list by line.
@@ -118,6 +133,12 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     staging.drop();
     report.seconds = (performance.now() - started) / 1000;
   }
+}
+
+function countNewlines(fields: string[]): number {
+  let n = 0;
+  for (const f of fields) for (let at = f.indexOf('\n'); at >= 0; at = f.indexOf('\n', at + 1)) n++;
+  return n;
 }
 
 /** Validates the header row: every column known (a misspelt `lat` must not be dropped), required ones present. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { resolveTerm, termsOfFacet, UnknownTermError } from '../taxonomy/taxonomy.js';
@@ -69,8 +68,6 @@ export interface RowContext {
   areas: AreaIndex;
   /** The system of `lng`/`lat` when a row has no `crs` of its own. */
   crs: Crs;
-  /** ISO timestamp stamped on every written row. */
-  updatedAt: string;
 }
 
 /**
@@ -180,12 +177,11 @@ export class RowValidator {
       coord_precision_m: precision,
       notes: row.notes || null,
     };
-    const hash = createHash('sha1').update(JSON.stringify([record, point])).digest('base64url');
     return {
       row: {
         line, id: row.id, name: row.name, nameEn: record.name_en, type: row.type, lng: point[0], lat: point[1],
         district: district!.id, tags, stages, openingHours: hours, free, bookingRequired,
-        doc: JSON.stringify({ ...record, updated_at: this.ctx.updatedAt }), hash,
+        doc: JSON.stringify(record),
       },
     };
   }

@@ -17,6 +17,8 @@ export function openDb(path: string, migrations: readonly Migration[] = MIGRATIO
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma('temp_store = FILE');
+  db.pragma('cache_size = -32768'); // 32 MiB: bulk imports touch several large B-trees
+  db.pragma('temp.cache_size = -32768');
   migrate(db, migrations);
   return db;
 }

@@ -22,8 +22,8 @@ export const MIGRATIONS: readonly Migration[] = [
         opening_hours    TEXT,                         -- OSM syntax
         free             INTEGER,                      -- 1 / 0 / NULL unknown
         booking_required INTEGER,
-        doc              TEXT NOT NULL,                -- the answer's JSON without location (derived)
-        hash             TEXT NOT NULL,                -- content hash of the imported fields
+        doc              TEXT NOT NULL,                -- the answer's JSON without location and updated_at;
+                                                       -- equal docs and points mean an unchanged row
         updated_at       TEXT NOT NULL,
         retired_at       TEXT                          -- set when a newer version replaces this one
       );
@@ -36,7 +36,6 @@ export const MIGRATIONS: readonly Migration[] = [
         term     TEXT NOT NULL,
         PRIMARY KEY (resource, term)
       ) WITHOUT ROWID;
-      CREATE INDEX resource_terms_by_term ON resource_terms(term, resource);
       CREATE TABLE areas (
         id         TEXT PRIMARY KEY,                   -- adcode, or a school-district id
         kind       TEXT NOT NULL CHECK (kind IN ('district', 'school_district')),

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { bumpGeneration } from './db.js';
+import { formatShanghai } from '../time.js';
 
 /** A validated, normalised row ready to be stored (coordinates WGS-84). */
 export interface StagedRow {
@@ -17,10 +18,8 @@ export interface StagedRow {
   openingHours: string | null;
   free: boolean | null;
   bookingRequired: boolean | null;
-  /** The answer's JSON without `location`. */
+  /** The answer's JSON without `location` and `updated_at`. */
   doc: string;
-  /** Content hash of the imported fields; equal hashes mean an unchanged row. */
-  hash: string;
 }
 
 /** What applying a batch did (or, for a dry run, would do). */
@@ -54,11 +53,11 @@ export class Staging {
     db.exec(`CREATE TABLE ${this.table} (
       id TEXT PRIMARY KEY, line INTEGER NOT NULL, name TEXT NOT NULL, name_en TEXT, type TEXT NOT NULL,
       lng REAL NOT NULL, lat REAL NOT NULL, district TEXT NOT NULL, stages TEXT NOT NULL, opening_hours TEXT,
-      free INTEGER, booking_required INTEGER, tags TEXT NOT NULL, doc TEXT NOT NULL, hash TEXT NOT NULL,
+      free INTEGER, booking_required INTEGER, tags TEXT NOT NULL, doc TEXT NOT NULL,
       action TEXT)`);
     this.insert = db.prepare(`INSERT OR IGNORE INTO ${this.table}
-      (id, line, name, name_en, type, lng, lat, district, stages, opening_hours, free, booking_required, tags, doc, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (id, line, name, name_en, type, lng, lat, district, stages, opening_hours, free, booking_required, tags, doc)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.lineOf = db.prepare(`SELECT line FROM ${this.table} WHERE id = ?`).pluck();
   }
 
@@ -82,7 +81,7 @@ export class Staging {
       for (const r of rows) {
         const { changes } = this.insert.run(
           r.id, r.line, r.name, r.nameEn, r.type, r.lng, r.lat, r.district, r.stages.join('|'), r.openingHours,
-          toFlag(r.free), toFlag(r.bookingRequired), JSON.stringify(r.tags), r.doc, r.hash);
+          toFlag(r.free), toFlag(r.bookingRequired), JSON.stringify(r.tags), r.doc);
         if (changes === 0) this.onDuplicate(r, this.lineOf.get(r.id) as number);
       }
     })();
@@ -91,9 +90,9 @@ export class Staging {
   /** Compares each staged row with the current version of its id. */
   classify(): ApplyCounts {
     this.flush();
-    this.db.exec(`UPDATE ${this.table} SET action = coalesce(
-      (SELECT CASE WHEN r.hash = ${this.table}.hash THEN 'same' ELSE 'update' END
-         FROM main.resources r WHERE r.id = ${this.table}.id AND r.retired_at IS NULL), 'insert')`);
+    this.db.exec(`UPDATE ${this.table} AS s SET action = coalesce(
+      (SELECT CASE WHEN r.doc = s.doc AND r.lng = s.lng AND r.lat = s.lat THEN 'same' ELSE 'update' END
+         FROM main.resources r WHERE r.id = s.id AND r.retired_at IS NULL), 'insert')`);
     const counts = { inserted: 0, updated: 0, unchanged: 0 };
     const rows = this.db.prepare(`SELECT action, count(*) AS n FROM ${this.table} GROUP BY action`).all() as { action: string; n: number }[];
     for (const { action, n } of rows) {
@@ -111,7 +110,7 @@ export class Staging {
    */
   apply(now: Date, beforeCommit?: () => void): ApplyCounts {
     const t = this.table;
-    const nowIso = now.toISOString();
+    const nowIso = formatShanghai(now);
     // Classified inside the write transaction, so a concurrent writer cannot slip in between.
     return this.db.transaction(() => {
       const counts = this.classify();
@@ -119,11 +118,10 @@ export class Staging {
       if (counts.inserted + counts.updated > 0) {
         this.db.prepare(`UPDATE main.resources SET retired_at = ?
           WHERE retired_at IS NULL AND id IN (SELECT id FROM ${t} WHERE action = 'update')`).run(nowIso);
-        this.db.exec(`INSERT INTO main.resources
-            (id, name, name_en, type, lng, lat, district, stages, opening_hours, free, booking_required, doc, hash, updated_at)
-          SELECT id, name, name_en, type, lng, lat, district, stages, opening_hours, free, booking_required, doc, hash,
-                 json_extract(doc, '$.updated_at')
-            FROM ${t} WHERE action IN ('insert', 'update') ORDER BY id`);
+        this.db.prepare(`INSERT INTO main.resources
+            (id, name, name_en, type, lng, lat, district, stages, opening_hours, free, booking_required, doc, updated_at)
+          SELECT id, name, name_en, type, lng, lat, district, stages, opening_hours, free, booking_required, doc, ?
+            FROM ${t} WHERE action IN ('insert', 'update') ORDER BY id`).run(nowIso);
         this.db.exec(`INSERT INTO main.resource_terms (resource, term)
           SELECT r.seq, j.value FROM ${t} s JOIN main.resources r ON r.id = s.id AND r.retired_at IS NULL,
                  json_each(s.tags) j
@@ -144,7 +142,7 @@ export class Staging {
 
 /** Deletes versions retired longer than the grace ago (their terms go by cascade). */
 export function purgeRetired(db: Db, now: Date): number {
-  const before = new Date(now.getTime() - RETIRED_GRACE_MS).toISOString();
+  const before = formatShanghai(new Date(now.getTime() - RETIRED_GRACE_MS));
   return db.prepare('DELETE FROM resources WHERE retired_at IS NOT NULL AND retired_at < ?').run(before).changes;
 }
 
@@ -160,7 +158,7 @@ export class ResourceReader {
       FROM resources WHERE retired_at IS NULL ORDER BY id`);
     this.terms = db.prepare(`SELECT t.resource, t.term FROM resource_terms t
       JOIN resources r ON r.seq = t.resource WHERE r.retired_at IS NULL`).raw();
-    this.docBySeq = db.prepare('SELECT doc FROM resources WHERE seq = ?').pluck();
+    this.docBySeq = db.prepare('SELECT doc, updated_at FROM resources WHERE seq = ?').raw();
     this.count = db.prepare('SELECT count(*) FROM resources WHERE retired_at IS NULL').pluck();
   }
 
@@ -174,9 +172,10 @@ export class ResourceReader {
     return this.terms.iterate() as IterableIterator<[number, string]>;
   }
 
-  /** The stored answer JSON (without location) of one version. */
+  /** The stored answer JSON of one version, with `updated_at` (and without location). */
   doc(seq: number): string | undefined {
-    return this.docBySeq.get(seq) as string | undefined;
+    const row = this.docBySeq.get(seq) as [string, string] | undefined;
+    return row && `${row[0].slice(0, -1)},"updated_at":"${row[1]}"}`;
   }
 
   /** Number of current resources. */
