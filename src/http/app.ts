@@ -11,6 +11,8 @@ import { errorHandler } from './problem.js';
 import { resourceRoutes } from './routes/resources.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { importRoutes } from './routes/imports.js';
+import { clusterRoutes } from './routes/clusters.js';
+import { webRoutes } from './routes/web.js';
 
 /** Everything the HTTP layer needs, built once by the caller (server.ts, tests). */
 export interface AppDeps {
@@ -41,11 +43,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(deps.contract.text);
   });
+  app.use(webRoutes());
   app.use('/v1', (_req, _res, next) => {
     next(deps.holder.ready ? undefined : new AppError('not_ready', 'the index is still being built; retry shortly'));
   });
   app.use(catalogRoutes(deps));
   app.use(resourceRoutes(deps));
+  app.use(clusterRoutes(deps));
   app.use(importRoutes(deps));
 
   app.use((req, _res, next) => {

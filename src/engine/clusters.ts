@@ -1,0 +1,212 @@
+import Supercluster from 'supercluster';
+import type { Snapshot } from './snapshot.js';
+import { search, type SearchQuery } from './search.js';
+
+/** The five 五育 roots, in the order of `DomainCounts`; index 5 counts resources with no domain term. */
+export const DOMAINS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
+export type Domain = (typeof DOMAINS)[number];
+const NO_DOMAIN = DOMAINS.length;
+
+/** Supercluster settings: a cluster gathers points within `radius` px of a 512 px tile at each zoom. */
+const defaultOptions = {
+  radius: 60, // px
+  extent: 512, // px per tile
+  maxZoom: 16, // above this every resource is its own marker
+  minPoints: 2,
+};
+
+/** How many filter combinations keep their cluster index per snapshot (least recently used first out). */
+const CACHE_PER_SNAPSHOT = 32;
+
+/** One marker of a clustered answer: a cluster of resources, or a single resource (`index` ≥ 0). */
+export interface ClusterItem {
+  /** Snapshot index of the resource, or -1 for a cluster. */
+  index: number;
+  /** Supercluster id of a cluster, -1 for a resource. */
+  clusterId: number;
+  /** WGS-84 position: the resource's own, or the weighted centre of the cluster's resources. */
+  lng: number;
+  lat: number;
+  /** Resources in this marker (1 for a resource). */
+  count: number;
+  /** Resources per primary domain, in `DOMAINS` order, then those without a domain term. */
+  domains: number[];
+  /** For a cluster: the zoom at which it splits into several markers. */
+  expansionZoom?: number;
+}
+
+/** The markers for one view: they partition the matching resources inside the bbox (`Σ count = total`). */
+export interface ClusterResult {
+  items: ClusterItem[];
+  /** Matching resources inside the bbox. */
+  total: number;
+}
+
+interface PointProps { i: number }
+/**
+ * Cluster properties: the WGS-84 extent of the members (`w s e n`) and their counts per domain, as flat
+ * numbers — supercluster copies a seed cluster's properties shallowly, so a nested array would be shared.
+ */
+type Aggregate = { w: number; s: number; e: number; n: number } & Record<CountKey, number>;
+const COUNT_KEYS = [...DOMAINS, 'none'] as const;
+type CountKey = (typeof COUNT_KEYS)[number];
+type Index = Supercluster<PointProps, Aggregate>;
+
+const primaryDomains = new WeakMap<Snapshot, Uint8Array>();
+const indexCache = new WeakMap<Snapshot, Map<string, Index>>();
+
+/**
+ * The primary 五育 domain of every resource of a snapshot, as an index into `DOMAINS` (5: none): the root
+ * of the first domain term in the resource's `tags`, in the order the record lists them. Read once per
+ * snapshot from the stored records (about 1 µs a resource) and kept for the snapshot's life.
+ */
+export function primaryDomainsOf(snap: Snapshot): Uint8Array {
+  let out = primaryDomains.get(snap);
+  if (out) return out;
+  out = new Uint8Array(snap.size).fill(NO_DOMAIN);
+  const rootIndex = new Map<string, number>();
+  for (const term of snap.tax.terms) {
+    if (term.facet !== 'domain') continue;
+    let root = term;
+    while (root.parent !== null) root = snap.tax.byId.get(root.parent)!;
+    const k = (DOMAINS as readonly string[]).indexOf(root.id);
+    if (k >= 0) rootIndex.set(term.id, k);
+  }
+  for (let i = 0; i < snap.size; i++) {
+    const doc = snap.reader.doc(snap.seqs[i]);
+    if (doc === undefined) continue; // a version purged after the grace: shown without a domain
+    const tags = (JSON.parse(doc) as { tags?: string[] }).tags ?? [];
+    for (const t of tags) {
+      const k = rootIndex.get(t);
+      if (k !== undefined) {
+        out[i] = k;
+        break;
+      }
+    }
+  }
+  primaryDomains.set(snap, out);
+  return out;
+}
+
+/**
+ * Clusters the resources matching `filters` for a map view: `bbox` (WGS-84 `[w, s, e, n]`) at an integer
+ * web-mercator `zoom`. The cluster hierarchy over all matching resources is built once per snapshot and
+ * filter set (its `bbox`, `near`, `limit` and paging are ignored) and cached with the snapshot; a query
+ * then costs a range search plus the splitting of clusters that straddle the bbox edge, so that every
+ * returned marker's resources lie inside the bbox and the counts add up to the matching resources there.
+ * Filters with a test function (`accept`: live availability) are not cached: their answer can change
+ * without a new snapshot.
+ */
+export function clusters(snap: Snapshot, filters: SearchQuery, bbox: [number, number, number, number], zoom: number): ClusterResult {
+  const index = clusterIndex(snap, filters);
+  const [w, s, e, n] = bbox;
+  const inside = (a: Aggregate) => a.w >= w && a.e <= e && a.s >= s && a.n <= n;
+  const disjoint = (a: Aggregate) => a.e < w || a.w > e || a.n < s || a.s > n;
+
+  const items: ClusterItem[] = [];
+  let total = 0;
+  const visit = (f: ReturnType<Index['getClusters']>[number]) => {
+    const p = f.properties;
+    if ('cluster' in p && p.cluster) {
+      if (disjoint(p)) return;
+      if (!inside(p)) {
+        for (const child of index.getChildren(p.cluster_id)) visit(child);
+        return;
+      }
+      const [lng, lat] = f.geometry.coordinates;
+      items.push({ index: -1, clusterId: p.cluster_id, lng, lat, count: p.point_count, domains: COUNT_KEYS.map((k) => p[k]),
+        expansionZoom: index.getClusterExpansionZoom(p.cluster_id) });
+      total += p.point_count;
+    } else {
+      const i = (p as PointProps).i;
+      const lng = snap.lng[i];
+      const lat = snap.lat[i];
+      if (lng < w || lng > e || lat < s || lat > n) return;
+      const domains = new Array<number>(DOMAINS.length + 1).fill(0);
+      domains[primaryDomainsOf(snap)[i]] = 1;
+      items.push({ index: i, clusterId: -1, lng, lat, count: 1, domains });
+      total += 1;
+    }
+  };
+  for (const f of index.getClusters(padded(bbox, zoom), zoom)) visit(f);
+  return { items, total };
+}
+
+/**
+ * The bbox widened by the farthest a cluster's centre can sit from its members at this zoom. A cluster
+ * formed at zoom z takes children within r_z of a seed, so its centre is within r_z of the seed and 2·r_z
+ * of each child; members are then within 2·r_z + 2·r_{z+1} + … < 4·r_z (r halves with each zoom).
+ */
+function padded([w, s, e, n]: [number, number, number, number], zoom: number): [number, number, number, number] {
+  const z = Math.min(Math.max(0, zoom), defaultOptions.maxZoom + 1);
+  const pad = (4 * defaultOptions.radius) / (defaultOptions.extent * 2 ** z) * 1.001; // in mercator units (world = 1)
+  const x0 = Math.max(0, lngX(w) - pad);
+  const x1 = Math.min(1, lngX(e) + pad);
+  const yTop = Math.max(0, latY(n) - pad);
+  const yBottom = Math.min(1, latY(s) + pad);
+  return [xLng(x0), yLat(yBottom), xLng(x1), yLat(yTop)];
+}
+
+/** The cluster hierarchy of the resources matching `filters`, from the snapshot's cache when it has it. */
+function clusterIndex(snap: Snapshot, filters: SearchQuery): Index {
+  const key = Object.values(filters).some((v) => typeof v === 'function') ? null : filterKey(filters);
+  let cache = indexCache.get(snap);
+  if (key !== null && cache?.has(key)) {
+    const hit = cache.get(key)!;
+    cache.delete(key); // re-insert: the Map's order is the recency order
+    cache.set(key, hit);
+    return hit;
+  }
+  const { indices } = search(snap, { ...filters, near: undefined, radiusKm: undefined, bbox: undefined, after: undefined, limit: snap.size });
+  const domain = primaryDomainsOf(snap);
+  const index: Index = new Supercluster<PointProps, Aggregate>({
+    ...defaultOptions,
+    map: ({ i }) => {
+      const a = { w: snap.lng[i], e: snap.lng[i], s: snap.lat[i], n: snap.lat[i], de: 0, zhi: 0, ti: 0, mei: 0, lao: 0, none: 0 };
+      a[COUNT_KEYS[domain[i]]] = 1;
+      return a;
+    },
+    reduce: (acc, p) => {
+      acc.w = Math.min(acc.w, p.w);
+      acc.e = Math.max(acc.e, p.e);
+      acc.s = Math.min(acc.s, p.s);
+      acc.n = Math.max(acc.n, p.n);
+      for (const k of COUNT_KEYS) acc[k] += p[k];
+    },
+  });
+  index.load(indices.map((i) => ({
+    type: 'Feature', properties: { i }, geometry: { type: 'Point', coordinates: [snap.lng[i], snap.lat[i]] },
+  })));
+  if (key !== null) {
+    if (!cache) indexCache.set(snap, (cache = new Map()));
+    cache.set(key, index);
+    if (cache.size > CACHE_PER_SNAPSHOT) cache.delete(cache.keys().next().value!);
+  }
+  return index;
+}
+
+/**
+ * A text that identifies the filters deciding which resources are clustered: the compiled query minus
+ * the view and paging. Generic over the query's fields, so a filter added to `SearchQuery` later is keyed too.
+ */
+function filterKey(f: SearchQuery): string {
+  const { bbox: _b, near: _n, radiusKm: _r, after: _a, limit: _l, area, ...rest } = f;
+  return JSON.stringify([area?.id ?? null, rest]);
+}
+
+// Web-mercator in [0, 1], as supercluster uses.
+function lngX(lng: number): number {
+  return lng / 360 + 0.5;
+}
+function latY(lat: number): number {
+  const sin = Math.sin((lat * Math.PI) / 180);
+  const y = 0.5 - (0.25 * Math.log((1 + sin) / (1 - sin))) / Math.PI;
+  return y < 0 ? 0 : y > 1 ? 1 : y;
+}
+function xLng(x: number): number {
+  return (x - 0.5) * 360;
+}
+function yLat(y: number): number {
+  const y2 = ((180 - y * 360) * Math.PI) / 180;
+  return (360 * Math.atan(Math.exp(y2))) / Math.PI - 90;
+}
