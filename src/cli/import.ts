@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(report));
     else {
       const mode = report.dry_run ? 'dry run, nothing written' : report.applied ? 'applied' : 'strict: nothing applied';
-      console.log(`${report.rows} rows in ${report.seconds.toFixed(2)} s (${Math.round(report.rows / Math.max(report.seconds, 1e-6))} rows/s), ${report.encoding}, ${mode}`);
+      console.log(`${report.rows} rows in ${report.seconds.toFixed(2)} s (${Math.round(report.rows / Math.max(report.seconds, 1e-6))} rows/s; final transaction ${report.apply_seconds.toFixed(2)} s), ${report.encoding}, ${mode}`);
       console.log(`inserted ${report.inserted}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected_rows}`);
     }
     return report.rejected_rows > 0 ? 1 : 0;

@@ -164,8 +164,8 @@ function predicate(snap: Snapshot, query: SearchQuery): (i: number) => boolean {
     tests.push((i) => snap.lng[i] >= w && snap.lng[i] <= e && snap.lat[i] >= s && snap.lat[i] <= n);
   }
   if (query.q) {
-    const needle = query.q.toLowerCase();
-    tests.push((i) => snap.searchText[i].includes(needle));
+    const hits = snap.nameMatches(query.q);
+    tests.push((i) => hits[i] === 1);
   }
   if (query.openAt) {
     const instant = query.openAt;

@@ -22,8 +22,6 @@ export class Snapshot {
   readonly seqs: Float64Array;
   readonly lng: Float64Array;
   readonly lat: Float64Array;
-  /** `name` and `name_en`, lower-cased, for `q`. */
-  readonly searchText: string[];
   readonly typeCode: Uint8Array;
   readonly types: string[];
   readonly districtCode: Uint8Array;
@@ -46,6 +44,8 @@ export class Snapshot {
   readonly districtPostings: ReadonlyMap<string, Uint32Array>;
   readonly points: KDBush;
   readonly builtAt = new Date();
+  /** Lower-cased `name U+0001 name_en` of every resource joined by U+000A, and where each starts; read on first use. */
+  private names?: { text: string; start: Uint32Array };
   private readonly parsedHours: (Hours | null | undefined)[];
   /** Sub-indices per posting list, built on first use (see `pointsOf`). */
   private readonly subIndices = new Map<Uint32Array, KDBush>();
@@ -56,85 +56,90 @@ export class Snapshot {
     readonly areas: AreaIndex,
     readonly reader: ResourceReader,
   ) {
-    const n = reader.size();
-    this.size = n;
-    this.ids = new Array(n);
-    this.searchText = new Array(n);
-    this.seqs = new Float64Array(n);
-    this.lng = new Float64Array(n);
-    this.lat = new Float64Array(n);
-    this.typeCode = new Uint8Array(n);
-    this.districtCode = new Uint8Array(n);
-    this.stageMask = new Uint8Array(n);
-    this.free = new Int8Array(n);
-    this.hoursCode = new Int32Array(n);
-
     this.types = termsOfFacet(tax, 'type');
     this.districts = areas.list('district').map((a) => a.id);
-    const typeIndex = new Map(this.types.map((t, i) => [t, i]));
-    const districtIndex = new Map(this.districts.map((d, i) => [d, i]));
     const stages = termsOfFacet(tax, 'stage');
     this.stageBit = new Map(stages.map((s, i) => [s, i]));
-    const stageBits = new Map<string, number>();
-    for (const s of stages) stageBits.set(s, relatedMask(tax, s, this.stageBit));
-
     const taggable = tax.terms.filter((t) => tax.facets[t.facet].taggable).map((t) => t.id);
     this.termBit = new Map(taggable.map((t, i) => [t, i]));
     this.termWords = Math.max(1, Math.ceil(taggable.length / 32));
-    this.termMask = new Uint32Array(n * this.termWords);
-    // A tag sets its own bit and its ancestors' bits, so a filter on 'zhi' finds 'zhi.science'.
-    const ancestorBits = new Map<string, number[]>();
-    for (const id of taggable) {
-      const bits: number[] = [];
-      for (let at: string | null = id; at !== null; at = tax.byId.get(at)!.parent) bits.push(this.termBit.get(at)!);
-      ancestorBits.set(id, bits);
-    }
 
-    const hoursIndex = new Map<string, number>();
-    this.hoursText = [];
-    const seqIndex = new Map<number, number>();
-    const points = new KDBush(n, 64, Float64Array);
-    let i = 0;
-    for (const row of reader.rows()) {
-      if (i >= n) throw new Error('the store changed while a snapshot was built from it; build inside a read transaction');
-      this.ids[i] = row.id;
-      this.seqs[i] = row.seq;
-      seqIndex.set(row.seq, i);
-      this.lng[i] = row.lng;
-      this.lat[i] = row.lat;
-      points.add(row.lng, row.lat);
-      this.searchText[i] = row.name_en ? `${row.name}\u0001${row.name_en}`.toLowerCase() : row.name.toLowerCase();
-      this.typeCode[i] = typeIndex.get(row.type) ?? 255;
-      this.districtCode[i] = districtIndex.get(row.district) ?? 255;
-      let mask = 0;
-      if (row.stages) for (const s of row.stages.split('|')) mask |= stageBits.get(s) ?? 0;
-      this.stageMask[i] = mask;
-      this.free[i] = row.free === null ? -1 : row.free;
-      if (row.opening_hours === null) this.hoursCode[i] = -1;
-      else {
-        let code = hoursIndex.get(row.opening_hours);
-        if (code === undefined) {
-          code = this.hoursText.push(row.opening_hours) - 1;
-          hoursIndex.set(row.opening_hours, code);
-        }
-        this.hoursCode[i] = code;
-      }
-      i++;
-    }
-    if (i !== n) throw new Error('the store changed while a snapshot was built from it; build inside a read transaction');
-    this.points = points.finish();
+    const cols = reader.columns({
+      types: this.types,
+      districts: this.districts,
+      stageMasks: new Map(stages.map((s) => [s, relatedMask(tax, s, this.stageBit)])),
+      terms: taggable,
+    });
+    const n = cols.size;
+    this.size = n;
+    ({ ids: this.ids, seqs: this.seqs, lng: this.lng, lat: this.lat, typeCode: this.typeCode, districtCode: this.districtCode,
+      stageMask: this.stageMask, free: this.free, hoursCode: this.hoursCode, hoursText: this.hoursText } = cols);
     this.parsedHours = new Array(this.hoursText.length);
 
+    // A tag sets its own bit and its ancestors' bits, so a filter on 'zhi' finds 'zhi.science'.
     const W = this.termWords;
-    for (const [seq, term] of reader.termRows()) {
-      const at = seqIndex.get(seq);
-      const bits = ancestorBits.get(term);
-      if (at === undefined || !bits) continue;
-      for (const b of bits) this.termMask[at * W + (b >>> 5)] |= 1 << (b & 31);
+    const withAncestors = taggable.map((id) => {
+      const mask = new Uint32Array(W);
+      for (let at: string | null = id; at !== null; at = tax.byId.get(at)!.parent) {
+        const b = this.termBit.get(at)!;
+        mask[b >>> 5] |= 1 << (b & 31);
+      }
+      return mask;
+    });
+    this.termMask = new Uint32Array(n * W);
+    for (let i = 0; i < n; i++) {
+      for (let w = 0; w < W; w++) {
+        for (let bits = cols.termBits[i * W + w]; bits !== 0; bits &= bits - 1) {
+          const mask = withAncestors[w * 32 + 31 - Math.clz32(bits & -bits)];
+          for (let v = 0; v < W; v++) this.termMask[i * W + v] |= mask[v];
+        }
+      }
     }
-    this.termPostings = postings(taggable, n, (j, k) => (this.termMask[j * W + (k >>> 5)] & (1 << (k & 31))) !== 0);
-    this.typePostings = postings(this.types, n, (j, k) => this.typeCode[j] === k);
-    this.districtPostings = postings(this.districts, n, (j, k) => this.districtCode[j] === k);
+
+    const points = new KDBush(n, 64, Float64Array);
+    for (let i = 0; i < n; i++) points.add(this.lng[i], this.lat[i]);
+    this.points = points.finish();
+
+    this.termPostings = bitPostings(taggable, this.termMask, W, n);
+    this.typePostings = codePostings(this.types, this.typeCode);
+    this.districtPostings = codePostings(this.districts, this.districtCode);
+  }
+
+  /**
+   * Marks the resources whose `name` or `name_en` contains `needle` (case-insensitive): one native
+   * `indexOf` sweep over all names, each hit mapped to its resource by binary search.
+   */
+  nameMatches(needle: string): Uint8Array {
+    const hits = new Uint8Array(this.size);
+    const want = needle.toLowerCase().replace(/[\n\u0001]/g, '');
+    if (!want) return hits.fill(1);
+    const { text, start } = this.loadNames();
+    for (let at = text.indexOf(want); at >= 0;) {
+      let lo = 0;
+      let hi = this.size - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (start[mid] <= at) lo = mid;
+        else hi = mid - 1;
+      }
+      hits[lo] = 1;
+      at = text.indexOf(want, start[lo + 1]); // one hit per resource is enough
+    }
+    return hits;
+  }
+
+  // Names serve only `q`; reading them costs more than the rest of a build, so the first `q` pays for it.
+  private loadNames(): { text: string; start: Uint32Array } {
+    if (!this.names) {
+      const text = this.reader.names(this.seqs, this.builtAt).toLowerCase();
+      const start = new Uint32Array(this.size + 1);
+      for (let i = 1, at = -1; i <= this.size; i++) {
+        at = text.indexOf('\n', at + 1);
+        start[i] = at < 0 ? text.length + 1 : at + 1;
+      }
+      this.names = { text, start };
+    }
+    return this.names;
   }
 
   /** Whether resource i is open at the instant, by its opening_hours; unknown hours are never open. */
@@ -182,11 +187,32 @@ function relatedMask(tax: Taxonomy, id: string, bit: ReadonlyMap<string, number>
   return mask;
 }
 
-function postings(keys: readonly string[], n: number, has: (i: number, k: number) => boolean): Map<string, Uint32Array> {
+/** Sorted indices per key, for a code column (code k means keys[k]). */
+function codePostings(keys: readonly string[], codes: Uint8Array): Map<string, Uint32Array> {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
+  const lists = keys.map((_, k) => new Uint32Array(counts[k]));
+  const fill = new Uint32Array(256);
+  for (let i = 0; i < codes.length; i++) {
+    const k = codes[i];
+    if (k < keys.length) lists[k][fill[k]++] = i;
+  }
+  return new Map(keys.map((key, k) => [key, lists[k]]));
+}
+
+/** Sorted indices per key, for a bit-mask column of `words` 32-bit words (key k is bit k). */
+function bitPostings(keys: readonly string[], masks: Uint32Array, words: number, n: number): Map<string, Uint32Array> {
   const counts = new Uint32Array(keys.length);
-  for (let i = 0; i < n; i++) for (let k = 0; k < keys.length; k++) if (has(i, k)) counts[k]++;
+  const each = (visit: (i: number, k: number) => void) => {
+    for (let i = 0; i < n; i++) {
+      for (let w = 0; w < words; w++) {
+        for (let bits = masks[i * words + w]; bits !== 0; bits &= bits - 1) visit(i, w * 32 + 31 - Math.clz32(bits & -bits));
+      }
+    }
+  };
+  each((_, k) => counts[k]++);
   const lists = keys.map((_, k) => new Uint32Array(counts[k]));
   const fill = new Uint32Array(keys.length);
-  for (let i = 0; i < n; i++) for (let k = 0; k < keys.length; k++) if (has(i, k)) lists[k][fill[k]++] = i;
+  each((i, k) => (lists[k][fill[k]++] = i));
   return new Map(keys.map((key, k) => [key, lists[k]]));
 }

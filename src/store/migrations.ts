@@ -7,7 +7,7 @@ export interface Migration { version: number; name: string; sql: string }
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'resources, their terms, areas',
+    name: 'resources with their terms, areas',
     sql: `
       CREATE TABLE resources (
         seq              INTEGER PRIMARY KEY,          -- one version of a resource; never reused
@@ -18,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
         lng              REAL NOT NULL,                -- WGS-84
         lat              REAL NOT NULL,
         district         TEXT NOT NULL,                -- adcode
+        terms            TEXT NOT NULL,                -- '|'-joined taxonomy term ids (the resource's tags)
         stages           TEXT NOT NULL,                -- '|'-joined stage ids
         opening_hours    TEXT,                         -- OSM syntax
         free             INTEGER,                      -- 1 / 0 / NULL unknown
@@ -31,11 +32,6 @@ export const MIGRATIONS: readonly Migration[] = [
       -- snapshot built earlier still reads the records it indexed. Retired versions are purged after a grace.
       CREATE UNIQUE INDEX resources_current ON resources(id) WHERE retired_at IS NULL;
       CREATE INDEX resources_retired ON resources(retired_at) WHERE retired_at IS NOT NULL;
-      CREATE TABLE resource_terms (
-        resource INTEGER NOT NULL REFERENCES resources(seq) ON DELETE CASCADE,
-        term     TEXT NOT NULL,
-        PRIMARY KEY (resource, term)
-      ) WITHOUT ROWID;
       CREATE TABLE areas (
         id         TEXT PRIMARY KEY,                   -- adcode, or a school-district id
         kind       TEXT NOT NULL CHECK (kind IN ('district', 'school_district')),
@@ -46,6 +42,65 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at TEXT NOT NULL
       );
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
+  {
+    version: 2,
+    name: 'booking: slots, bookings, visitors, idempotency keys',
+    sql: `
+      CREATE TABLE slots (
+        id                  INTEGER PRIMARY KEY,
+        resource_id         TEXT NOT NULL,             -- the resource's public id (stable across its versions)
+        start_ms            INTEGER NOT NULL,          -- epoch ms
+        end_ms              INTEGER NOT NULL,
+        capacity_individual INTEGER NOT NULL CHECK (capacity_individual >= 0),
+        capacity_group      INTEGER NOT NULL CHECK (capacity_group >= 0),
+        -- The CHECKs are the last line against over-booking; the taking UPDATE tests capacity itself.
+        taken_individual    INTEGER NOT NULL DEFAULT 0 CHECK (taken_individual BETWEEN 0 AND capacity_individual),
+        taken_group         INTEGER NOT NULL DEFAULT 0 CHECK (taken_group BETWEEN 0 AND capacity_group),
+        group_min           INTEGER NOT NULL CHECK (group_min >= 1),
+        group_max           INTEGER NOT NULL CHECK (group_max >= group_min),
+        changed_seq         INTEGER NOT NULL,          -- bumped by every write; caches refresh what moved past theirs
+        created_at          TEXT NOT NULL,
+        CHECK (end_ms > start_ms)
+      );
+      CREATE INDEX slots_resource_start ON slots(resource_id, start_ms);
+      CREATE INDEX slots_changed ON slots(changed_seq);
+      CREATE TABLE bookings (
+        id           TEXT PRIMARY KEY,
+        slot_id      INTEGER NOT NULL REFERENCES slots(id),
+        kind         TEXT NOT NULL CHECK (kind IN ('individual', 'group')),
+        party_size   INTEGER NOT NULL CHECK (party_size >= 1),
+        status       TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),
+        token_sha256 BLOB NOT NULL,                    -- the bearer token itself is never stored
+        contact_name TEXT NOT NULL,
+        phone_hmac   BLOB NOT NULL,                    -- keyed hash for lookups; the number is never stored
+        phone_masked TEXT NOT NULL,                    -- 138****5678
+        visitors     INTEGER NOT NULL DEFAULT 0,
+        created_at   TEXT NOT NULL,
+        cancelled_at TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX bookings_slot ON bookings(slot_id);
+      CREATE INDEX bookings_phone ON bookings(phone_hmac);
+      -- One booking per visitor per resource per day (Asia/Shanghai), held by the primary key across processes.
+      -- Rows of a cancelled booking are deleted, so the visitor may book again.
+      CREATE TABLE booking_visitors (
+        resource_id  TEXT NOT NULL,
+        day          TEXT NOT NULL,                    -- YYYY-MM-DD of the slot's start, Asia/Shanghai
+        visitor_hmac BLOB NOT NULL,                    -- keyed hash of the ID number; the number is never stored
+        booking_id   TEXT NOT NULL REFERENCES bookings(id),
+        PRIMARY KEY (resource_id, day, visitor_hmac)
+      ) WITHOUT ROWID;
+      CREATE INDEX booking_visitors_booking ON booking_visitors(booking_id);
+      CREATE TABLE idempotency_keys (
+        key             TEXT PRIMARY KEY,              -- the client's Idempotency-Key
+        request_hmac    BLOB NOT NULL,                 -- keyed hash of the canonical request body
+        status          INTEGER,                       -- HTTP status of the first answer; NULL while in progress
+        response        TEXT,                          -- the first answer (a booking's token is never stored)
+        locked_until_ms INTEGER,                       -- an in-progress claim older than this was abandoned
+        created_ms      INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX idempotency_created ON idempotency_keys(created_ms);
     `,
   },
 ];
