@@ -21,7 +21,19 @@ export interface Config {
   pollMs: number;
   /** Largest accepted CSV import body, in bytes. */
   importMaxBytes: number;
+  /**
+   * Secret key of the keyed hashes (HMAC-SHA256) that stand in for visitor ID numbers and phone numbers in
+   * the database, and from which booking tokens are derived. Changing it orphans the stored hashes.
+   */
+  hashKey: string;
+  /** Bookings can be cancelled until this many hours before their slot starts. */
+  cancelCutoffHours: number;
+  /** Worker processes serving HTTP on one database file (1: no cluster). */
+  workers: number;
 }
+
+/** The hash key of development and tests. A server started with it logs a warning. */
+export const DEV_HASH_KEY = 'edumap-dev-hash-key-not-for-production';
 
 /** Defaults, each overridable by the environment variable named beside it. */
 export const DEFAULTS: Config = {
@@ -34,6 +46,9 @@ export const DEFAULTS: Config = {
   dataDir: join(ROOT, 'data'),
   pollMs: 1000, // EDUMAP_POLL_MS
   importMaxBytes: 256 * 1024 * 1024, // EDUMAP_IMPORT_MAX_BYTES
+  hashKey: DEV_HASH_KEY, // EDUMAP_HASH_KEY, at least 32 characters; set it in production
+  cancelCutoffHours: 2, // EDUMAP_CANCEL_CUTOFF_HOURS
+  workers: 1, // WORKERS
 };
 
 const LEVELS: Config['logLevel'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -54,6 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got '${logLevel}'`);
   const adminKeys = (env.EDUMAP_ADMIN_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (adminKeys.some((k) => k.length < 16)) throw new Error('EDUMAP_ADMIN_KEYS: each key must be at least 16 characters');
+  const hashKey = env.EDUMAP_HASH_KEY || DEFAULTS.hashKey;
+  if (hashKey.length < 32) throw new Error('EDUMAP_HASH_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)');
   return {
     ...DEFAULTS,
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
@@ -63,6 +80,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel,
     pollMs: integer(env, 'EDUMAP_POLL_MS', DEFAULTS.pollMs, 0, 3_600_000),
     importMaxBytes: integer(env, 'EDUMAP_IMPORT_MAX_BYTES', DEFAULTS.importMaxBytes, 1024, 4 * 1024 ** 3),
+    hashKey,
+    cancelCutoffHours: integer(env, 'EDUMAP_CANCEL_CUTOFF_HOURS', DEFAULTS.cancelCutoffHours, 0, 720),
+    workers: integer(env, 'WORKERS', DEFAULTS.workers, 1, 64),
     ...overrides,
   };
 }

@@ -16,12 +16,16 @@ export const ERRORS = {
   slot_full: { status: 409, title: 'Not enough places left in this slot' },
   idempotency_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   cancellation_closed: { status: 409, title: 'The cancellation cut-off has passed' },
+  slot_closed: { status: 409, title: 'The slot is no longer open for booking' },
+  slot_overlap: { status: 409, title: 'The slot overlaps another slot of this resource' },
+  visitor_already_booked: { status: 409, title: 'A visitor already has a booking at this resource on that day' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   idempotency_mismatch: { status: 422, title: 'The Idempotency-Key was used with another request' },
   unprocessable: { status: 422, title: 'The request cannot be processed' },
   rate_limited: { status: 429, title: 'Too many requests' },
   not_ready: { status: 503, title: 'The service is not ready' },
+  busy: { status: 503, title: 'The database is busy; retry shortly' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

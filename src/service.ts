@@ -10,6 +10,7 @@ import { importCsv, type ImportReport } from './import/csv.js';
 import { Contract } from './http/contract.js';
 import { ROOT } from './config.js';
 import type { Logger } from './log.js';
+import { Bookings } from './booking/bookings.js';
 
 /** The bundled data files loaded into an empty database, in order. */
 export const BUNDLED_CSV = ['resources.csv', 'osm-sample.csv'];
@@ -23,6 +24,7 @@ export interface Service {
   holder: SnapshotHolder;
   contract: Contract;
   log: Logger;
+  bookings: Bookings;
 }
 
 /**
@@ -38,7 +40,8 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   const holder = new SnapshotHolder(db, tax);
   const snap = holder.rebuild();
   log.info({ resources: snap.size, generation: snap.generation, taxonomy: tax.version }, 'snapshot built');
-  return { config, db, tax, holder, contract, log };
+  const bookings = new Bookings(db, holder, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours, log });
+  return { config, db, tax, holder, contract, log, bookings };
 }
 
 /** Loads the district boundaries when the store has none. */

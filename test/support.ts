@@ -56,3 +56,90 @@ export function csvLine(row: Partial<Record<string, string | number>>): string {
 }
 
 export { ROOT };
+
+// ---------------------------------------------------------------------------------------------------------
+// Booking: personal data for tests, and real server processes.
+
+/**
+ * A valid 18-character resident ID number (Haidian, born in 2014, so a minor's) for `n` in [0, 36500):
+ * the birth date and sequence come from `n`, the check character is computed.
+ */
+export function residentId(n: number): string {
+  const birth = new Date(Date.UTC(2014, 0, 1) + (n % 365) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const body = `110108${birth}${String(Math.floor(n / 365) % 1000).padStart(3, '0')}`;
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body].reduce((s, d, i) => s + Number(d) * weights[i], 0);
+  return body + '10X98765432'[sum % 11];
+}
+
+/** A mainland mobile number for `n` in [0, 10^8). */
+export function phoneNumber(n: number): string {
+  return `139${String(n).padStart(8, '0')}`;
+}
+
+/** A port that was free a moment ago (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A server started as a real process by `startServer`. */
+export interface ServerProcess {
+  url: string;
+  child: import('node:child_process').ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM (or `signal`), then waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts `src/server.ts` in its own process (through tsx) on a free port of 127.0.0.1, with `env` added to
+ * a test environment, and waits until `/readyz` answers 200 (at most `timeoutMs`).
+ */
+export async function startServer(env: Record<string, string>, timeoutMs = 40_000): Promise<ServerProcess> {
+  const { spawn } = await import('node:child_process');
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', EDUMAP_ADMIN_KEYS: ADMIN_KEY, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (b: Buffer) => { output += b.toString(); });
+    child.stderr!.on('data', (b: Buffer) => { output += b.toString(); });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const url = `http://127.0.0.1:${port}`;
+    const server: ServerProcess = {
+      url,
+      child,
+      output: () => output,
+      async stop(signal = 'SIGTERM') {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        await exited;
+      },
+    };
+    const deadline = Date.now() + timeoutMs;
+    let ready = false;
+    while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+      try {
+        if ((await fetch(`${url}/readyz`)).status === 200) { ready = true; break; }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (ready) return server;
+    await server.stop('SIGKILL');
+    if (attempt < 2 && /EADDRINUSE/.test(output)) continue;
+    throw new Error(`the server did not become ready:\n${output.slice(-3000)}`);
+  }
+}

@@ -22,6 +22,11 @@ export interface SearchParams {
   limit?: number;
   cursor?: string;
   crs?: Crs;
+  /** Availability (see `parseNeed` in src/booking/availability.ts): applied through `SearchQuery.accept`. */
+  available_from?: string;
+  available_to?: string;
+  seats?: number;
+  kind?: 'individual' | 'group';
 }
 
 /** Parses a `lng,lat` pair given in `crs` into WGS-84, or a 400 naming `field`. */

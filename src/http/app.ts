@@ -11,6 +11,8 @@ import { errorHandler } from './problem.js';
 import { resourceRoutes } from './routes/resources.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { importRoutes } from './routes/imports.js';
+import { bookingRoutes } from './routes/bookings.js';
+import type { Bookings } from '../booking/bookings.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { webRoutes } from './routes/web.js';
 
@@ -22,6 +24,8 @@ export interface AppDeps {
   holder: SnapshotHolder;
   contract: Contract;
   log: Logger;
+  /** Slots, bookings and the availability index. */
+  bookings: Bookings;
 }
 
 /** Builds the express app. No port is opened here: `server.ts` listens, tests use supertest. */
@@ -51,6 +55,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(resourceRoutes(deps));
   app.use(clusterRoutes(deps));
   app.use(importRoutes(deps));
+  app.use(bookingRoutes(deps));
 
   app.use((req, _res, next) => {
     next(new AppError('not_found', `no route for ${req.method} ${req.path}; see /openapi.yaml`));

@@ -4,24 +4,35 @@ import type { Crs } from '../../geo/crs.js';
 import { search } from '../../engine/search.js';
 import { compileSearch, encodeCursor, type SearchParams } from '../../engine/request.js';
 import { indexOfId, resourceFeature, resourceJson } from '../../engine/render.js';
+import { parseNeed } from '../../booking/availability.js';
 import type { AppDeps } from '../app.js';
 
 /** `GET /v1/resources` (search) and `GET /v1/resources/{id}`. */
-export function resourceRoutes({ contract, holder }: AppDeps): Router {
+export function resourceRoutes({ contract, holder, bookings }: AppDeps): Router {
   const router = Router();
 
   router.get('/v1/resources', (req, res) => {
     const { query } = contract.input('searchResources', req);
     const params = query as unknown as SearchParams & { format: 'json' | 'geojson' };
     const snap = holder.current;
-    const result = search(snap, compileSearch(snap, params));
+    const compiled = compileSearch(snap, params);
+    // "Nearest with N free seats in the window": availability is a predicate inside the kNN scan.
+    const need = parseNeed(params);
+    if (need) compiled.accept = bookings.availability.acceptFor(snap, need);
+    const result = search(snap, compiled);
     const crs = params.crs ?? 'wgs84';
     const last = result.indices.length - 1;
     const next = result.more
       ? encodeCursor(params, { id: snap.ids[result.indices[last]], distanceKm: result.distancesKm?.[last] })
       : null;
     const render = params.format === 'geojson' ? resourceFeature : resourceJson;
-    const items = result.indices.map((i, k) => render(snap, i, crs, result.distancesKm?.[k])).join(',');
+    const items = result.indices.map((i, k) => {
+      const text = render(snap, i, crs, result.distancesKm?.[k]);
+      if (!need) return text;
+      // The earliest slot that fits, inside the record (the feature's properties for GeoJSON).
+      const slot = `,"slot":${JSON.stringify(bookings.availability.firstFit(snap.ids[i], need) ?? null)}}`;
+      return params.format === 'geojson' ? `${text.slice(0, -2)}${slot}}` : `${text.slice(0, -1)}${slot}`;
+    }).join(',');
     if (params.format === 'geojson') {
       res.type('application/geo+json').send(
         `{"type":"FeatureCollection","crs":"${crs}","count":${result.indices.length},"next_cursor":${JSON.stringify(next)},"features":[${items}]}`);

@@ -1,0 +1,96 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Keyed hashes (HMAC-SHA256) that stand in for personal data. Visitor ID numbers and phone numbers have
+ * little entropy (an ID is a region, a birth date and a few digits), so a plain hash could be reversed by
+ * trying them all; with a secret key it cannot, without the key. Each use has its own label, so a phone
+ * hash never equals an ID hash of the same digits.
+ */
+export class Hasher {
+  constructor(private readonly key: string) {}
+
+  /** Hash of a normalised mainland phone number (see `normalizePhone`). */
+  phone(normalized: string): Buffer {
+    return this.mac('phone', normalized);
+  }
+
+  /** Hash of a normalised resident ID number (see `normalizeResidentId`). */
+  visitor(normalized: string): Buffer {
+    return this.mac('visitor', normalized);
+  }
+
+  /** Hash of a request body (which may hold phone and ID numbers), for Idempotency-Key comparison. */
+  request(body: unknown): Buffer {
+    return this.mac('request', canonicalJson(body));
+  }
+
+  /**
+   * The bearer token of a booking, derived from its id: the database stores only the token's SHA-256, and
+   * a replayed answer can still carry the token. 256 bits, base64url.
+   */
+  token(bookingId: string): string {
+    return this.mac('booking-token', bookingId).toString('base64url');
+  }
+
+  private mac(label: string, text: string): Buffer {
+    return createHmac('sha256', this.key).update(label).update('\0').update(text).digest();
+  }
+}
+
+/** SHA-256 of a token, as stored. */
+export function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/** Whether `token` is the one whose digest is stored; constant time. */
+export function tokenMatches(token: string, storedDigest: Buffer): boolean {
+  const given = tokenDigest(token);
+  return given.length === storedDigest.length && timingSafeEqual(given, storedDigest);
+}
+
+/** A new public booking id: `bk_` and 96 random bits. */
+export function newBookingId(): string {
+  return `bk_${randomBytes(12).toString('base64url')}`;
+}
+
+/**
+ * A mainland mobile number as 11 digits, from input that may carry spaces, hyphens and a +86 / 0086 prefix;
+ * undefined when it is not one.
+ */
+export function normalizePhone(text: string): string | undefined {
+  const digits = text.replace(/[\s-]/g, '').replace(/^(\+86|0086)/, '');
+  return /^1[3-9]\d{9}$/.test(digits) ? digits : undefined;
+}
+
+/** A phone number as answers show it: `138****5678`. */
+export function maskPhone(normalized: string): string {
+  return `${normalized.slice(0, 3)}****${normalized.slice(-4)}`;
+}
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = '10X98765432';
+
+/**
+ * An 18-character resident ID number (GB 11643-1999) with a valid birth date and check character,
+ * upper-cased; undefined when it is not one.
+ */
+export function normalizeResidentId(text: string): string | undefined {
+  const id = text.trim().toUpperCase();
+  if (!/^\d{17}[\dX]$/.test(id)) return undefined;
+  const [y, m, d] = [id.slice(6, 10), id.slice(10, 12), id.slice(12, 14)].map(Number);
+  const birth = new Date(Date.UTC(y, m - 1, d));
+  if (y < 1900 || birth.getUTCMonth() !== m - 1 || birth.getUTCDate() !== d) return undefined;
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(id[i]) * ID_WEIGHTS[i];
+  return ID_CHECK[sum % 11] === id[17] ? id : undefined;
+}
+
+/** JSON with object keys sorted at every level, so that two equal bodies hash the same whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,88 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { AppError } from '../../errors.js';
+import type { BookingRequest } from '../../booking/bookings.js';
+import type { SlotInput } from '../../booking/slots.js';
+import type { ScheduleInput } from '../../booking/schedule.js';
+import { requireAdmin } from '../auth.js';
+import type { AppDeps } from '../app.js';
+
+/** Largest JSON body of a booking request, and of a slot or schedule upload. */
+const BOOKING_BODY_LIMIT = '16kb';
+const SLOTS_BODY_LIMIT = '512kb';
+
+/**
+ * Slots (`GET`/`POST /v1/resources/{id}/slots`, `POST /v1/resources/{id}/schedule`) and bookings
+ * (`POST /v1/bookings`, `GET`/`DELETE /v1/bookings/{id}`, `GET /v1/bookings/{id}.ics`).
+ */
+export function bookingRoutes({ contract, bookings, config }: AppDeps): Router {
+  const router = Router();
+  const admin = requireAdmin(config.adminKeys);
+
+  router.get('/v1/resources/:id/slots', (req, res) => {
+    const { query, params } = contract.input('listSlots', req);
+    const items = bookings.listSlots(params.id, query.from as string | undefined, query.to as string | undefined);
+    res.json({ resource_id: params.id, count: items.length, items });
+  });
+
+  router.post('/v1/resources/:id/slots', admin, json(SLOTS_BODY_LIMIT), (req, res) => {
+    const { params, body } = contract.input('createSlots', req);
+    const items = bookings.createSlots(params.id, (body as { slots: SlotInput[] }).slots);
+    res.status(201).json({ resource_id: params.id, count: items.length, items });
+  });
+
+  router.post('/v1/resources/:id/schedule', admin, json(SLOTS_BODY_LIMIT), (req, res) => {
+    const { params, body } = contract.input('scheduleSlots', req);
+    const { created, unchanged } = bookings.schedule(params.id, body as ScheduleInput);
+    res.status(201).json({ resource_id: params.id, created: created.length, unchanged, items: created });
+  });
+
+  router.post('/v1/bookings', json(BOOKING_BODY_LIMIT), (req, res) => {
+    const { body } = contract.input('createBooking', req);
+    const outcome = bookings.book(body as BookingRequest, req.get('idempotency-key'));
+    res.setHeader('Idempotent-Replayed', String(outcome.replayed));
+    res.setHeader('Cache-Control', 'no-store');
+    if (outcome.error) throw outcome.error;
+    res.status(201).location(`/v1/bookings/${outcome.booking.id}`).json(outcome.booking);
+  });
+
+  // Before `/v1/bookings/:id`, which would take `bk_….ics` as an id.
+  router.get('/v1/bookings/:id.ics', (req, res) => {
+    const { params } = contract.input('getBookingCalendar', req);
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('text/calendar; charset=utf-8').setHeader('Content-Disposition', `attachment; filename="${params.id}.ics"`);
+    res.send(bookings.ics(params.id, bookingToken(req)));
+  });
+
+  router.get('/v1/bookings/:id', (req, res) => {
+    const { params } = contract.input('getBooking', req);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(bookings.get(params.id, bookingToken(req)));
+  });
+
+  router.delete('/v1/bookings/:id', (req, res) => {
+    const { params } = contract.input('cancelBooking', req);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(bookings.cancel(params.id, bookingToken(req)));
+  });
+
+  return router;
+}
+
+/** A JSON body parser for one route: another media type is a 415, a body over `limit` a 413. */
+function json(limit: string) {
+  const parse = express.json({ limit, strict: true });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!req.is('application/json')) {
+      next(new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'));
+      return;
+    }
+    parse(req, res, next);
+  };
+}
+
+/** The bearer token of a booking, or a 401. */
+function bookingToken(req: Request): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match) throw new AppError('unauthorized', 'send Authorization: Bearer <booking token> (the token of the booking answer)');
+  return match[1];
+}
