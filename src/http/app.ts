@@ -15,6 +15,7 @@ import { bookingRoutes } from './routes/bookings.js';
 import type { Bookings } from '../booking/bookings.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { webRoutes } from './routes/web.js';
+import { matchRoutes } from './routes/match.js';
 
 /** Everything the HTTP layer needs, built once by the caller (server.ts, tests). */
 export interface AppDeps {
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(catalogRoutes(deps));
   app.use(resourceRoutes(deps));
+  app.use(matchRoutes(deps));
   app.use(clusterRoutes(deps));
   app.use(importRoutes(deps));
   app.use(bookingRoutes(deps));

@@ -1,0 +1,14 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AppError } from '../errors.js';
+
+/** A JSON body parser for one route: another media type is a 415, a body over `limit` a 413. */
+export function jsonBody(limit: string) {
+  const parse = express.json({ limit, strict: true });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!req.is('application/json')) {
+      next(new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'));
+      return;
+    }
+    parse(req, res, next);
+  };
+}

@@ -1,0 +1,203 @@
+import { distance } from 'geokdbush';
+import { AppError, invalidField } from '../errors.js';
+import { type Crs, type LngLat, toWgs84 } from '../geo/crs.js';
+import { search, type SearchQuery } from '../engine/search.js';
+import { termParam } from '../engine/request.js';
+import { TAG_FACETS } from '../import/rows.js';
+import { parseDateTime } from '../time.js';
+import type { Snapshot } from '../engine/snapshot.js';
+
+/** The body of `POST /v1/match`, shape-checked by the contract. */
+export interface MatchRequest {
+  /** One place, or several (home and school); coordinates in `crs`. */
+  origins: { lng: number; lat: number; label?: string; weight?: number }[];
+  crs?: Crs;
+  needs?: {
+    stage?: string;
+    /** 五育 weights by root or sub-term, id or alias: `{ "ti": 2, "智育": 1 }`. */
+    domains?: Record<string, number>;
+    /** Terms every candidate must have (any of each `a|b`). */
+    tags?: string[];
+    types?: string[];
+    free?: boolean;
+    /** When the family wants to go: an instant, or a window (scored on whether the place is open in it). */
+    time?: { at?: string; from?: string; to?: string };
+    require_open?: boolean;
+  };
+  radius_km?: number;
+  limit?: number;
+}
+
+/** How the score is made; also answered with every match so clients can show it. */
+export const SCORING = {
+  weights: { distance: 0.5, terms: 0.35, open: 0.15 },
+  /** distance score = exp(-effective distance / scale). */
+  distanceScaleKm: 5,
+  /** Candidates gathered (nearest first, every filter applied) before ranking. */
+  pool: 200,
+} as const;
+
+/** One ranked candidate, in WGS-84; the HTTP layer renders the resource and converts coordinates. */
+export interface MatchItem {
+  index: number;
+  score: number;
+  breakdown: { distance: number; terms: number; open: number };
+  /** The requested domain this pick stands for in a balanced plan (null when no domains were asked). */
+  domain: string | null;
+  reasons: {
+    distance_m: { label: string; distance_m: number }[];
+    effective_distance_m: number;
+    matched_terms: string[];
+    matched_domains: string[];
+    open: { at: string; open: boolean | null } | null;
+  };
+}
+
+export interface MatchResult {
+  items: MatchItem[];
+  /** How several origins combine. */
+  combine: 'weighted_mean_distance';
+}
+
+/** Extra knowledge a caller may plug in, e.g. seat availability from the booking module. */
+export interface MatchHooks {
+  accept?: (index: number) => boolean;
+}
+
+/**
+ * One-click match. Candidates are the resources nearest to the origins (and to their weighted centre)
+ * that pass every hard filter (stage, required tags, types, free, radius, `require_open`, hooks), ranked by
+ *
+ *   score = 0.5 · exp(−d / 5 km) + 0.35 · (weight of requested domains covered / total weight) + 0.15 · open
+ *
+ * where d is the weighted mean of the great-circle distances to the origins (home and school: the place
+ * that is convenient from both), and open is 1 when the opening hours say open at the requested time
+ * (for a window: at its start, middle or end), 0 when closed, 0.5 when the hours are unknown.
+ * With domain weights the answer is a balanced plan: the best candidate for each requested domain comes
+ * first (heaviest domain first), so every domain is represented before any repeats; the rest by score.
+ */
+export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {}): MatchResult {
+  const crs = req.crs ?? 'wgs84';
+  const limit = req.limit ?? 5;
+  if (!req.origins.length) throw invalidField('body.origins', 'needs at least one origin');
+  const origins = req.origins.map((o, k) => {
+    if (Math.abs(o.lng) > 180) throw invalidField(`body.origins[${k}].lng`, 'must be between -180 and 180');
+    if (Math.abs(o.lat) > 90) throw invalidField(`body.origins[${k}].lat`, 'must be between -90 and 90');
+    return { point: toWgs84([o.lng, o.lat], crs), label: o.label ?? (k === 0 ? 'origin' : `origin ${k + 1}`), weight: o.weight ?? 1 };
+  });
+  const totalWeight = origins.reduce((s, o) => s + o.weight, 0);
+  const needs = req.needs ?? {};
+
+  const domainWeights = Object.entries(needs.domains ?? {}).map(([name, weight]) => {
+    if (!(weight > 0)) throw invalidField(`body.needs.domains.${name}`, 'must be a positive weight');
+    const id = termParam(snap, name, ['domain'], `body.needs.domains.${name}`);
+    return { id, weight };
+  });
+  const domainTotal = domainWeights.reduce((s, d) => s + d.weight, 0);
+  const times = instants(needs.time);
+
+  const query: SearchQuery = { limit: SCORING.pool, radiusKm: req.radius_km };
+  if (needs.stage) query.stages = [termParam(snap, needs.stage, ['stage'], 'body.needs.stage')];
+  if (needs.types?.length) query.types = needs.types.map((t, k) => termParam(snap, t, ['type'], `body.needs.types[${k}]`));
+  if (needs.free !== undefined) query.free = needs.free;
+  const required = (needs.tags ?? []).map((value, k) =>
+    value.split('|').map((s) => s.trim()).filter(Boolean).map((name) => termParam(snap, name, TAG_FACETS, `body.needs.tags[${k}]`)));
+  // Candidates must offer at least one requested domain, and every required tag.
+  query.tags = domainWeights.length ? [...required, domainWeights.map((d) => d.id)] : required;
+  const memo = new Int8Array(snap.hoursText.length);
+  const openScore = (i: number): number | null => {
+    if (!times.length) return null;
+    if (snap.hoursCode[i] < 0) return null;
+    return times.some((t) => snap.openAt(i, t, memo)) ? 1 : 0;
+  };
+  const accepts: ((i: number) => boolean)[] = [];
+  if (hooks.accept) accepts.push(hooks.accept);
+  if (needs.require_open) {
+    if (!times.length) throw invalidField('body.needs.require_open', 'needs body.needs.time');
+    accepts.push((i) => openScore(i) === 1);
+  }
+  if (accepts.length) query.accept = (i) => accepts.every((a) => a(i));
+
+  // Gather around each origin and around their weighted centre, so a place between home and school is seen.
+  const centre: LngLat = [
+    origins.reduce((s, o) => s + o.point[0] * o.weight, 0) / totalWeight,
+    origins.reduce((s, o) => s + o.point[1] * o.weight, 0) / totalWeight,
+  ];
+  const pool = new Set<number>();
+  for (const near of origins.length > 1 ? [centre, ...origins.map((o) => o.point)] : [origins[0].point]) {
+    for (const i of search(snap, { ...query, near }).indices) pool.add(i);
+  }
+
+  const W = snap.termWords;
+  const scored: MatchItem[] = [...pool].map((i) => {
+    const perOrigin = origins.map((o) => ({ label: o.label, km: distance(o.point[0], o.point[1], snap.lng[i], snap.lat[i]) }));
+    const effectiveKm = origins.reduce((s, o, k) => s + o.weight * perOrigin[k].km, 0) / totalWeight;
+    const tagged = (id: string) => {
+      const b = snap.termBit.get(id);
+      return b !== undefined && (snap.termMask[i * W + (b >>> 5)] & (1 << (b & 31))) !== 0;
+    };
+    const matchedDomains = domainWeights.filter((d) => tagged(d.id)).map((d) => d.id);
+    const covered = domainWeights.filter((d) => tagged(d.id)).reduce((s, d) => s + d.weight, 0);
+    const open = openScore(i);
+    const breakdown = {
+      distance: round(Math.exp(-effectiveKm / SCORING.distanceScaleKm)),
+      terms: domainTotal ? round(covered / domainTotal) : 1,
+      open: open === null ? 0.5 : open,
+    };
+    const score = round(SCORING.weights.distance * breakdown.distance + SCORING.weights.terms * breakdown.terms
+      + SCORING.weights.open * breakdown.open);
+    const matchedTerms = [...domainWeights.map((d) => d.id), ...required.flat()].filter(tagged);
+    return {
+      index: i, score, breakdown, domain: null,
+      reasons: {
+        distance_m: perOrigin.map((p) => ({ label: p.label, distance_m: Math.round(p.km * 1000) })),
+        effective_distance_m: Math.round(effectiveKm * 1000),
+        matched_terms: [...new Set(matchedTerms)],
+        matched_domains: matchedDomains,
+        open: times.length ? { at: (needs.time?.at ?? needs.time?.from)!, open: open === null ? null : open === 1 } : null,
+      },
+    };
+  });
+  // Score, then nearer, then id: a total order, so equal requests get equal answers.
+  scored.sort((a, b) => b.score - a.score || a.reasons.effective_distance_m - b.reasons.effective_distance_m
+    || (snap.ids[a.index] < snap.ids[b.index] ? -1 : 1));
+
+  const picked: MatchItem[] = [];
+  const taken = new Set<number>();
+  for (const d of [...domainWeights].sort((a, b) => b.weight - a.weight || a.id.localeCompare(b.id))) {
+    if (picked.length >= limit) break;
+    const best = scored.find((c) => !taken.has(c.index) && c.reasons.matched_domains.includes(d.id));
+    if (!best) continue;
+    taken.add(best.index);
+    picked.push({ ...best, domain: d.id });
+  }
+  for (const c of scored) {
+    if (picked.length >= limit) break;
+    if (taken.has(c.index)) continue;
+    taken.add(c.index);
+    picked.push({ ...c, domain: c.reasons.matched_domains[0] ?? null });
+  }
+  return { items: picked, combine: 'weighted_mean_distance' };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+/** The instants a time need is checked at: `at`, or a window's start, middle and end. */
+function instants(time: NonNullable<MatchRequest['needs']>['time']): Date[] {
+  if (!time) return [];
+  const parse = (text: string | undefined, field: string) => {
+    if (text === undefined) return undefined;
+    const at = parseDateTime(text);
+    if (!at) throw invalidField(`body.needs.time.${field}`, 'must be an ISO 8601 date-time');
+    return at;
+  };
+  const at = parse(time.at, 'at');
+  const from = parse(time.from, 'from');
+  const to = parse(time.to, 'to');
+  if (at) return [at];
+  if (!from || !to) throw new AppError('invalid_request', 'body.needs.time needs at, or from and to', [{ path: 'body.needs.time', message: 'needs at, or from and to' }]);
+  if (to <= from) throw invalidField('body.needs.time.to', 'must be after from');
+  return [from, new Date((from.getTime() + to.getTime()) / 2), to];
+}
