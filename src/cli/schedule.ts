@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, ROOT } from '../config.js';
+import { openDb } from '../store/db.js';
+import { loadTaxonomy } from '../taxonomy/taxonomy.js';
+import { SnapshotHolder } from '../engine/holder.js';
+import { Contract } from '../http/contract.js';
+import { Bookings } from '../booking/bookings.js';
+import type { ScheduleInput } from '../booking/schedule.js';
+import { AppError } from '../errors.js';
+
+const USAGE = `usage: npm run schedule -- FILE.json [--json]
+
+Materialises weekly schedules into bookable slots, in the database named by EDUMAP_DB (default
+var/edumap.db). FILE holds { "schedules": [ { "resource_id": "…", <the body of POST
+/v1/resources/{id}/schedule> }, … ] }, e.g.
+
+  { "schedules": [ { "resource_id": "palace-museum", "hours": "Tu-Su 09:00-16:00; PH off",
+                     "slot_minutes": 60, "days": 28, "closed_dates": ["2027-02-06"],
+                     "capacity": { "individual": 300, "group": 120 }, "group_size": { "min": 15, "max": 60 } } ] }
+
+Each schedule is applied in its own transaction, all or nothing; slots that already exist unchanged are
+left alone, so the file can be re-run every week. Exit 0: all applied; 1: some refused; 2: usage error.`;
+
+/** One schedule's outcome, as `--json` prints it. */
+interface Outcome { resource_id: string; created?: number; unchanged?: number; error?: string; errors?: { path: string; message: string }[] }
+
+/** The schedule CLI. Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.positionals.length !== 1) {
+    console.error(`give exactly one JSON file\n\n${USAGE}`);
+    return 2;
+  }
+  let schedules: (ScheduleInput & { resource_id?: unknown })[];
+  try {
+    const doc = JSON.parse(readFileSync(args.positionals[0], 'utf8')) as { schedules?: unknown };
+    if (!Array.isArray(doc.schedules)) throw new Error('the file must hold { "schedules": [ … ] }');
+    schedules = doc.schedules;
+  } catch (e) {
+    console.error(`cannot read '${args.positionals[0]}': ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+
+  const config = loadConfig();
+  const db = openDb(config.dbPath);
+  try {
+    const holder = new SnapshotHolder(db, loadTaxonomy(config.taxonomyDir));
+    holder.rebuild();
+    const contract = new Contract(join(ROOT, 'openapi.yaml'));
+    const bookings = new Bookings(db, holder, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours });
+    const outcomes: Outcome[] = schedules.map((entry, k) => {
+      const { resource_id: id, ...body } = entry ?? {};
+      const at = `schedules[${k}]`;
+      try {
+        if (typeof id !== 'string') throw new AppError('invalid_request', `${at}.resource_id is required`, [{ path: 'resource_id', message: 'is required' }]);
+        // The same validation as POST /v1/resources/{id}/schedule.
+        const input = contract.input('scheduleSlots', { query: {}, params: { id }, body });
+        const { created, unchanged } = bookings.schedule(id, input.body as ScheduleInput);
+        return { resource_id: id, created: created.length, unchanged };
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        const errors = e.errors?.map((f) => ({ path: `${at}.${f.path.replace(/^(body|path)\./, '')}`, message: f.message }));
+        return { resource_id: String(id), error: e.message, errors };
+      }
+    });
+    if (args.values.json) console.log(JSON.stringify(outcomes));
+    else {
+      for (const o of outcomes) {
+        console.log(o.error ? `${o.resource_id}: refused: ${o.error}` : `${o.resource_id}: ${o.created} slots created, ${o.unchanged} already there`);
+      }
+    }
+    return outcomes.some((o) => o.error) ? 1 : 0;
+  } finally {
+    db.close();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, (err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, testService, type TestService } from './support.js';
+
+let svc: TestService;
+beforeAll(async () => {
+  svc = await testService({ seed: true });
+});
+afterAll(() => svc.close());
+
+function schedule(file: object, ...flags: string[]) {
+  const path = join(svc.dir, 'schedules.json');
+  writeFileSync(path, JSON.stringify(file));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/schedule.ts', path, ...flags], {
+    cwd: ROOT, env: { PATH: process.env.PATH, EDUMAP_DB: svc.config.dbPath }, encoding: 'utf8', timeout: 30_000,
+  });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
+
+test('npm run schedule applies a file of weekly schedules, each all or nothing, and can be re-run', () => {
+  const weekly = { resource_id: 'palace-museum', hours: 'Tu-Su 09:00-12:00; PH off', slot_minutes: 60, days: 14, capacity: { individual: 300, group: 120 } };
+  const first = schedule({ schedules: [weekly, { resource_id: 'nowhere', capacity: { individual: 1 } }, { ...weekly, resource_id: 'national-museum-of-china', slot_minutes: 1 }] }, '--json');
+  expect(first.code).toBe(1);
+  const [palace, nowhere, tooShort] = JSON.parse(first.out);
+  expect(palace.created).toBeGreaterThanOrEqual(30); // 12 open days less holidays, three slots each
+  expect(nowhere).toMatchObject({ resource_id: 'nowhere', error: "no resource 'nowhere'" });
+  expect(tooShort.errors).toEqual([{ path: 'schedules[2].slot_minutes', message: 'must be >= 5' }]);
+  const stored = svc.db.prepare("SELECT count(*) FROM slots WHERE resource_id = 'palace-museum'").pluck().get();
+  expect(stored).toBe(palace.created);
+  expect(svc.db.prepare("SELECT count(*) FROM slots WHERE resource_id = 'national-museum-of-china'").pluck().get()).toBe(0);
+
+  const again = schedule({ schedules: [weekly] });
+  expect(again.code).toBe(0);
+  expect(again.out).toBe(`palace-museum: 0 slots created, ${palace.created} already there\n`);
+  expect(schedule({ nothing: true }).code).toBe(2);
+});
