@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { testService, csvLine, HEADER, type TestService } from './support.js';
+import { ADMIN_KEY, testService, csvLine, HEADER, type TestService } from './support.js';
 import { COLUMNS, csvLine as genLine, generateRows } from '../scripts/gen.js';
 import { clusters } from '../src/engine/clusters.js';
 import { search } from '../src/engine/search.js';
@@ -182,6 +182,23 @@ describe('GET /v1/clusters', () => {
     }
   });
 
+  test('free seats on a day: only resources with a slot that has room then, live as places are booked', async () => {
+    const day = new Date(Date.now() + 8 * 3_600_000 + 2 * 86_400_000).toISOString().slice(0, 10);
+    const filters = { available_from: `${day}T00:00+08:00`, available_to: `${day}T23:59+08:00`, seats: '2' };
+    expect((await clustersOf(BEIJING, 17, filters)).total).toBe(0);
+    const created = await request(svc.app).post('/v1/resources/palace-museum/slots').set('Authorization', `Bearer ${ADMIN_KEY}`)
+      .send({ slots: [{ start: `${day}T09:00+08:00`, end: `${day}T10:00+08:00`, capacity: { individual: 2 } }] });
+    expect(created.status).toBe(201);
+    const open = await clustersOf(BEIJING, 17, filters);
+    expect(open.items.map((m) => m.id)).toEqual(['palace-museum']);
+    expect(open.total).toBe((await searchIds(BEIJING, filters)).size);
+    const booked = await request(svc.app).post('/v1/bookings').set('Idempotency-Key', 'clusters-test-1')
+      .send({ slot_id: created.body.items[0].id, kind: 'individual', party_size: 1, contact: { name: '李华', phone: '13900000001' } });
+    expect(booked.status).toBe(201);
+    expect((await clustersOf(BEIJING, 17, filters)).total).toBe(0); // one place left, two wanted
+    expect((await clustersOf(BEIJING, 17, { ...filters, seats: '1' })).total).toBe(1);
+  });
+
   describe('bad parameters are 400s naming the field', () => {
     test.each([
       ['bbox missing', { zoom: '10' }, 'query.bbox'],
@@ -195,6 +212,8 @@ describe('GET /v1/clusters', () => {
       ['an unknown parameter', { bbox: '116,39,117,40', zoom: '10', limit: '10' }, 'query.limit'],
       ['an unknown tag', { bbox: '116,39,117,40', zoom: '10', tag: 'swimmingg' }, 'query.tag[0]'],
       ['a bad open_at', { bbox: '116,39,117,40', zoom: '10', open_at: 'tomorrow' }, 'query.open_at'],
+      ['seats without available_from', { bbox: '116,39,117,40', zoom: '10', seats: '2' }, 'query.available_from'],
+      ['a bad available_from', { bbox: '116,39,117,40', zoom: '10', available_from: 'soon' }, 'query.available_from'],
     ])('%s', async (_name, query, path) => {
       const res = await request(svc.app).get('/v1/clusters').query(query);
       expect(res.status).toBe(400);

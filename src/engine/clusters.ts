@@ -7,10 +7,10 @@ export const DOMAINS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
 export type Domain = (typeof DOMAINS)[number];
 const NO_DOMAIN = DOMAINS.length;
 
-/** Supercluster settings: a cluster gathers points within `radius` px of a 512 px tile at each zoom. */
+/** Supercluster settings: a cluster gathers the points within `radius` screen px of it at each zoom. */
 const defaultOptions = {
   radius: 60, // px
-  extent: 512, // px per tile
+  extent: 256, // px per tile: zoom levels as in Leaflet, OpenStreetMap and Amap (256-px tiles)
   maxZoom: 16, // above this every resource is its own marker
   minPoints: 2,
 };

@@ -3,10 +3,11 @@ import type { Crs } from '../../geo/crs.js';
 import { fromWgs84, roundCoord } from '../../geo/crs.js';
 import { clusters, DOMAINS, primaryDomainsOf } from '../../engine/clusters.js';
 import { compileSearch, type SearchParams } from '../../engine/request.js';
+import { parseNeed } from '../../booking/availability.js';
 import type { AppDeps } from '../app.js';
 
 /** `GET /v1/clusters`: the markers of a map view, clustered by zoom, over the same filters as the search. */
-export function clusterRoutes({ contract, holder }: AppDeps): Router {
+export function clusterRoutes({ contract, holder, bookings }: AppDeps): Router {
   const router = Router();
 
   router.get('/v1/clusters', (req, res) => {
@@ -14,6 +15,9 @@ export function clusterRoutes({ contract, holder }: AppDeps): Router {
     const { zoom, ...params } = query as unknown as SearchParams & { zoom: number; bbox: string };
     const snap = holder.current;
     const compiled = compileSearch(snap, params);
+    // Free seats in a window: the same predicate as the search, so the map shows what the list can book.
+    const need = parseNeed(params);
+    if (need) compiled.accept = bookings.availability.acceptFor(snap, need);
     const crs: Crs = params.crs ?? 'wgs84';
     const result = clusters(snap, compiled, compiled.bbox!, zoom);
     const primary = primaryDomainsOf(snap);

@@ -1,0 +1,388 @@
+import 'leaflet/dist/leaflet.css';
+import './style.css';
+import { ApiError, getJson, postJson, type AreaFeature, type AreaList, type ClusterPage, type LngLat, type Params, type Resource, type ResourcePage, type Taxonomy } from './api.js';
+import { haversineM, renderCard, shanghaiIso } from './card.js';
+import { featuresOf, type Features } from './contract.js';
+import { byId, h, replace } from './dom.js';
+import { formatDay, lang, savedLang, setLang, t, type Lang } from './i18n.js';
+import { displayName, resultItem } from './list.js';
+import { MapView } from './mapview.js';
+import { renderMatch, type MatchAnswer, type MatchRequest } from './match.js';
+import { DOMAIN_COLOURS, DOMAINS, domainName, Terms, type Domain } from './taxonomy.js';
+import { bind, refreshBound } from './texts.js';
+
+/** Everything the user has chosen; the map, the list and the card are drawn from it. */
+interface State {
+  domains: Set<Domain>;
+  stage: string;
+  free: boolean;
+  openNow: boolean;
+  /** `YYYY-MM-DD`: only resources with a free seat that day. */
+  date: string;
+  q: string;
+  origin: LngLat | null;
+}
+
+const LIST_LIMIT = 20;
+
+const state: State = { domains: new Set(), stage: '', free: false, openNow: false, date: '', q: '', origin: null };
+let terms: Terms;
+let features: Features;
+let map: MapView;
+let listItems: Resource[] = [];
+let nextCursor: string | null = null;
+let viewTotal: number | null = null;
+let openCard: Resource | null = null;
+let lastMatch: MatchAnswer | null = null;
+let generation = 0;
+
+async function main(): Promise<void> {
+  setLang(savedLang());
+  const [tax, contract, areas] = await Promise.all([
+    getJson<Taxonomy>('/v1/taxonomy'),
+    fetch('/openapi.yaml').then((r) => r.text()),
+    getJson<AreaList>('/v1/areas', { kind: 'district' }),
+  ]);
+  terms = new Terms(tax);
+  features = featuresOf(contract);
+  buildChrome();
+  map = new MapView(byId('map'), {
+    view: () => void refresh(),
+    origin: (at) => setOrigin(at),
+    resource: (id) => void showResource(id),
+  });
+  const shapes = await Promise.all(areas.items.map((a) => getJson<AreaFeature>(`/v1/areas/${a.id}`)));
+  map.setDistricts(shapes);
+  document.body.dataset.districts = String(shapes.length);
+  await refresh();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Controls
+
+function buildChrome(): void {
+  bind(byId('title'), 'title');
+  bind(byId('tagline'), 'tagline');
+  bind(byId('skip'), 'skip');
+  bind(byId('footer'), 'footer');
+  const langButton = byId<HTMLButtonElement>('lang');
+  bind(langButton, 'switchLang');
+  bind(langButton, 'switchLangLabel', 'aria-label');
+  langButton.addEventListener('click', () => switchLang(lang() === 'zh' ? 'en' : 'zh'));
+  bind(byId('map'), 'mapLabel', 'aria-label');
+  bind(byId('results'), 'resultsLabel', 'aria-label');
+
+  const chips = DOMAINS.map((d) => {
+    const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
+    dot.style.background = DOMAIN_COLOURS[d];
+    const label = h('span', {}, domainName(d));
+    const chip = h('button', { type: 'button', class: `chip chip-${d}`, 'data-domain': d, 'aria-pressed': 'false' }, dot, label);
+    chip.addEventListener('click', () => {
+      if (state.domains.has(d)) state.domains.delete(d);
+      else state.domains.add(d);
+      chip.setAttribute('aria-pressed', String(state.domains.has(d)));
+      void refresh();
+    });
+    chipLabels.push([label, d]);
+    return chip;
+  });
+
+  const stage = h('select', { id: 'f-stage' });
+  const stageOptions = () => replace(stage,
+    h('option', { value: '' }, t('allStages')),
+    terms.roots('stage').map((s) => h('option', { value: s.id, selected: s.id === state.stage }, s.label[lang()])));
+  stageOptions();
+  relabelers.push(stageOptions);
+  stage.addEventListener('change', () => {
+    state.stage = stage.value;
+    void refresh();
+  });
+
+  const check = (id: string, key: 'free' | 'openNow') => {
+    const box = h('input', { type: 'checkbox', id });
+    box.addEventListener('change', () => {
+      state[key] = box.checked;
+      void refresh();
+    });
+    return h('label', { class: 'check', for: id }, box, bind(h('span', {}), key));
+  };
+
+  const date = h('select', { id: 'f-date', disabled: !features.availabilitySearch });
+  const dateOptions = () => {
+    const today = Date.parse(`${shanghaiIso(new Date()).slice(0, 10)}T00:00:00+08:00`);
+    const days = Array.from({ length: 14 }, (_, k) => shanghaiIso(new Date(today + k * 86_400_000)).slice(0, 10));
+    replace(date, h('option', { value: '' }, t('anyDay')),
+      days.map((d, k) => h('option', { value: d, selected: d === state.date }, formatDay(d, k))));
+  };
+  dateOptions();
+  relabelers.push(dateOptions);
+  date.addEventListener('change', () => {
+    state.date = date.value;
+    void refresh();
+  });
+
+  const search = h('input', { type: 'search', id: 'f-q', maxlength: '100', autocomplete: 'off' });
+  bind(search, 'searchPlaceholder', 'placeholder');
+  let typing = 0;
+  search.addEventListener('input', () => {
+    window.clearTimeout(typing);
+    typing = window.setTimeout(() => {
+      state.q = search.value.trim();
+      void refresh();
+    }, 250);
+  });
+
+  const originText = h('p', { class: 'origin-text', id: 'origin-text', role: 'status' });
+  const locate = bind(h('button', { type: 'button', class: 'secondary', id: 'locate' }), 'useLocation');
+  locate.addEventListener('click', () => locateMe(originText));
+  const clearOrigin = bind(h('button', { type: 'button', class: 'link', id: 'clear-origin', hidden: true }), 'clear');
+  clearOrigin.addEventListener('click', () => setOrigin(null));
+  const match = bind(h('button', { type: 'button', class: 'primary', id: 'match' }), 'match');
+  bind(match, 'matchHint', 'title');
+  match.addEventListener('click', () => void runMatch());
+
+  replace(byId('controls'),
+    h('div', { class: 'group' },
+      bind(h('h2', { class: 'group-title', id: 'scenarios-title' }), 'scenarios'),
+      h('div', { class: 'chips', role: 'group', 'aria-labelledby': 'scenarios-title' }, chips)),
+    h('div', { class: 'group filters', role: 'group', 'aria-labelledby': 'filters-title' },
+      bind(h('h2', { class: 'group-title visually-hidden', id: 'filters-title' }), 'filters'),
+      h('label', { class: 'field', for: 'f-stage' }, bind(h('span', {}), 'stage'), stage),
+      h('label', { class: 'field', for: 'f-date' },
+        bind(h('span', {}), 'seatsOn'), date,
+        features.availabilitySearch ? null : bind(h('span', { class: 'muted small' }), 'seatsUnavailable')),
+      h('div', { class: 'checks' }, check('f-free', 'free'), check('f-open', 'openNow')),
+      h('label', { class: 'field wide', for: 'f-q' }, bind(h('span', {}), 'search'), search)),
+    h('div', { class: 'group origin' },
+      h('div', { class: 'origin-row' }, bind(h('span', { class: 'origin-label' }), 'origin'), originText, clearOrigin),
+      h('div', { class: 'buttons' }, locate, match)));
+  renderOriginText();
+  renderLegend();
+}
+
+const chipLabels: [HTMLElement, Domain][] = [];
+const relabelers: (() => void)[] = [];
+
+function renderLegend(): void {
+  replace(byId('legend'),
+    h('p', { class: 'legend-title' }, t('legend')),
+    h('ul', {}, [...DOMAINS, 'none' as const].map((d) => {
+      const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
+      dot.style.background = DOMAIN_COLOURS[d];
+      return h('li', { 'data-domain': d }, dot, domainName(d));
+    })));
+}
+
+function switchLang(next: Lang): void {
+  setLang(next);
+  refreshBound();
+  for (const [el, d] of chipLabels) el.textContent = domainName(d);
+  for (const f of relabelers) f();
+  renderOriginText();
+  renderLegend();
+  map.relabel();
+  void refresh();
+  if (lastMatch) showMatch(lastMatch);
+  if (openCard) void showResource(openCard.id, openCard.distance_m);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Starting point
+
+function setOrigin(at: LngLat | null): void {
+  state.origin = at;
+  map.setOrigin(at);
+  renderOriginText();
+  void refresh();
+}
+
+function renderOriginText(): void {
+  const text = document.getElementById('origin-text');
+  const clear = document.getElementById('clear-origin');
+  if (!text || !clear) return;
+  text.textContent = state.origin ? `${t('originSet')}（${state.origin[0].toFixed(4)}, ${state.origin[1].toFixed(4)}）` : t('originHint');
+  clear.hidden = !state.origin;
+}
+
+function locateMe(status: HTMLElement): void {
+  if (!('geolocation' in navigator)) {
+    status.textContent = t('locationDenied');
+    return;
+  }
+  status.textContent = t('locating');
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      const at: LngLat = [Math.round(pos.coords.longitude * 1e6) / 1e6, Math.round(pos.coords.latitude * 1e6) / 1e6];
+      setOrigin(at);
+      map.focus(at, 13);
+    },
+    () => {
+      status.textContent = t('locationDenied');
+    },
+    { enableHighAccuracy: false, timeout: 10_000, maximumAge: 60_000 },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Map and list, always from the same filters
+
+/** The filters as API parameters, shared by `/v1/clusters`, `/v1/resources` and matching. */
+function filterParams(forClusters: boolean): Params {
+  const p: Params = {
+    tag: state.domains.size ? [[...state.domains].join('|')] : undefined,
+    stage: state.stage || undefined,
+    free: state.free ? 'true' : undefined,
+    open_at: state.openNow ? shanghaiIso(new Date()) : undefined,
+    q: state.q || undefined,
+  };
+  if (state.date && (forClusters ? features.availabilityClusters : features.availabilitySearch)) {
+    const next = new Date(Date.parse(`${state.date}T00:00:00+08:00`) + 86_400_000);
+    p.available_from = `${state.date}T00:00+08:00`;
+    p.available_to = `${shanghaiIso(next).slice(0, 10)}T00:00+08:00`;
+    p.seats = 1;
+  }
+  return p;
+}
+
+/** Redraws the markers and the list for the current view and filters; older answers are dropped. */
+async function refresh(): Promise<void> {
+  const mine = ++generation;
+  const view = map.view();
+  document.body.dataset.loading = 'true';
+  const listStatus = document.getElementById('list-status');
+  if (listStatus && !openCard && !lastMatch) listStatus.textContent = t('loading');
+  try {
+    const [clusters, page] = await Promise.all([
+      getJson<ClusterPage>('/v1/clusters', { bbox: view.bbox, zoom: view.zoom, ...filterParams(true) }),
+      getJson<ResourcePage>('/v1/resources', listParams(view)),
+    ]);
+    if (mine !== generation) return;
+    map.setMarkers(clusters.items, (m) => displayName({ id: m.id, name: m.name, name_en: m.name_en }, lang() === 'en'));
+    viewTotal = clusters.total;
+    listItems = page.items;
+    nextCursor = page.next_cursor;
+    document.body.dataset.markers = String(clusters.items.length);
+    // While a card is open the list keeps what the user chose from; it shows the new view on the way back.
+    if (!lastMatch && !openCard) renderList();
+  } catch (e) {
+    if (mine !== generation) return;
+    showError(e);
+  } finally {
+    if (mine === generation) document.body.dataset.loading = 'false';
+  }
+}
+
+function listParams(view: { bbox: string; centre: LngLat }, cursor?: string): Params {
+  return state.origin
+    ? { near: state.origin.join(','), limit: LIST_LIMIT, cursor, ...filterParams(false) }
+    : { near: view.centre.join(','), bbox: view.bbox, limit: LIST_LIMIT, cursor, ...filterParams(false) };
+}
+
+function renderList(): void {
+  const english = lang() === 'en';
+  const heading = state.origin
+    ? `${t('nearest')}`
+    : `${t('inView')} · ${viewTotal ?? listItems.length} ${t('places')}`;
+  const more = h('button', { type: 'button', class: 'secondary more', hidden: !nextCursor }, t('more'));
+  more.addEventListener('click', async () => {
+    const page = await getJson<ResourcePage>('/v1/resources', listParams(map.view(), nextCursor!));
+    listItems = listItems.concat(page.items);
+    nextCursor = page.next_cursor;
+    renderList();
+  });
+  replace(byId('results'),
+    h('div', { class: 'results-head' },
+      h('h2', { id: 'results-title' }, heading),
+      h('p', { class: 'muted small', id: 'list-status', role: 'status' }, listItems.length ? '' : t('none'))),
+    h('ol', { class: 'result-list', id: 'result-list', 'aria-labelledby': 'results-title', 'data-count': String(listItems.length) },
+      listItems.map((r) => resultItem(r, terms, english, state.origin !== null,
+        (x) => void showResource(x.id, state.origin ? x.distance_m : undefined)))),
+    more);
+}
+
+function showError(e: unknown): void {
+  const message = e instanceof ApiError ? e.message : t('errorNetwork');
+  const status = document.getElementById('list-status');
+  if (status) status.textContent = `${t('errorGeneric')}：${message}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Card and matching
+
+async function showResource(id: string, distanceM?: number): Promise<void> {
+  const r = await getJson<Resource>(`/v1/resources/${encodeURIComponent(id)}`);
+  if (distanceM !== undefined) r.distance_m = distanceM;
+  else if (state.origin) r.distance_m = Math.round(haversineM(state.origin, [r.location.lng, r.location.lat]));
+  const opener = openCard ? null : document.activeElement as HTMLElement | null;
+  openCard = r;
+  const pane = byId('card');
+  pane.hidden = false;
+  document.body.classList.add('card-open');
+  const phone = window.matchMedia('(max-width: 760px)').matches;
+  map.select(r.id, [r.location.lng, r.location.lat], phone ? 0 : pane.offsetWidth);
+  const card = renderCard(pane, r, {
+    terms, origin: state.origin, booking: features.booking,
+    back: () => {
+      openCard = null;
+      map.select(null);
+      pane.hidden = true;
+      replace(pane);
+      document.body.classList.remove('card-open');
+      if (!lastMatch) renderList();
+      (opener?.isConnected ? opener : byId('results').querySelector<HTMLElement>('.result'))?.focus();
+    },
+  });
+  pane.scrollTop = 0;
+  if (phone) pane.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  await card;
+}
+
+async function runMatch(): Promise<void> {
+  const results = byId('results');
+  if (!features.match) {
+    replace(results, h('p', { class: 'notice', role: 'status' }, t('matchUnavailable')));
+    return;
+  }
+  if (!state.origin) {
+    replace(results, h('p', { class: 'notice', role: 'status' }, t('matchNeedsOrigin')));
+    return;
+  }
+  replace(results, h('p', { class: 'muted', role: 'status' }, t('loading')));
+  try {
+    lastMatch = await postJson<MatchAnswer>('/v1/match', matchRequest());
+    showMatch(lastMatch);
+  } catch (e) {
+    replace(results, h('p', { class: 'error', role: 'alert' }, e instanceof ApiError ? e.message : t('errorNetwork')));
+  }
+}
+
+/** The one-click request: the starting point, the chosen domains (equal weights) and the filters. */
+function matchRequest(): MatchRequest {
+  const needs: MatchRequest['needs'] = {};
+  if (state.domains.size) needs.domains = Object.fromEntries([...state.domains].map((d) => [d, 1]));
+  if (state.stage) needs.stage = state.stage;
+  if (state.free) needs.free = true;
+  if (state.openNow) {
+    needs.time = { at: shanghaiIso(new Date()) };
+    needs.require_open = true;
+  }
+  return { origins: [{ lng: state.origin![0], lat: state.origin![1], label: t('origin') }], needs, limit: 5 };
+}
+
+function showMatch(answer: MatchAnswer): void {
+  renderMatch(byId('results'), answer, {
+    terms,
+    open: (id, distanceM) => void showResource(id, distanceM),
+    close: () => {
+      lastMatch = null;
+      renderList();
+    },
+  });
+}
+
+
+main().catch((e) => {
+  document.body.dataset.error = 'true';
+  const results = document.getElementById('results');
+  if (results) replace(results, h('p', { class: 'error', role: 'alert' }, `${t('errorGeneric')}：${e instanceof Error ? e.message : String(e)}`));
+});
