@@ -515,3 +515,33 @@ describe('availability in search', () => {
     expect(other.status).toBe(400);
   });
 });
+
+describe('availability in POST /v1/match', () => {
+  const origins = [{ lng: 116.3950, lat: 39.9100, label: 'home' }];
+  const match = (needs: object) => request(svc.app).post('/v1/match').send({ origins, needs, limit: 5 });
+
+  test('needs.party keeps only places with the seats in the window; each pick names the slot it would book', async () => {
+    await createSlots('palace', [{ start: at(14), end: at(15), capacity: { individual: 2, group: 60 }, group_size: { min: 15, max: 60 } }]);
+    const [{ id: nmcSlot }] = await createSlots('nmc', [{ start: at(15), end: at(16), capacity: { individual: 6 } }]);
+    const time = { from: at(13), to: at(18) };
+    const plain = await match({ time });
+    expect(plain.status).toBe(200);
+    expect(plain.body.items.map((m: { resource: { id: string } }) => m.resource.id).sort()).toEqual(['nlc', 'nmc', 'palace']);
+    expect(plain.body.items[0].slot).toBeUndefined();
+
+    const three = await match({ time, party: { seats: 3 } });
+    expect(three.body.items.map((m: { resource: { id: string } }) => m.resource.id)).toEqual(['nmc']);
+    expect(three.body.items[0].slot).toEqual({ id: nmcSlot, start: at(15), end: at(16), remaining: { individual: 6, group: 0 } });
+    const group = await match({ time, party: { seats: 30, kind: 'group' } });
+    expect(group.body.items.map((m: { resource: { id: string } }) => m.resource.id)).toEqual(['palace']);
+    // From `at` to the end of that day; without a time, the coming week.
+    expect((await match({ time: { at: at(15.5) }, party: { seats: 3 } })).body.items).toEqual([]);
+    expect((await match({ party: { seats: 3 } })).body.items.map((m: { resource: { id: string } }) => m.resource.id)).toEqual(['nmc']);
+  });
+
+  test('a bad party or time is a 400 naming the field', async () => {
+    expect((await match({ party: { seats: 0 } })).body.errors[0].path).toBe('body.needs.party.seats');
+    expect((await match({ party: { seats: 2, kind: 'class' } })).body.errors[0].path).toBe('body.needs.party.kind');
+    expect((await match({ time: { at: 'noon' }, party: { seats: 2 } })).body.errors[0].path).toBe('body.needs.time.at');
+  });
+});

@@ -37,19 +37,38 @@ const RELOAD_EVERY_MS = 6 * 3_600_000;
  * Parses availability parameters; undefined when none is given. `available_to` defaults to the end of
  * `available_from`'s day (Asia/Shanghai), `seats` to 1, `kind` to individual. Throws a 400 naming the field.
  */
-export function parseNeed(p: NeedParams, prefix = 'query'): Need | undefined {
+export function parseNeed(p: NeedParams, prefix = 'query', names = { from: 'available_from', to: 'available_to' }): Need | undefined {
   if (p.available_from === undefined) {
     const stray = (['available_to', 'seats', 'kind'] as const).find((k) => p[k] !== undefined);
-    if (stray) throw invalidField(`${prefix}.available_from`, `is required with ${stray}`);
+    if (stray) throw invalidField(`${prefix}.${names.from}`, `is required with ${stray}`);
     return undefined;
   }
-  const fromMs = instant(p.available_from, `${prefix}.available_from`);
+  const fromMs = instant(p.available_from, `${prefix}.${names.from}`);
   const toMs = p.available_to === undefined
     ? Date.parse(`${shanghaiDay(fromMs)}T00:00:00+08:00`) + DAY_MS
-    : instant(p.available_to, `${prefix}.available_to`);
-  if (toMs <= fromMs) throw invalidField(`${prefix}.available_to`, 'must be after available_from');
-  if (toMs - fromMs > MAX_WINDOW_DAYS * DAY_MS) throw invalidField(`${prefix}.available_to`, `must be at most ${MAX_WINDOW_DAYS} days after available_from`);
+    : instant(p.available_to, `${prefix}.${names.to}`);
+  if (toMs <= fromMs) throw invalidField(`${prefix}.${names.to}`, `must be after ${names.from}`);
+  if (toMs - fromMs > MAX_WINDOW_DAYS * DAY_MS) throw invalidField(`${prefix}.${names.to}`, `must be at most ${MAX_WINDOW_DAYS} days after ${names.from}`);
   return { fromMs, toMs, seats: p.seats ?? 1, kind: p.kind ?? 'individual' };
+}
+
+/** How far ahead `POST /v1/match` looks for seats when the request names no time, in days. */
+export const MATCH_DAYS_AHEAD = 7;
+
+/**
+ * The availability need of `POST /v1/match`: `party` seats of a kind, in the window of `needs.time` —
+ * `from`–`to`, or from `at` to the end of that day (Asia/Shanghai), or the coming 7 days without a time.
+ * Undefined without a party. Throws a 400 naming the field.
+ */
+export function matchNeed(party: { seats: number; kind?: Kind } | undefined, time: { at?: string; from?: string; to?: string } | undefined,
+  nowMs: number): Need | undefined {
+  if (!party) return undefined;
+  const kind = party.kind ?? 'individual';
+  if (time?.from !== undefined && time.to !== undefined && time.at === undefined) {
+    return parseNeed({ available_from: time.from, available_to: time.to, seats: party.seats, kind }, 'body.needs.time', { from: 'from', to: 'to' });
+  }
+  if (time?.at !== undefined) return parseNeed({ available_from: time.at, seats: party.seats, kind }, 'body.needs.time', { from: 'at', to: 'to' });
+  return { fromMs: nowMs, toMs: nowMs + MATCH_DAYS_AHEAD * DAY_MS, seats: party.seats, kind };
 }
 
 /**

@@ -1,9 +1,10 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { AppError } from '../../errors.js';
 import type { BookingRequest } from '../../booking/bookings.js';
 import type { SlotInput } from '../../booking/slots.js';
 import type { ScheduleInput } from '../../booking/schedule.js';
 import { requireAdmin } from '../auth.js';
+import { jsonBody } from '../body.js';
 import type { AppDeps } from '../app.js';
 
 /** Largest JSON body of a booking request, and of a slot or schedule upload. */
@@ -24,19 +25,19 @@ export function bookingRoutes({ contract, bookings, config }: AppDeps): Router {
     res.json({ resource_id: params.id, count: items.length, items });
   });
 
-  router.post('/v1/resources/:id/slots', admin, json(SLOTS_BODY_LIMIT), (req, res) => {
+  router.post('/v1/resources/:id/slots', admin, jsonBody(SLOTS_BODY_LIMIT), (req, res) => {
     const { params, body } = contract.input('createSlots', req);
     const items = bookings.createSlots(params.id, (body as { slots: SlotInput[] }).slots);
     res.status(201).json({ resource_id: params.id, count: items.length, items });
   });
 
-  router.post('/v1/resources/:id/schedule', admin, json(SLOTS_BODY_LIMIT), (req, res) => {
+  router.post('/v1/resources/:id/schedule', admin, jsonBody(SLOTS_BODY_LIMIT), (req, res) => {
     const { params, body } = contract.input('scheduleSlots', req);
     const { created, unchanged } = bookings.schedule(params.id, body as ScheduleInput);
     res.status(201).json({ resource_id: params.id, created: created.length, unchanged, items: created });
   });
 
-  router.post('/v1/bookings', json(BOOKING_BODY_LIMIT), (req, res) => {
+  router.post('/v1/bookings', jsonBody(BOOKING_BODY_LIMIT), (req, res) => {
     const { body } = contract.input('createBooking', req);
     const outcome = bookings.book(body as BookingRequest, req.get('idempotency-key'));
     res.setHeader('Idempotent-Replayed', String(outcome.replayed));
@@ -66,18 +67,6 @@ export function bookingRoutes({ contract, bookings, config }: AppDeps): Router {
   });
 
   return router;
-}
-
-/** A JSON body parser for one route: another media type is a 415, a body over `limit` a 413. */
-function json(limit: string) {
-  const parse = express.json({ limit, strict: true });
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (!req.is('application/json')) {
-      next(new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'));
-      return;
-    }
-    parse(req, res, next);
-  };
 }
 
 /** The bearer token of a booking, or a 401. */
