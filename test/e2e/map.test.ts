@@ -93,14 +93,20 @@ function foreign(requests: string[]): string[] {
   return requests.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
 }
 
-/** One-click match: a plan ranked 1, 2, 3 … each with its reasons; then back to the list. */
+/**
+ * One-click match with 体 and free seats tomorrow: a plan ranked 1, 2, 3 … each with its reasons, led by
+ * the only place with room, which names the slot it would book; then back to the list.
+ */
 async function checkMatch(page: Page): Promise<void> {
   await page.click('#match');
   await page.waitForSelector('#match-list li.match');
   const plan = await page.$$eval('#match-list li.match', (els) => els.map((el) => ({
-    rank: Number((el as HTMLElement).dataset.rank), reasons: el.querySelectorAll('.reasons li').length })));
+    id: (el as HTMLElement).dataset.id, rank: Number((el as HTMLElement).dataset.rank),
+    reasons: Array.from(el.querySelectorAll('.reasons li')).map((li) => li.textContent ?? '') })));
   expect(plan.map((p) => p.rank)).toEqual(plan.map((_, k) => k + 1));
-  expect(plan.every((p) => p.reasons >= 2)).toBe(true);
+  expect(plan.every((p) => p.reasons.length >= 2)).toBe(true);
+  expect(plan[0].id).toBe(target.id);
+  expect(plan[0].reasons.some((r) => r.startsWith('可预约') && r.includes('余 30 位'))).toBe(true);
   await page.click('#results .back');
   await page.waitForSelector('#result-list');
 }

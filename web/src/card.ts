@@ -1,6 +1,6 @@
 import { ApiError, getJson, postJson, uuid, type Booking, type LngLat, type Resource, type Slot, type SlotPage } from './api.js';
 import { h, replace } from './dom.js';
-import { districtName, formatDateTime, formatDistance, formatHours, formatTime, lang, t } from './i18n.js';
+import { districtName, formatDateTime, formatDistance, formatHours, formatTime, joinList, labelled, lang, t } from './i18n.js';
 import { displayName } from './list.js';
 import { DOMAIN_COLOURS, domainName, type Terms } from './taxonomy.js';
 
@@ -10,6 +10,12 @@ export interface CardContext {
   origin: LngLat | null;
   booking: boolean;
   back(): void;
+}
+
+/** What a 409 `slot_full` offers instead (see openapi.yaml, createBooking). */
+interface Alternatives {
+  slots?: Slot[];
+  resources?: { id: string; name: string | null; distance_m: number }[];
 }
 
 /** Days of slots a card lists. */
@@ -48,10 +54,10 @@ export async function renderCard(el: HTMLElement, r: Resource, ctx: CardContext)
         fact(t('hours'), hours ? h('span', { title: r.opening_hours! }, hours.map((line) => h('span', { class: 'line' }, line))) : t('hoursUnknown')),
         distanceM !== undefined ? fact(t('distance'), formatDistance(distanceM)) : null,
         fact(t('price'), r.free === true ? t('isFree') : r.free === false ? t('notFree') : t('unknown')),
-        r.stages.length ? fact(t('stages'), r.stages.map((s) => ctx.terms.label(s)).join('、')) : null,
+        r.stages.length ? fact(t('stages'), joinList(r.stages.map((s) => ctx.terms.label(s)))) : null,
         fact(t('terms'), h('span', { class: 'terms' }, terms.map((id) => h('span', { class: 'term', 'data-term': id }, ctx.terms.label(id)))))),
       slotsBox,
-      r.source ? h('p', { class: 'source' }, `${t('source')}：${r.source}`) : null));
+      r.source ? h('p', { class: 'source' }, labelled(t('source'), r.source)) : null));
   heading.focus();
   await renderSlots(slotsBox, r, ctx);
 }
@@ -138,9 +144,15 @@ function bookingForm(r: Resource, slots: Slot[]): HTMLElement {
       submit.disabled = false;
       submit.textContent = t('submit');
       if (!(err instanceof ApiError)) return fail(t('errorNetwork'), submit);
-      if (err.status === 409) {
-        const alternatives = (err.problem.alternatives as Slot[] | undefined) ?? [];
-        error.append(`${t('slotFull')}。`, alternatives.length ? ` ${t('alternatives')} ${alternatives.slice(0, 3).map((s) => formatDateTime(s.start)).join('；')}` : '');
+      if (err.status === 409 && err.problem.alternatives) {
+        // A full slot names other slots here and the nearest places with room that day.
+        const alt = err.problem.alternatives as Alternatives;
+        error.replaceChildren(h('span', { class: 'line' }, t('slotFull')));
+        if (alt.slots?.length) error.append(h('span', { class: 'line' }, labelled(t('otherSlots'), joinList(alt.slots.slice(0, 3).map((x) => formatDateTime(x.start))))));
+        if (alt.resources?.length) {
+          error.append(h('span', { class: 'line' }, labelled(t('alternatives'),
+            joinList(alt.resources.slice(0, 3).map((x) => `${x.name ?? x.id} (${formatDistance(x.distance_m)})`)))));
+        }
         return;
       }
       const fields = err.problem.errors?.map((x) => `${x.path}: ${x.message}`).join('；');
@@ -179,7 +191,7 @@ function confirmation(r: Resource, b: Booking, chosen: Slot): HTMLElement {
       fact(t('bookingNo'), h('span', { class: 'booking-id' }, b.id)),
       fact(t('time'), `${formatDateTime(slot.start)}–${formatTime(slot.end)}`),
       fact(t('partySize'), `${b.party_size} ${t('people')}`),
-      fact(t('address'), [displayName(r, lang() === 'en'), r.address].filter(Boolean).join('，'))),
+      fact(t('address'), [displayName(r, lang() === 'en'), r.address].filter(Boolean).join(lang() === 'zh' ? '，' : ', '))),
     h('p', {}, link),
     h('p', { class: 'muted small' }, t('keepToken')));
   setTimeout(() => heading.focus(), 0);

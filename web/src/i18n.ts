@@ -39,6 +39,7 @@ const STRINGS = {
   distanceFrom: { zh: '距起点', en: 'From the starting point:' },
   matched: { zh: '匹配：', en: 'Matches: ' },
   openThen: { zh: '届时开放', en: 'Open at that time' },
+  bookable: { zh: '可预约', en: 'Bookable' },
   closedThen: { zh: '届时不开放', en: 'Closed at that time' },
   hoursUnknownShort: { zh: '开放时间未知', en: 'Opening hours unknown' },
   scoreParts: { zh: '评分构成：', en: 'Score parts:' },
@@ -87,7 +88,8 @@ const STRINGS = {
   keepToken: { zh: '请保存此页面信息，取消预约时需要。', en: 'Keep this information: you need it to cancel.' },
   bookAnother: { zh: '再约一个时段', en: 'Book another slot' },
   slotFull: { zh: '该时段余位不足', en: 'Not enough places left in this slot' },
-  alternatives: { zh: '附近还有名额的时段：', en: 'Nearby slots with room:' },
+  otherSlots: { zh: '该场馆其他有名额的时段', en: 'Other slots here with room' },
+  alternatives: { zh: '当天附近有名额的场馆', en: 'Places nearby with room that day' },
   errorGeneric: { zh: '出错了，请稍后再试', en: 'Something went wrong; please try again' },
   errorNetwork: { zh: '网络连接失败，请检查网络后重试', en: 'The network failed; check the connection and retry' },
   phoneInvalid: { zh: '请输入 11 位手机号', en: 'Enter an 11-digit mobile number' },
@@ -99,13 +101,23 @@ const STRINGS = {
   kilometers: { zh: '公里', en: 'km' },
   footer: {
     zh: '边界：北京市 16 区（DataV/高德，已转换为 WGS-84）；部分数据 © OpenStreetMap 贡献者',
-    en: 'Boundaries: Beijing’s 16 districts (DataV/Amap, converted to WGS-84); some data © OpenStreetMap contributors',
+    en: "Boundaries: Beijing's 16 districts (DataV/Amap, converted to WGS-84); some data © OpenStreetMap contributors",
   },
 } satisfies Record<string, Record<Lang, string>>;
 
 export type Key = keyof typeof STRINGS;
 
 let current: Lang = 'zh';
+
+/** Joins a list as the language does: `小学、初中`, `Primary, Junior`. */
+export function joinList(items: string[]): string {
+  return items.join(current === 'zh' ? '、' : ', ');
+}
+
+/** A label before its value: `数据来源：…`, `Source: …`. */
+export function labelled(label: string, value: string): string {
+  return current === 'zh' ? `${label}：${value}` : `${label}: ${value}`;
+}
 
 /** The current language. */
 export function lang(): Lang {

@@ -4,7 +4,7 @@ import { ApiError, getJson, postJson, type AreaFeature, type AreaList, type Clus
 import { haversineM, renderCard, shanghaiIso } from './card.js';
 import { featuresOf, type Features } from './contract.js';
 import { byId, h, replace } from './dom.js';
-import { formatDay, lang, savedLang, setLang, t, type Lang } from './i18n.js';
+import { formatDay, labelled, lang, savedLang, setLang, t, type Lang } from './i18n.js';
 import { displayName, resultItem } from './list.js';
 import { MapView } from './mapview.js';
 import { renderMatch, type MatchAnswer, type MatchRequest } from './match.js';
@@ -200,7 +200,7 @@ function renderOriginText(): void {
   const text = document.getElementById('origin-text');
   const clear = document.getElementById('clear-origin');
   if (!text || !clear) return;
-  text.textContent = state.origin ? `${t('originSet')}（${state.origin[0].toFixed(4)}, ${state.origin[1].toFixed(4)}）` : t('originHint');
+  text.textContent = state.origin ? `${t('originSet')} (${state.origin[0].toFixed(4)}, ${state.origin[1].toFixed(4)})` : t('originHint');
   clear.hidden = !state.origin;
 }
 
@@ -236,12 +236,18 @@ function filterParams(forClusters: boolean): Params {
     q: state.q || undefined,
   };
   if (state.date && (forClusters ? features.availabilityClusters : features.availabilitySearch)) {
-    const next = new Date(Date.parse(`${state.date}T00:00:00+08:00`) + 86_400_000);
-    p.available_from = `${state.date}T00:00+08:00`;
-    p.available_to = `${shanghaiIso(next).slice(0, 10)}T00:00+08:00`;
+    const window = dayWindow(state.date);
+    p.available_from = window.from;
+    p.available_to = window.to;
     p.seats = 1;
   }
   return p;
+}
+
+/** A Beijing calendar day as a window `[from, to)` of ISO instants. */
+function dayWindow(day: string): { from: string; to: string } {
+  const next = new Date(Date.parse(`${day}T00:00:00+08:00`) + 86_400_000);
+  return { from: `${day}T00:00+08:00`, to: `${shanghaiIso(next).slice(0, 10)}T00:00+08:00` };
 }
 
 /** Redraws the markers and the list for the current view and filters; older answers are dropped. */
@@ -303,7 +309,7 @@ function renderList(): void {
 function showError(e: unknown): void {
   const message = e instanceof ApiError ? e.message : t('errorNetwork');
   const status = document.getElementById('list-status');
-  if (status) status.textContent = `${t('errorGeneric')}：${message}`;
+  if (status) status.textContent = labelled(t('errorGeneric'), message);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -362,7 +368,12 @@ function matchRequest(): MatchRequest {
   if (state.domains.size) needs.domains = Object.fromEntries([...state.domains].map((d) => [d, 1]));
   if (state.stage) needs.stage = state.stage;
   if (state.free) needs.free = true;
-  if (state.openNow) {
+  if (state.date && features.availabilitySearch) {
+    // Free seats that day: the plan then names the slot each place would book.
+    const window = dayWindow(state.date);
+    needs.time = { from: window.from, to: window.to };
+    needs.party = { seats: 1 };
+  } else if (state.openNow) {
     needs.time = { at: shanghaiIso(new Date()) };
     needs.require_open = true;
   }
@@ -384,5 +395,5 @@ function showMatch(answer: MatchAnswer): void {
 main().catch((e) => {
   document.body.dataset.error = 'true';
   const results = document.getElementById('results');
-  if (results) replace(results, h('p', { class: 'error', role: 'alert' }, `${t('errorGeneric')}：${e instanceof Error ? e.message : String(e)}`));
+  if (results) replace(results, h('p', { class: 'error', role: 'alert' }, labelled(t('errorGeneric'), e instanceof Error ? e.message : String(e))));
 });

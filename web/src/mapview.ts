@@ -2,7 +2,7 @@ import * as L from 'leaflet';
 import polylabel from 'polylabel';
 import type { Feature } from 'geojson';
 import type { AreaFeature, LngLat, Marker } from './api.js';
-import { districtName, t } from './i18n.js';
+import { districtName, joinList, t } from './i18n.js';
 import { DOMAIN_COLOURS, DOMAINS, domainName, type Domain } from './taxonomy.js';
 
 /** What the map tells the page. */
@@ -139,8 +139,8 @@ export class MapView {
     const inner = document.createElement('span');
     inner.textContent = String(m.count);
     el.appendChild(inner);
-    const parts = DOMAINS.filter((d) => m.domains?.[d]).map((d) => `${domainName(d)} ${m.domains![d]}`).join('，');
-    const label = `${m.count} ${t('clusterOf')}${parts ? `（${parts}）` : ''}`;
+    const parts = joinList(DOMAINS.filter((d) => m.domains?.[d]).map((d) => `${domainName(d)} ${m.domains![d]}`));
+    const label = `${m.count} ${t('clusterOf')}${parts ? ` (${parts})` : ''}`;
     const marker = L.marker([m.lat, m.lng], {
       icon: L.divIcon({ className: 'marker-host', html: el, iconSize: [size, size], iconAnchor: [size / 2, size / 2] }),
       title: label, keyboard: true, riseOnHover: true,
@@ -164,7 +164,7 @@ export class MapView {
       title: name, keyboard: true, riseOnHover: true, zIndexOffset: m.id === this.selected ? 3000 : 0,
     });
     marker.on('click', () => this.events.resource(m.id));
-    marker.on('add', () => marker.getElement()?.setAttribute('aria-label', `${name}（${domainName(domain)}）`));
+    marker.on('add', () => marker.getElement()?.setAttribute('aria-label', `${name} (${domainName(domain)})`));
     return marker;
   }
 
@@ -188,7 +188,7 @@ export class MapView {
     const p = this.map.latLngToContainerPoint(latlng);
     const visible = p.x >= coveredLeftPx + 32 && p.x <= size.x - 32 && p.y >= 32 && p.y <= size.y - 32;
     if (visible && this.map.getZoom() >= 12) return;
-    const zoom = Math.max(this.map.getZoom(), 13);
+    const zoom = Math.max(this.map.getZoom(), 12);
     const centre = this.map.project(latlng, zoom).subtract([coveredLeftPx / 2, 0]);
     this.map.setView(this.map.unproject(centre, zoom), zoom);
   }

@@ -1,6 +1,6 @@
 import type { Resource } from './api.js';
 import { h, replace } from './dom.js';
-import { formatDistance, lang, t } from './i18n.js';
+import { formatDateTime, formatDistance, formatTime, labelled, lang, t } from './i18n.js';
 import { displayName } from './list.js';
 import { DOMAIN_COLOURS, domainName, type Domain, type Terms } from './taxonomy.js';
 
@@ -20,6 +20,8 @@ export interface MatchItem {
     matched_domains?: string[];
     open?: { at: string; open: boolean | null } | null;
   };
+  /** With `needs.party`: the earliest slot with room this pick would book. */
+  slot?: { id: number; start: string; end: string; remaining: { individual: number; group: number } } | null;
 }
 
 export interface MatchAnswer {
@@ -30,7 +32,14 @@ export interface MatchAnswer {
 /** The request the page sends: the starting point, the chosen domains with equal weights, the filters. */
 export interface MatchRequest {
   origins: { lng: number; lat: number; label?: string }[];
-  needs: { domains?: Record<string, number>; stage?: string; free?: boolean; time?: { at: string }; require_open?: boolean };
+  needs: {
+    domains?: Record<string, number>;
+    stage?: string;
+    free?: boolean;
+    time?: { at?: string; from?: string; to?: string };
+    require_open?: boolean;
+    party?: { seats: number; kind?: 'individual' | 'group' };
+  };
   limit: number;
 }
 
@@ -80,6 +89,7 @@ function reasonLines(c: MatchItem, terms: Terms): string[] {
   const matched = c.reasons.matched_terms ?? [];
   if (matched.length) lines.push(`${t('matched')}${matched.map((id) => terms.label(id)).join(lang() === 'zh' ? '、' : ', ')}`);
   const open = c.reasons.open;
+  if (c.slot) lines.push(labelled(t('bookable'), `${formatDateTime(c.slot.start)}–${formatTime(c.slot.end)}, ${t('remaining')} ${c.slot.remaining.individual} ${t('seatsUnit')}`.trim()));
   if (open) lines.push(open.open === true ? t('openThen') : open.open === false ? t('closedThen') : t('hoursUnknownShort'));
   lines.push(`${t('scoreParts')} ${t('distance')} ${c.breakdown.distance.toFixed(2)} · ${t('terms')} ${c.breakdown.terms.toFixed(2)} · ${t('hours')} ${c.breakdown.open.toFixed(2)}`);
   return lines;
