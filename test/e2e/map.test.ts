@@ -227,7 +227,7 @@ test('the map page: districts and clusters, 体 filter, nearest from here, a res
   await context.close();
 }, 120_000);
 
-test('on a phone-sized screen the page fits the width and keeps the map, filters and list', async () => {
+test('on a phone-sized screen the page fits the width and keeps the map, filters and list; chips take the keyboard', async () => {
   const { context, page, requests, errors } = await openPage({
     viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
   });
@@ -236,7 +236,10 @@ test('on a phone-sized screen the page fits the width and keeps the map, filters
   const map = (await page.locator('#map').boundingBox())!;
   expect(map.width).toBeGreaterThan(350);
   expect(map.height).toBeGreaterThan(300);
-  await page.click('button.chip[data-domain="mei"]');
+  // The chips work from the keyboard: focus 美育 and press Space.
+  await page.focus('button.chip[data-domain="mei"]');
+  await page.keyboard.press('Space');
+  await expect(page.getAttribute('button.chip[data-domain="mei"]', 'aria-pressed')).resolves.toBe('true');
   await page.waitForFunction(() => {
     const items = Array.from(document.querySelectorAll<HTMLElement>('#result-list .result'));
     return items.length > 0 && items.every((el) => el.dataset.tags!.split(' ').some((t: string) => t === 'mei' || t.startsWith('mei.')));
