@@ -38,7 +38,11 @@ export interface SearchResult {
   more: boolean;
 }
 
-/** Posting lists at most this long are searched through their own kd-tree rather than filtered in the main one. */
+/**
+ * Posting lists at most this share of all resources are searched through their own kd-tree rather than
+ * filtered in the main one; so are districts, however large: they are compact in space, and a query point
+ * outside one would otherwise walk the main tree until it reached the district.
+ */
 const SUB_INDEX_MAX_SHARE = 1 / 16;
 
 /**
@@ -52,14 +56,14 @@ export function search(snap: Snapshot, query: SearchQuery): SearchResult {
   return query.near ? nearest(snap, query, query.near, test, driver) : byId(snap, query, test, driver);
 }
 
-function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: (i: number) => boolean, driver: Uint32Array | null): SearchResult {
+function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: ((i: number) => boolean) | undefined, driver: Uint32Array | null): SearchResult {
   const want = query.limit + 1;
   const after = query.after;
   const radiusKm = query.radiusKm ?? Infinity;
   const dist = (i: number) => distance(lng, lat, snap.lng[i], snap.lat[i]);
   const accept = after
     ? (i: number) => {
-        if (!test(i)) return false;
+        if (test && !test(i)) return false;
         const d = dist(i);
         return d > after.distanceKm! || (d === after.distanceKm && snap.ids[i] > after.id);
       }
@@ -70,16 +74,17 @@ function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: (
   let m = want;
   for (;;) {
     let found: number[];
-    if (driver && driver.length <= snap.size * SUB_INDEX_MAX_SHARE) {
+    if (driver && (driver.length <= snap.size * SUB_INDEX_MAX_SHARE || snap.isDistrictPosting(driver))) {
       const sub = snap.pointsOf(driver);
-      found = driver.length === 0 ? [] : around(sub, lng, lat, m, radiusKm * (1 + 1e-12), (j) => accept(driver[j])).map((j) => driver[j]);
+      found = driver.length === 0 ? [] : around(sub, lng, lat, m, radiusKm * (1 + 1e-12), accept && ((j) => accept(driver[j]))).map((j) => driver[j]);
     } else {
       found = snap.size === 0 ? [] : around(snap.points, lng, lat, m, radiusKm * (1 + 1e-12), accept);
     }
     const items = found.map((i) => ({ i, d: dist(i) })).filter((x) => x.d <= radiusKm);
     items.sort((a, b) => a.d - b.d || a.i - b.i);
-    const complete = found.length < m || items.length < found.length || items.length <= want - 1
-      || items[want - 1].d < items[items.length - 1].d;
+    // The page is certain when its last item is strictly nearer than the farthest fetched: every
+    // resource nearer than that was fetched. With a tie there, fetch more.
+    const complete = found.length < m || items.length < found.length || items[query.limit - 1].d < items[items.length - 1].d;
     if (complete || m >= snap.size) {
       const page = items.slice(0, query.limit);
       return { indices: page.map((x) => x.i), distancesKm: page.map((x) => x.d), more: items.length > query.limit };
@@ -88,7 +93,8 @@ function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: (
   }
 }
 
-function byId(snap: Snapshot, query: SearchQuery, test: (i: number) => boolean, driver: Uint32Array | null): SearchResult {
+function byId(snap: Snapshot, query: SearchQuery, predicate: ((i: number) => boolean) | undefined, driver: Uint32Array | null): SearchResult {
+  const test = predicate ?? (() => true);
   const out: number[] = [];
   const after = query.after?.id;
   if (driver) {
@@ -119,7 +125,7 @@ function pickDriver(snap: Snapshot, query: SearchQuery): Uint32Array | null {
 }
 
 /** Compiles every condition of the query into one test over a resource index. */
-function predicate(snap: Snapshot, query: SearchQuery): (i: number) => boolean {
+function predicate(snap: Snapshot, query: SearchQuery): ((i: number) => boolean) | undefined {
   const tests: ((i: number) => boolean)[] = [];
   const W = snap.termWords;
   for (const group of query.tags ?? []) {
@@ -169,13 +175,13 @@ function predicate(snap: Snapshot, query: SearchQuery): (i: number) => boolean {
   }
   if (query.openAt) {
     const instant = query.openAt;
-    const memo = new Int8Array(snap.hoursText.length);
+    const memo = snap.openMemo(instant);
     tests.push((i) => snap.openAt(i, instant, memo));
   }
   if (query.accept) tests.push(query.accept);
 
   switch (tests.length) {
-    case 0: return () => true;
+    case 0: return undefined;
     case 1: return tests[0];
     case 2: { const [a, b] = tests; return (i) => a(i) && b(i); }
     default: return (i) => {

@@ -49,6 +49,7 @@ export class Snapshot {
   private readonly parsedHours: (Hours | null | undefined)[];
   /** Sub-indices per posting list, built on first use (see `pointsOf`). */
   private readonly subIndices = new Map<Uint32Array, KDBush>();
+  private readonly openMemos = new Map<number, Int8Array>();
 
   constructor(
     readonly generation: number,
@@ -172,6 +173,27 @@ export class Snapshot {
       this.subIndices.set(list, index);
     }
     return index;
+  }
+
+  /** True for a district's posting list (see `search`: districts always get a sub-index). */
+  isDistrictPosting(list: Uint32Array): boolean {
+    for (const posting of this.districtPostings.values()) if (posting === list) return true;
+    return false;
+  }
+
+  /**
+   * Which hours texts say open at the instant: one evaluation per distinct text, remembered for the
+   * last few instants asked (queries for "open on Saturday at 14:00" repeat the same instant).
+   */
+  openMemo(instant: Date): Int8Array {
+    const key = instant.getTime();
+    let memo = this.openMemos.get(key);
+    if (!memo) {
+      memo = new Int8Array(this.hoursText.length);
+      if (this.openMemos.size >= 64) this.openMemos.delete(this.openMemos.keys().next().value!);
+      this.openMemos.set(key, memo);
+    }
+    return memo;
   }
 
   /** The area with this id, if any. */

@@ -1,0 +1,324 @@
+/**
+ * `npm run bench`: edumap's latency and throughput figures, each beside a baseline measured in the same run.
+ *
+ *   npm run bench -- [--sizes 10000,100000,1000000] [--seed 1] [--queries 2000] [--http-seconds 10] [--skip-http]
+ *
+ * Data: `npm run gen` rows (seeded), imported once into var/bench/gen-<n>-<seed>.db and reused.
+ * In process, k=10 nearest: raw geokdbush on the snapshot's own points, a linear scan, the engine alone
+ * (compile + search) and the full pipeline (compile + search + the JSON answer with records read from
+ * SQLite), without a filter and with a common term, a rare term (0.1 %), a district and `open_at`.
+ * Snapshot build time and RSS at the largest size are measured in a fresh child process. Over HTTP,
+ * autocannon (10 connections, loopback) against `/v1/resources?near=…` beside an express hello-world.
+ * Results: bench-results/bench-<time>.json and bench-results/latency.svg (latency against dataset size).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { around, distance } from 'geokdbush';
+import { ROOT } from '../src/config.js';
+import { openDb } from '../src/store/db.js';
+import { loadTaxonomy } from '../src/taxonomy/taxonomy.js';
+import { AreaIndex } from '../src/geo/areas.js';
+import { AreaStore } from '../src/store/areas.js';
+import { SnapshotHolder } from '../src/engine/holder.js';
+import { search } from '../src/engine/search.js';
+import { compileSearch, type SearchParams } from '../src/engine/request.js';
+import { resourceJson } from '../src/engine/render.js';
+import { importCsv } from '../src/import/csv.js';
+import { seedDistricts } from '../src/service.js';
+import type { Snapshot } from '../src/engine/snapshot.js';
+import { COLUMNS, createRandom, csvLine, generateRows, loadWorld } from './gen.js';
+import { TERM_FREQUENCY } from './gen-profile.js';
+
+const TAXONOMY = join(ROOT, 'taxonomy');
+const BENCH_DIR = join(ROOT, 'var', 'bench');
+
+interface Figure { p50: number; p99: number; n: number }
+type Row = Record<string, Figure>;
+
+/** The bench database of `count` generated rows, imported on first use. */
+async function dataset(count: number, seed: number): Promise<string> {
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const path = join(BENCH_DIR, `gen-${count}-${seed}.db`);
+  if (existsSync(path)) return path;
+  const partial = `${path}.partial`;
+  rmSync(partial, { force: true });
+  const db = openDb(partial);
+  seedDistricts(db, join(ROOT, 'data'));
+  const tax = loadTaxonomy(TAXONOMY);
+  const areas = new AreaIndex(new AreaStore(db).list());
+  const world = loadWorld();
+  async function* csv() {
+    yield `${COLUMNS.join(',')}\n`;
+    let chunk = '';
+    for (const row of generateRows(count, seed, world)) {
+      chunk += csvLine(row);
+      if (chunk.length > 1 << 16) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    yield chunk;
+  }
+  const report = await importCsv(Readable.from(csv()), { db, tax, areas });
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  renameSync(partial, path);
+  rmSync(`${partial}-wal`, { force: true });
+  rmSync(`${partial}-shm`, { force: true });
+  console.log(`  imported ${count.toLocaleString()} generated rows in ${report.seconds.toFixed(1)} s (${Math.round(count / report.seconds).toLocaleString()} rows/s, final transaction ${report.apply_seconds.toFixed(1)} s)`);
+  return path;
+}
+
+/** p50/p99 in µs of `fn` over the inputs, after a warm-up. */
+function measure<T>(inputs: T[], fn: (x: T) => unknown, warmup = Math.min(200, inputs.length)): Figure {
+  for (let k = 0; k < warmup; k++) fn(inputs[k]);
+  const times = new Float64Array(inputs.length);
+  for (let k = 0; k < inputs.length; k++) {
+    const t = process.hrtime.bigint();
+    fn(inputs[k]);
+    times[k] = Number(process.hrtime.bigint() - t) / 1000;
+  }
+  times.sort();
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+  return { p50: round(at(0.5)), p99: round(at(0.99)), n: inputs.length };
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+/** Query points: most near resources (where people look), some anywhere in Beijing. */
+function queryPoints(snap: Snapshot, count: number, seed: number): [number, number][] {
+  const rand = createRandom(seed);
+  return Array.from({ length: count }, () => {
+    if (rand() < 0.7 && snap.size) {
+      const i = Math.floor(rand() * snap.size);
+      return [snap.lng[i] + (rand() - 0.5) * 0.02, snap.lat[i] + (rand() - 0.5) * 0.02] as [number, number];
+    }
+    return [116.1 + rand() * 0.6, 39.75 + rand() * 0.35] as [number, number];
+  });
+}
+
+/** The naive baseline: distance to every point, keep the 10 nearest. */
+function linearScan(snap: Snapshot, [lng, lat]: [number, number], k = 10): number[] {
+  const best: { i: number; d: number }[] = [];
+  for (let i = 0; i < snap.size; i++) {
+    const d = distance(lng, lat, snap.lng[i], snap.lat[i]);
+    if (best.length < k || d < best[best.length - 1].d) {
+      best.push({ i, d });
+      best.sort((a, b) => a.d - b.d);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best.map((b) => b.i);
+}
+
+function inProcess(snap: Snapshot, queries: number, seed: number): Row {
+  const points = queryPoints(snap, queries, seed);
+  const pipeline = (extra: Partial<SearchParams>) => (p: [number, number]) => {
+    const params: SearchParams = { near: `${p[0]},${p[1]}`, limit: 10, ...extra };
+    const result = search(snap, compileSearch(snap, params));
+    return result.indices.map((i, k) => resourceJson(snap, i, 'wgs84', result.distancesKm![k])).join(',');
+  };
+  const engine = (extra: Partial<SearchParams>) => (p: [number, number]) =>
+    search(snap, compileSearch(snap, { near: `${p[0]},${p[1]}`, limit: 10, ...extra }));
+  const linearCount = Math.max(20, Math.min(queries, Math.round(2e8 / Math.max(1, snap.size) / 10)));
+  return {
+    'linear scan': measure(points.slice(0, linearCount), (p) => linearScan(snap, p), 5),
+    'geokdbush raw': measure(points, ([lng, lat]) => around(snap.points, lng, lat, 10)),
+    'engine': measure(points, engine({})),
+    'pipeline': measure(points, pipeline({})),
+    'pipeline, common term': measure(points, pipeline({ tag: [TERM_FREQUENCY.common] })),
+    'engine, rare term': measure(points, engine({ tag: [TERM_FREQUENCY.rare] })),
+    'pipeline, rare term': measure(points, pipeline({ tag: [TERM_FREQUENCY.rare] })),
+    'pipeline, area 110108': measure(points, pipeline({ area: '110108' })),
+    'pipeline, open_at Sat 14:00': measure(points, pipeline({ open_at: '2026-12-05T14:00' })),
+  };
+}
+
+/** In a fresh process: build a snapshot of the database and report time and RSS. */
+async function snapshotChild(dbPath: string): Promise<void> {
+  const db = openDb(dbPath);
+  const holder = new SnapshotHolder(db, loadTaxonomy(TAXONOMY));
+  const before = process.memoryUsage().rss;
+  const started = performance.now();
+  const snap = holder.rebuild();
+  const buildMs = performance.now() - started;
+  const rssMb = process.memoryUsage().rss / 1e6;
+  console.log(JSON.stringify({ resources: snap.size, build_ms: Math.round(buildMs), rss_mb: Math.round(rssMb), rss_before_mb: Math.round(before / 1e6) }));
+}
+
+function runChild(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function childJson(args: string[]): Promise<Record<string, number>> {
+  const child = runChild(args);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  await new Promise((resolve) => child.on('exit', resolve));
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+async function waitFor(url: string, ms = 120_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function cannon(url: string, seconds: number, paths?: string[]): Promise<{ rps: number; p99_ms: number; errors: number; non2xx: number }> {
+  let k = 0;
+  const result = await autocannon({
+    url, connections: 10, duration: seconds,
+    requests: paths ? [{ setupRequest: (req) => ({ ...req, path: paths[k++ % paths.length] }) }] : undefined,
+  });
+  return { rps: Math.round(result.requests.average), p99_ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+/** The HTTP figures: hello-world and the nearest endpoint, same machine, same run. */
+async function http(dbPath: string, seconds: number, snap: Snapshot) {
+  const helloPort = 3900 + Math.floor(Math.random() * 50);
+  const hello = spawn(process.execPath, ['-e', `require('express')().get('/', (q, r) => r.send('hello world')).listen(${helloPort}, '127.0.0.1')`],
+    { cwd: ROOT, stdio: 'ignore' });
+  const port = helloPort + 50;
+  const server = runChild(['src/server.ts'], { EDUMAP_DB: dbPath, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', EDUMAP_POLL_MS: '0' });
+  server.stdout!.resume(); // request logs stay on (info), as an operator runs it; they go nowhere here
+  try {
+    await waitFor(`http://127.0.0.1:${helloPort}/`);
+    await waitFor(`http://127.0.0.1:${port}/readyz`);
+    const paths = queryPoints(snap, 5000, 77).map(([lng, lat]) => `/v1/resources?near=${lng.toFixed(5)},${lat.toFixed(5)}&limit=10`);
+    await cannon(`http://127.0.0.1:${port}`, 2, paths); // warm-up
+    const baseline = await cannon(`http://127.0.0.1:${helloPort}/`, seconds);
+    const nearest = await cannon(`http://127.0.0.1:${port}`, seconds, paths);
+    return { hello_world: baseline, nearest, ratio: ratio(nearest.rps, baseline.rps) };
+  } finally {
+    hello.kill();
+    server.kill();
+  }
+}
+
+/** A small SVG of p50 latency against dataset size, one line per case, log-log. */
+function chart(results: { size: number; row: Row }[]): string {
+  const cases = Object.keys(results[0].row);
+  const W = 760, H = 420, L = 70, R = 230, T = 30, B = 50;
+  const xs = results.map((r) => Math.log10(r.size));
+  const ys = results.flatMap((r) => Object.values(r.row).map((f) => Math.log10(Math.max(f.p50, 0.1))));
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs) || 1];
+  const [y0, y1] = [Math.floor(Math.min(...ys)), Math.ceil(Math.max(...ys))];
+  const px = (x: number) => L + ((x - x0) / Math.max(1e-9, x1 - x0)) * (W - L - R);
+  const py = (y: number) => H - B - ((y - y0) / Math.max(1e-9, y1 - y0)) * (H - T - B);
+  const colours = ['#999', '#111', '#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2'];
+  const lines = cases.map((c, k) => {
+    const pts = results.map((r) => `${px(Math.log10(r.size)).toFixed(1)},${py(Math.log10(Math.max(r.row[c].p50, 0.1))).toFixed(1)}`).join(' ');
+    return `<polyline fill="none" stroke="${colours[k % colours.length]}" stroke-width="2" points="${pts}"/>` +
+      `<text x="${W - R + 10}" y="${T + 16 * k}" font-size="12" fill="${colours[k % colours.length]}">${c}</text>`;
+  }).join('\n');
+  const yTicks = Array.from({ length: y1 - y0 + 1 }, (_, k) => y0 + k).map((y) =>
+    `<line x1="${L}" x2="${W - R}" y1="${py(y)}" y2="${py(y)}" stroke="#eee"/><text x="${L - 8}" y="${py(y) + 4}" font-size="11" text-anchor="end">${10 ** y} µs</text>`).join('');
+  const xTicks = results.map((r) => `<text x="${px(Math.log10(r.size))}" y="${H - B + 18}" font-size="11" text-anchor="middle">${r.size.toLocaleString()}</text>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
+<text x="${L}" y="18" font-size="14">edumap k=10 nearest, p50 latency (µs) against resources</text>
+${yTicks}${xTicks}
+<text x="${(L + W - R) / 2}" y="${H - 10}" font-size="12" text-anchor="middle">resources (log scale)</text>
+${lines}
+</svg>\n`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '10000,100000,1000000' },
+      seed: { type: 'string', default: '1' },
+      queries: { type: 'string', default: '2000' },
+      'http-seconds': { type: 'string', default: '10' },
+      'skip-http': { type: 'boolean', default: false },
+      'child-snapshot': { type: 'string' },
+    },
+  });
+  if (values['child-snapshot']) return snapshotChild(values['child-snapshot']);
+  const sizes = values.sizes!.split(',').map(Number);
+  const seed = Number(values.seed);
+  const queries = Number(values.queries);
+  const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
+  console.log(`edumap bench — ${machine.cores} cores (${machine.cpu}), ${machine.memory_gb} GB, Node ${machine.node}`);
+
+  const results: { size: number; row: Row; build_ms: number }[] = [];
+  let largest: { path: string; snap: Snapshot } | undefined;
+  for (const size of sizes) {
+    console.log(`\n${size.toLocaleString()} resources (gen seed ${seed}), k=10, ${queries} queries, µs`);
+    const path = await dataset(size, seed);
+    const db = openDb(path);
+    const holder = new SnapshotHolder(db, loadTaxonomy(TAXONOMY));
+    const started = performance.now();
+    const snap = holder.rebuild();
+    const buildMs = Math.round(performance.now() - started);
+    const row = inProcess(snap, queries, seed + size);
+    const raw = row['geokdbush raw'];
+    for (const [name, f] of Object.entries(row)) {
+      console.log(`  ${name.padEnd(30)} p50 ${String(f.p50).padStart(9)}  p99 ${String(f.p99).padStart(9)}   ×raw p50 ${(f.p50 / raw.p50).toFixed(2).padStart(7)}  ×raw p99 ${(f.p99 / raw.p99).toFixed(2).padStart(7)}  (n=${f.n})`);
+    }
+    results.push({ size, row, build_ms: buildMs });
+    largest = { path, snap };
+  }
+
+  const top = results[results.length - 1];
+  const targets: Record<string, string> = {};
+  const check = (name: string, value: number, limit: number, unit = '') => {
+    targets[name] = `${value}${unit} (target ≤ ${limit}${unit}): ${value <= limit ? 'met' : 'NOT met'}`;
+  };
+  check(`pipeline p50 / geokdbush p50 at ${top.size}`, ratio(top.row.pipeline.p50, top.row['geokdbush raw'].p50), 1.5);
+  check(`engine p50 / geokdbush p50 at ${top.size}`, ratio(top.row.engine.p50, top.row['geokdbush raw'].p50), 1.5);
+  check(`rare-term p99 / unfiltered p99 (pipeline) at ${top.size}`, ratio(top.row['pipeline, rare term'].p99, top.row.pipeline.p99), 2);
+  check(`rare-term p99 / unfiltered p99 (engine) at ${top.size}`, ratio(top.row['engine, rare term'].p99, top.row.engine.p99), 2);
+
+  console.log(`\nsnapshot build of ${top.size.toLocaleString()} resources in a fresh process:`);
+  const snapshot = await childJson(['scripts/bench.ts', '--child-snapshot', largest!.path]);
+  console.log(`  ${snapshot.build_ms} ms, RSS ${snapshot.rss_mb} MB (process before the build: ${snapshot.rss_before_mb} MB)`);
+  check(`snapshot build at ${top.size}`, snapshot.build_ms, 3000, ' ms');
+  check(`snapshot RSS at ${top.size}`, snapshot.rss_mb, 600, ' MB');
+
+  let httpFigures: Awaited<ReturnType<typeof http>> | undefined;
+  if (!values['skip-http']) {
+    console.log(`\nHTTP, autocannon, 10 connections, loopback, ${values['http-seconds']} s each, ${top.size.toLocaleString()} resources:`);
+    httpFigures = await http(largest!.path, Number(values['http-seconds']), largest!.snap);
+    const { hello_world: h, nearest: n } = httpFigures;
+    console.log(`  express hello-world        ${String(h.rps).padStart(7)} req/s  p99 ${h.p99_ms} ms  errors ${h.errors}, non-2xx ${h.non2xx}`);
+    console.log(`  GET /v1/resources?near=…  ${String(n.rps).padStart(7)} req/s  p99 ${n.p99_ms} ms  errors ${n.errors}, non-2xx ${n.non2xx}`);
+    console.log(`  ratio ${httpFigures.ratio}`);
+    targets['HTTP nearest / hello-world req/s'] = `${httpFigures.ratio} (target ≥ 0.85): ${httpFigures.ratio >= 0.85 ? 'met' : 'NOT met'}`;
+  }
+
+  let booking: unknown;
+  const bookingBench = join(ROOT, 'scripts', 'bench-booking.ts');
+  if (existsSync(bookingBench)) {
+    const mod = await import(bookingBench) as { runBookingBench?: (o: object) => Promise<unknown> };
+    if (mod.runBookingBench) {
+      console.log('\nbooking:');
+      booking = await mod.runBookingBench({});
+    }
+  }
+
+  console.log('\ntargets:');
+  for (const [name, verdict] of Object.entries(targets)) console.log(`  ${name}: ${verdict}`);
+  const outDir = join(ROOT, 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const json = { machine, seed, queries, sizes: results, snapshot, http: httpFigures, booking, targets };
+  writeFileSync(join(outDir, `bench-${stamp}.json`), JSON.stringify(json, null, 2));
+  writeFileSync(join(outDir, 'latency.svg'), chart(results));
+  console.log(`\nwrote bench-results/bench-${stamp}.json and bench-results/latency.svg`);
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
