@@ -279,7 +279,8 @@ describe('bookings', () => {
     const body = booking(slotId);
     const store = new BookingStore(svc.db);
     const { Hasher } = await import('../src/booking/privacy.js');
-    const hmac = new Hasher(svc.config.hashKey).request(body);
+    const { requestFingerprint } = await import('../src/booking/bookings.js');
+    const hmac = new Hasher(svc.config.hashKey).request(requestFingerprint(body as never));
     store.claimKey('busy-key', hmac, Date.now() + 60_000, Date.now());
     const res = await book(body, 'busy-key');
     expect(res.status).toBe(409);

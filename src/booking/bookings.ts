@@ -76,6 +76,16 @@ const ALTERNATIVE_SLOTS_MS = 7 * DAY_MS;
 /** How far away other resources are offered for a full slot, in km. */
 const ALTERNATIVE_RADIUS_KM = 30;
 const ALTERNATIVES = 3;
+/** How often expired Idempotency-Keys are deleted, in ms (by whichever request comes first). */
+const PURGE_EVERY_MS = 60_000;
+
+/**
+ * What identifies a booking request for its Idempotency-Key: every field, in a fixed order (the contract
+ * allows no others), so two bodies that differ only in key order are the same request.
+ */
+export function requestFingerprint(b: BookingRequest): string {
+  return JSON.stringify([b.slot_id, b.kind, b.party_size, b.contact.name, b.contact.phone, b.visitor_ids ?? null]);
+}
 
 /**
  * The booking module: slots, schedules, bookings with Idempotency-Keys, cancellation, and the availability
@@ -88,6 +98,7 @@ export class Bookings {
   readonly availability: Availability;
   private readonly hasher: Hasher;
   private readonly clock: () => number;
+  private purgedAt = 0;
 
   constructor(db: Db, private readonly holder: SnapshotHolder, private readonly options: BookingOptions) {
     this.store = new BookingStore(db);
@@ -155,10 +166,13 @@ export class Bookings {
     if (key === undefined) throw invalidField('header.idempotency-key', 'is required: send a unique key (a UUID) per booking, the same on retries');
     if (!KEY_PATTERN.test(key)) throw invalidField('header.idempotency-key', 'must be 1–255 printable ASCII characters');
     const checked = this.check(body);
-    const requestHmac = this.hasher.request(body);
+    const requestHmac = this.hasher.request(requestFingerprint(body));
 
     const first = this.write(() => {
-      this.store.purgeKeys(now - BOOKING_RULES.keyTtlHours * HOUR_MS);
+      if (now - this.purgedAt > PURGE_EVERY_MS) {
+        this.store.purgeKeys(now - BOOKING_RULES.keyTtlHours * HOUR_MS);
+        this.purgedAt = now;
+      }
       const stored = this.store.idempotencyKey(key);
       if (!stored) {
         this.store.claimKey(key, requestHmac, now + BOOKING_RULES.keyLeaseMs, now);
@@ -182,11 +196,14 @@ export class Bookings {
 
     hooks.afterClaim?.();
     let answer: StoredAnswer;
+    let token = '';
     try {
       answer = this.store.immediate(() => {
         let result: StoredAnswer;
         try {
-          result = { booking: this.store.immediate(() => this.take(checked, now)) };
+          const { token: made, ...booking } = this.store.immediate(() => this.take(checked, now));
+          token = made;
+          result = { booking };
         } catch (e) {
           if (!(e instanceof AppError)) throw e;
           result = { error: { code: e.code, detail: e.message, errors: e.errors, extra: e.extra } };
@@ -206,7 +223,7 @@ export class Bookings {
     if (answer.booking) {
       this.options.log?.info({ booking_id: answer.booking.id, slot_id: answer.booking.slot.id, kind: answer.booking.kind,
         party_size: answer.booking.party_size }, 'booking confirmed');
-      return { replayed: false, booking: { ...answer.booking, token: this.hasher.token(answer.booking.id) } };
+      return { replayed: false, booking: { ...answer.booking, token } };
     }
     return { replayed: false, error: this.errorOf(answer.error!, body) };
   }
@@ -312,7 +329,7 @@ export class Bookings {
   }
 
   /** The booking transaction's work (inside a savepoint, so a thrown AppError undoes all of it). */
-  private take({ body, phone, visitors }: ReturnType<Bookings['check']>, now: number): BookingJson {
+  private take({ body, phone, visitors }: ReturnType<Bookings['check']>, now: number): BookingJson & { token: string } {
     const slot = this.store.slot(body.slot_id);
     if (!slot) throw new AppError('not_found', `no slot ${body.slot_id}`, [{ path: 'body.slot_id', message: 'does not exist' }]);
     if (slot.start_ms <= now) {
@@ -329,8 +346,9 @@ export class Bookings {
         { remaining: { individual: slot.capacity_individual - slot.taken_individual, group: slot.capacity_group - slot.taken_group } });
     }
     const id = newBookingId();
+    const token = this.hasher.token(id);
     this.store.insertBooking({
-      id, slotId: slot.id, kind: body.kind, partySize: body.party_size, tokenSha256: tokenDigest(this.hasher.token(id)),
+      id, slotId: slot.id, kind: body.kind, partySize: body.party_size, tokenSha256: tokenDigest(token),
       contactName: body.contact.name.trim(), phoneHmac: this.hasher.phone(phone), phoneMasked: maskPhone(phone),
       visitors: visitors.length, createdAt: formatShanghai(new Date(now)),
     });
@@ -341,7 +359,7 @@ export class Bookings {
           [{ path: `body.visitor_ids[${k}]`, message: `already has a booking at this resource on ${day}` }]);
       }
     });
-    return this.json(this.store.booking(id)!);
+    return { ...this.json(this.store.booking(id)!), token };
   }
 
   /** The stored first answer again: a booking with its (derived) token, or the same error. */

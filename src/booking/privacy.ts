@@ -19,9 +19,9 @@ export class Hasher {
     return this.mac('visitor', normalized);
   }
 
-  /** Hash of a request body (which may hold phone and ID numbers), for Idempotency-Key comparison. */
-  request(body: unknown): Buffer {
-    return this.mac('request', canonicalJson(body));
+  /** Hash of a request's fingerprint (which may hold phone and ID numbers), for Idempotency-Key comparison. */
+  request(fingerprint: string): Buffer {
+    return this.mac('request', fingerprint);
   }
 
   /**
@@ -83,14 +83,4 @@ export function normalizeResidentId(text: string): string | undefined {
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(id[i]) * ID_WEIGHTS[i];
   return ID_CHECK[sum % 11] === id[17] ? id : undefined;
-}
-
-/** JSON with object keys sorted at every level, so that two equal bodies hash the same whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

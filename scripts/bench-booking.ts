@@ -1,0 +1,328 @@
+/**
+ * Booking benchmarks, each figure beside a baseline measured in the same run:
+ *
+ *   npx tsx scripts/bench-booking.ts [--resources 100000] [--seed 1] [--bookings 20000] [--queries 2000]
+ *                                    [--http-bookings 4000] [--concurrency 32] [--workers 1,2] [--skip-http] [--json]
+ *
+ * - Confirmed bookings per second in process (`Bookings.book`: Idempotency-Key claim, capacity taken in one
+ *   UPDATE, visitor and phone HMACs, the answer stored), beside the bare floor of one `BEGIN IMMEDIATE`
+ *   transaction holding that one UPDATE. Goal: ≥ 1,000/s.
+ * - Confirmed bookings per second over HTTP on loopback (a server process per `--workers` value, `fetch` with
+ *   `--concurrency` requests in flight), beside `GET /healthz` with the same client in the same run.
+ * - k=10 nearest with "3 free seats tomorrow afternoon" (the availability index inside the kNN scan) beside
+ *   the plain k=10 nearest on the same points; and the same availability query when a booking lands between
+ *   every two queries (what keeping the index fresh costs).
+ *
+ * Data: `generateRows` (seeded), imported into a temporary database; every resource gets 2 slots a day for
+ * 7 days, and about 70 % of them are then filled, so that availability is a real filter.
+ * `runBookingBench(options)` returns the figures for `npm run bench`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { DEV_HASH_KEY, ROOT } from '../src/config.js';
+import { openDb, type Db } from '../src/store/db.js';
+import { loadTaxonomy } from '../src/taxonomy/taxonomy.js';
+import { AreaIndex } from '../src/geo/areas.js';
+import { AreaStore } from '../src/store/areas.js';
+import { SnapshotHolder } from '../src/engine/holder.js';
+import { search } from '../src/engine/search.js';
+import { importCsv } from '../src/import/csv.js';
+import { seedDistricts } from '../src/service.js';
+import { Bookings, type BookingRequest } from '../src/booking/bookings.js';
+import type { Need } from '../src/booking/availability.js';
+import type { NewSlot } from '../src/store/bookings.js';
+import { COLUMNS, createRandom, csvLine, generateRows, loadWorld } from './gen.js';
+
+/** Options of `runBookingBench`; every one has a default. */
+export interface BookingBenchOptions {
+  /** Generated resources (each with 14 slots). */
+  resources?: number;
+  seed?: number;
+  /** Bookings made in process. */
+  bookings?: number;
+  /** Nearest queries timed per variant. */
+  queries?: number;
+  /** Bookings made over HTTP per worker setting. */
+  httpBookings?: number;
+  /** Requests in flight over HTTP. */
+  concurrency?: number;
+  /** WORKERS values of the HTTP runs. */
+  workers?: number[];
+  skipHttp?: boolean;
+  /** Progress and figures on stdout (default true). */
+  print?: boolean;
+}
+
+/** Latency in µs. */
+export interface Latency { p50_us: number; p99_us: number; n: number }
+
+/** What `runBookingBench` measured. */
+export interface BookingBenchResult {
+  dataset: { resources: number; slots: number; seed: number };
+  machine: { cores: number; cpu: string; node: string };
+  in_process: { bookings: number; confirmed_per_s: number; baseline_one_update_txn_per_s: number; goal_per_s: number };
+  http: { workers: number; concurrency: number; bookings: number; confirmed_per_s: number; p50_ms: number; p99_ms: number; errors: number;
+    baseline_healthz_rps: number }[];
+  nearest_k10: { plain: Latency; available_3_seats: Latency; available_with_a_booking_between_queries: Latency; linear_baseline_note: string };
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** Runs every booking benchmark and returns the figures (printing them as it goes unless `print: false`). */
+export async function runBookingBench(options: BookingBenchOptions = {}): Promise<BookingBenchResult> {
+  const o = {
+    resources: 100_000, seed: 1, bookings: 20_000, queries: 2_000, httpBookings: 4_000, concurrency: 32, workers: [1, 2],
+    skipHttp: false, print: true,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  };
+  const say = (text: string) => o.print && console.log(text);
+  const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
+  say(`booking bench: ${o.resources.toLocaleString()} resources (seed ${o.seed}), ${machine.cores} cores (${machine.cpu}), Node ${machine.node}`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'edumap-bench-booking-'));
+  const dbPath = join(dir, 'bench.db');
+  try {
+    const db = openDb(dbPath);
+    const started = performance.now();
+    await load(db, o.resources, o.seed);
+    const holder = new SnapshotHolder(db, loadTaxonomy(join(ROOT, 'taxonomy')));
+    const snap = holder.rebuild();
+    const bookings = new Bookings(db, holder, { hashKey: DEV_HASH_KEY, cancelCutoffHours: 2 });
+    const day0 = Date.parse(`${new Date(Date.now() + 8 * HOUR + DAY).toISOString().slice(0, 10)}T00:00:00+08:00`);
+    const slots = addSlots(bookings, snap.ids, day0, o.seed);
+    db.pragma('wal_checkpoint(TRUNCATE)'); // start the timed writes without the set-up's WAL to checkpoint
+    say(`  data ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${slots.toLocaleString()} slots, ~70 % of them then filled`);
+
+    // --- Nearest, plain and availability-aware, on the same query points.
+    const rand = createRandom(o.seed + 1);
+    const points = Array.from({ length: o.queries }, () => [snap.lng[Math.floor(rand() * snap.size)] + (rand() - 0.5) * 0.02,
+      snap.lat[Math.floor(rand() * snap.size)] + (rand() - 0.5) * 0.02] as [number, number]);
+    const need: Need = { fromMs: day0 + 13 * HOUR, toMs: day0 + 18 * HOUR, seats: 3, kind: 'individual' };
+    bookings.availability.refresh(); // the first full load is start-up work, not a query's
+    const plain = latency(points, (near) => search(snap, { near, limit: 10 }));
+    const available = latency(points, (near) => search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) }));
+    const slotIds = bookingTargets(bookings, snap.ids, day0);
+    let n = 0;
+    const busy = latency(points, (near) => {
+      // A booking by "another request" between two queries: the next query reads the one slot that moved.
+      bookings.store.immediate(() => bookings.store.take(slotIds[n++ % slotIds.length], 'individual', 1));
+      const t = performance.now();
+      search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) });
+      return performance.now() - t;
+    }, true);
+    say(`  k=10 nearest, plain:                               p50 ${plain.p50_us} µs  p99 ${plain.p99_us} µs`);
+    say(`  k=10 nearest with 3 free seats tomorrow afternoon: p50 ${available.p50_us} µs  p99 ${available.p99_us} µs  (${ratio(available.p50_us, plain.p50_us)} of plain p50)`);
+    say(`    … with a booking landing between every two:     p50 ${busy.p50_us} µs  p99 ${busy.p99_us} µs`);
+
+    // --- Confirmed bookings per second in process, beside the bare one-UPDATE transaction.
+    const targets = bookingTargets(bookings, snap.ids, day0 + DAY);
+    const floorCount = Math.min(o.bookings, 20_000);
+    let t = performance.now();
+    for (let k = 0; k < floorCount; k++) bookings.store.immediate(() => bookings.store.take(targets[k % targets.length], 'individual', 1));
+    const floorPerS = floorCount / ((performance.now() - t) / 1000);
+    for (let k = 0; k < floorCount; k++) bookings.store.immediate(() => bookings.store.give(targets[k % targets.length], 'individual', 1));
+    let confirmed = 0;
+    t = performance.now();
+    for (let k = 0; k < o.bookings; k++) {
+      const outcome = bookings.book(request(targets[k % targets.length], k), `bench-${k}`);
+      if (outcome.booking) confirmed++;
+    }
+    const perS = confirmed / ((performance.now() - t) / 1000);
+    say(`  confirmed bookings in process: ${Math.round(perS).toLocaleString()}/s (${confirmed.toLocaleString()} of ${o.bookings.toLocaleString()})`
+      + `  | bare BEGIN IMMEDIATE + one UPDATE: ${Math.round(floorPerS).toLocaleString()}/s | goal 1,000/s`);
+    db.close();
+
+    // --- Over HTTP.
+    const http: BookingBenchResult['http'] = [];
+    if (!o.skipHttp) {
+      for (const workers of o.workers) {
+        const figures = await overHttp(dbPath, workers, o.httpBookings, o.concurrency, targets, o.bookings);
+        http.push(figures);
+        say(`  confirmed bookings over HTTP, WORKERS=${workers}, ${o.concurrency} in flight: ${Math.round(figures.confirmed_per_s).toLocaleString()}/s`
+          + ` (p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, ${figures.errors} errors) | GET /healthz same client: ${Math.round(figures.baseline_healthz_rps).toLocaleString()} req/s`);
+      }
+    }
+    return {
+      dataset: { resources: snap.size, slots, seed: o.seed },
+      machine,
+      in_process: { bookings: o.bookings, confirmed_per_s: Math.round(perS), baseline_one_update_txn_per_s: Math.round(floorPerS), goal_per_s: 1000 },
+      http,
+      nearest_k10: {
+        plain, available_3_seats: available, available_with_a_booking_between_queries: busy,
+        linear_baseline_note: 'plain k=10 nearest on the same snapshot and points is the baseline',
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Districts and `count` generated resources. */
+async function load(db: Db, count: number, seed: number): Promise<void> {
+  seedDistricts(db, join(ROOT, 'data'));
+  const world = loadWorld();
+  async function* csv() {
+    yield `${COLUMNS.join(',')}\n`;
+    let chunk = '';
+    for (const row of generateRows(count, seed, world)) {
+      chunk += csvLine(row);
+      if (chunk.length > 1 << 16) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    yield chunk;
+  }
+  await importCsv(Readable.from(csv()), { db, tax: loadTaxonomy(join(ROOT, 'taxonomy')), areas: new AreaIndex(new AreaStore(db).list()) });
+}
+
+/** Two slots a day for 7 days on every resource (09–12, 14–17); then ~70 % filled. Returns the number of slots. */
+function addSlots(bookings: Bookings, ids: readonly string[], day0: number, seed: number): number {
+  const rand = createRandom(seed + 2);
+  const store = bookings.store;
+  let total = 0;
+  for (let from = 0; from < ids.length; from += 5_000) {
+    store.immediate(() => {
+      const batch: NewSlot[] = [];
+      for (const resourceId of ids.slice(from, from + 5_000)) {
+        for (let d = 0; d < 7; d++) {
+          for (const h of [9, 14]) {
+            batch.push({ resourceId, startMs: day0 + d * DAY + h * HOUR, endMs: day0 + d * DAY + (h + 3) * HOUR,
+              capacityIndividual: 5 + Math.floor(rand() * 26), capacityGroup: rand() < 0.5 ? 0 : 60, groupMin: 15, groupMax: 60 });
+          }
+        }
+      }
+      for (const s of store.insertSlots(batch, 'bench')) {
+        if (rand() < 0.7) store.take(s.id, 'individual', s.capacity_individual - Math.floor(rand() * 3));
+      }
+      total += batch.length;
+    });
+  }
+  return total;
+}
+
+/** Slot ids with plenty of room on `day`, one per resource for the first 5,000 resources (bench targets). */
+function bookingTargets(bookings: Bookings, ids: readonly string[], day: number): number[] {
+  const out: number[] = [];
+  for (const id of ids.slice(0, 5_000)) {
+    const [morning] = bookings.store.slotsOf(id, day + 9 * HOUR, day + 10 * HOUR);
+    if (morning) {
+      bookings.store.immediate(() => bookings.store.give(morning.id, 'individual', morning.taken_individual)); // empty it
+      out.push(morning.id);
+    }
+  }
+  return out;
+}
+
+/** Booking k: one person, a distinct phone and visitor ID. */
+function request(slotId: number, k: number): BookingRequest {
+  const birth = new Date(Date.UTC(2012, 0, 1) + (k % 3650) * DAY).toISOString().slice(0, 10).replace(/-/g, '');
+  const body = `110108${birth}${String(Math.floor(k / 3650) % 1000).padStart(3, '0')}`;
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body].reduce((s, c, i) => s + Number(c) * weights[i], 0);
+  return {
+    slot_id: slotId, kind: 'individual', party_size: 1,
+    contact: { name: '家长', phone: `139${String(k).padStart(8, '0')}` }, visitor_ids: [body + '10X98765432'[sum % 11]],
+  };
+}
+
+/** p50/p99 of `fn` over the inputs after a warm-up; `timed`: fn returns its own duration in ms. */
+function latency<T>(inputs: T[], fn: (x: T) => unknown, timed = false): Latency {
+  for (let k = 0; k < Math.min(200, inputs.length); k++) fn(inputs[k]);
+  const times = inputs.map((x) => {
+    const t = performance.now();
+    const own = fn(x);
+    return timed ? (own as number) : performance.now() - t;
+  }).sort((a, b) => a - b);
+  const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))] * 1000 * 10) / 10;
+  return { p50_us: at(0.5), p99_us: at(0.99), n: times.length };
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}×`;
+}
+
+/** Starts a server process on the bench database, books over HTTP, and times GET /healthz with the same client. */
+async function overHttp(dbPath: string, workers: number, count: number, concurrency: number, targets: number[], offset: number) {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT, stdio: 'ignore',
+    env: { PATH: process.env.PATH, EDUMAP_DB: dbPath, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKERS: String(workers),
+      EDUMAP_RATE_BOOKING_PER_MIN: '0', EDUMAP_RATE_SEARCH_PER_MIN: '0' }, // one client stands for many
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    for (const deadline = Date.now() + 120_000; ;) {
+      if (child.exitCode !== null) throw new Error('the bench server exited');
+      if (Date.now() > deadline) throw new Error('the bench server did not become ready');
+      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 1000 * workers)); // let every worker finish its start
+    const run = async (n: number, send: (k: number) => Promise<number>) => {
+      const times: number[] = [];
+      let next = 0;
+      let ok = 0;
+      let errors = 0;
+      const started = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < n) {
+          const k = next++;
+          const t = performance.now();
+          try {
+            const status = await send(k);
+            if (status === 201 || status === 200) ok++;
+            else errors++;
+          } catch {
+            errors++;
+          }
+          times.push(performance.now() - t);
+        }
+      }));
+      times.sort((a, b) => a - b);
+      return { perS: ok / ((performance.now() - started) / 1000), p50: times[Math.floor(times.length / 2)], p99: times[Math.floor(times.length * 0.99)], errors };
+    };
+    const base = offset + workers * 1_000_000;
+    const book = (k: number) => fetch(`${url}/v1/bookings`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `http-${base + k}` },
+      body: JSON.stringify(request(targets[(base + k) % targets.length], base + k)),
+    }).then(async (r) => { await r.arrayBuffer(); return r.status; });
+    await run(Math.min(200, count), (k) => book(count + k)); // warm-up
+    const booked = await run(count, book);
+    const health = await run(count, () => fetch(`${url}/healthz`).then(async (r) => { await r.arrayBuffer(); return r.status; }));
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    return { workers, concurrency, bookings: count, confirmed_per_s: Math.round(booked.perS), p50_ms: round(booked.p50), p99_ms: round(booked.p99),
+      errors: booked.errors, baseline_healthz_rps: Math.round(health.perS) };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      resources: { type: 'string' }, seed: { type: 'string' }, bookings: { type: 'string' }, queries: { type: 'string' },
+      'http-bookings': { type: 'string' }, concurrency: { type: 'string' }, workers: { type: 'string' },
+      'skip-http': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+    },
+  });
+  const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const result = await runBookingBench({
+    resources: int(values.resources), seed: int(values.seed), bookings: int(values.bookings), queries: int(values.queries),
+    httpBookings: int(values['http-bookings']), concurrency: int(values.concurrency),
+    workers: values.workers?.split(',').map(Number), skipHttp: values['skip-http'], print: !values.json,
+  });
+  if (values.json) console.log(JSON.stringify(result, null, 2));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv.slice(2));
+}
