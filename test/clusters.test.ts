@@ -128,6 +128,17 @@ describe('GET /v1/clusters', () => {
     expect(page).toMatchObject({ total: 0, count: 0, items: [] });
   });
 
+  test('does not complain about zero resources', async () => {
+    const empty = await testService({ seed: false });
+    try {
+      const res = await request(empty.app).get('/v1/clusters').query({ bbox: BEIJING.join(','), zoom: 5 });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ total: 0, count: 0, items: [] });
+    } finally {
+      empty.close();
+    }
+  });
+
   test('answers GCJ-02 coordinates when asked, for a GCJ-02 bbox', async () => {
     const wgs = await clustersOf(BEIJING, 17);
     const res = await request(svc.app).get('/v1/clusters').query({ bbox: '115.4,39.4,117.6,41.1', zoom: 17, crs: 'gcj02' });
@@ -137,6 +148,14 @@ describe('GET /v1/clusters', () => {
     const b = (res.body.items as Marker[]).find((m) => m.id === 'palace-museum')!;
     // GCJ-02 is offset by several hundred metres in Beijing, mostly eastwards.
     expect(b.lng - a.lng).toBeGreaterThan(0.003);
+  });
+
+  test('a record re-imported with its tags in another order takes the colour of its new first domain', async () => {
+    const colour = async (id: string) => (await clustersOf(BEIJING, 17)).items.find((m) => m.id === id)?.domain;
+    await svc.importText([HEADER, csvLine({ id: 'test-hall', name: '测试体育馆', type: 'sports_venue', lng: 116.5, lat: 39.95, tags: 'mei|ti', source: 'test' })].join('\n'));
+    expect(await colour('test-hall')).toBe('mei');
+    await svc.importText([HEADER, csvLine({ id: 'test-hall', name: '测试体育馆', type: 'sports_venue', lng: 116.5, lat: 39.95, tags: 'ti.ball|mei', source: 'test' })].join('\n'));
+    expect(await colour('test-hall')).toBe('ti');
   });
 
   test('a new import is clustered at once: the cache belongs to the snapshot it was built from', async () => {
