@@ -78,6 +78,8 @@ const ALTERNATIVE_RADIUS_KM = 30;
 const ALTERNATIVES = 3;
 /** How often expired Idempotency-Keys are deleted, in ms (by whichever request comes first). */
 const PURGE_EVERY_MS = 60_000;
+/** Compared against when a booking id is unknown. */
+const NO_TOKEN = Buffer.alloc(32);
 
 /**
  * What identifies a booking request for its Idempotency-Key: every field, in a fixed order (the contract
@@ -376,7 +378,8 @@ export class Bookings {
 
   private owned(id: string, token: string): BookingRow {
     const row = this.store.booking(id);
-    if (!row || !tokenMatches(token, row.token_sha256)) throw new AppError('not_found', `no booking '${id}' for this token`);
+    // The token is compared (in constant time) even for an unknown id, so timing tells the two cases no more apart than the answer.
+    if (!tokenMatches(token, row?.token_sha256 ?? NO_TOKEN) || !row) throw new AppError('not_found', `no booking '${id}' for this token`);
     return row;
   }
 
