@@ -2,6 +2,7 @@ import { AppError, ERRORS, invalidField, type ErrorCode, type FieldError } from 
 import { formatShanghai } from '../time.js';
 import type { Logger } from '../log.js';
 import type { SnapshotHolder } from '../engine/holder.js';
+import type { Snapshot } from '../engine/snapshot.js';
 import { search } from '../engine/search.js';
 import { indexOfId } from '../engine/render.js';
 import { BookingStore, isBusy, type BookingRow, type Kind, type SlotRow } from '../store/bookings.js';
@@ -78,6 +79,11 @@ const ALTERNATIVE_RADIUS_KM = 30;
 const ALTERNATIVES = 3;
 /** How often expired Idempotency-Keys are deleted, in ms (by whichever request comes first). */
 const PURGE_EVERY_MS = 60_000;
+/** Resources whose name and address are kept per snapshot. */
+const INFO_CACHE_SIZE = 10_000;
+
+interface ResourceInfo { name: string; address: string | null; point: [number, number] }
+
 /** Compared against when a booking id is unknown. */
 const NO_TOKEN = Buffer.alloc(32);
 
@@ -101,6 +107,7 @@ export class Bookings {
   private readonly hasher: Hasher;
   private readonly clock: () => number;
   private purgedAt = 0;
+  private readonly infoCache = new WeakMap<Snapshot, Map<string, ResourceInfo | undefined>>();
 
   constructor(db: Db, private readonly holder: SnapshotHolder, private readonly options: BookingOptions) {
     this.store = new BookingStore(db);
@@ -412,13 +419,22 @@ export class Bookings {
     return { hours: code >= 0 ? snap.hoursText[code] : null };
   }
 
-  private resourceInfo(id: string): { name: string; address: string | null; point: [number, number] } | undefined {
+  /** Name, address and point of a current resource, read once per snapshot (bookings repeat the same few). */
+  private resourceInfo(id: string): ResourceInfo | undefined {
     const snap = this.holder.current;
+    let cache = this.infoCache.get(snap);
+    if (!cache) this.infoCache.set(snap, (cache = new Map()));
+    if (cache.has(id)) return cache.get(id);
     const i = indexOfId(snap, id);
     const doc = i < 0 ? undefined : snap.reader.doc(snap.seqs[i]);
-    if (!doc) return undefined;
-    const { name, address } = JSON.parse(doc) as { name: string; address?: string | null };
-    return { name, address: address ?? null, point: [snap.lng[i], snap.lat[i]] };
+    let info: ResourceInfo | undefined;
+    if (doc) {
+      const { name, address } = JSON.parse(doc) as { name: string; address?: string | null };
+      info = { name, address: address ?? null, point: [snap.lng[i], snap.lat[i]] };
+    }
+    if (cache.size >= INFO_CACHE_SIZE) cache.clear();
+    cache.set(id, info);
+    return info;
   }
 
   /** A write transaction; a busy database is a 503. */
