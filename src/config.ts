@@ -30,6 +30,16 @@ export interface Config {
   cancelCutoffHours: number;
   /** Worker processes serving HTTP on one database file (1: no cluster). */
   workers: number;
+  /** Requests per minute per client (bearer key, else IP) on search endpoints; 0 turns the limit off. */
+  searchPerMinute: number;
+  /** Requests per minute per client on booking endpoints (scalpers book fast); 0 turns the limit off. */
+  bookingPerMinute: number;
+  /** Origins allowed by CORS: empty (same origin only), `*`, or a list. */
+  corsOrigins: string[];
+  /** On SIGTERM: how long `/readyz` answers 503 before the listener closes, so balancers stop sending, in ms. */
+  drainDelayMs: number;
+  /** On SIGTERM: how long in-flight requests may take to finish before they are cut, in ms. */
+  shutdownGraceMs: number;
 }
 
 /** The hash key of development and tests. A server started with it logs a warning. */
@@ -49,6 +59,11 @@ export const DEFAULTS: Config = {
   hashKey: DEV_HASH_KEY, // EDUMAP_HASH_KEY, at least 32 characters; set it in production
   cancelCutoffHours: 2, // EDUMAP_CANCEL_CUTOFF_HOURS
   workers: 1, // WORKERS
+  searchPerMinute: 1200, // EDUMAP_RATE_SEARCH_PER_MIN
+  bookingPerMinute: 60, // EDUMAP_RATE_BOOKING_PER_MIN
+  corsOrigins: [], // EDUMAP_CORS_ORIGINS, comma-separated, or *
+  drainDelayMs: 0, // EDUMAP_DRAIN_DELAY_MS (set it to your balancer's health-check interval)
+  shutdownGraceMs: 10_000, // EDUMAP_SHUTDOWN_GRACE_MS
 };
 
 const LEVELS: Config['logLevel'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -61,6 +76,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new Error(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
   }
   return n;
+}
+
+function corsOrigins(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new Error(`EDUMAP_CORS_ORIGINS: '${origin}' is not an origin such as https://app.example.cn (or *)`);
+    }
+  }
+  return list;
 }
 
 /** Reads and validates the configuration once, at start-up. Throws with the variable's name on bad input. */
@@ -83,6 +108,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     hashKey,
     cancelCutoffHours: integer(env, 'EDUMAP_CANCEL_CUTOFF_HOURS', DEFAULTS.cancelCutoffHours, 0, 720),
     workers: integer(env, 'WORKERS', DEFAULTS.workers, 1, 64),
+    searchPerMinute: integer(env, 'EDUMAP_RATE_SEARCH_PER_MIN', DEFAULTS.searchPerMinute, 0, 10_000_000),
+    bookingPerMinute: integer(env, 'EDUMAP_RATE_BOOKING_PER_MIN', DEFAULTS.bookingPerMinute, 0, 10_000_000),
+    corsOrigins: corsOrigins(env.EDUMAP_CORS_ORIGINS),
+    drainDelayMs: integer(env, 'EDUMAP_DRAIN_DELAY_MS', DEFAULTS.drainDelayMs, 0, 600_000),
+    shutdownGraceMs: integer(env, 'EDUMAP_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
     ...overrides,
   };
 }

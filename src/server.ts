@@ -16,21 +16,33 @@ async function main(): Promise<void> {
   if (config.hashKey === DEV_HASH_KEY) log.warn('EDUMAP_HASH_KEY is not set: visitor IDs and phones are hashed with the development key');
   const service = await openService(config, log);
   service.holder.poll(config.pollMs, (err) => log.error({ err }, 'snapshot refresh failed'));
-  const app = createApp(service);
+  const state = { draining: false };
+  const app = createApp(service, state);
   const server: Server = app.listen(config.port, config.host, () => {
     log.info({ port: config.port, host: config.host, db: config.dbPath }, 'edumap listening');
   });
-  const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
+  // Graceful stop: /readyz turns 503 at once (balancers stop sending), the listener closes after the drain
+  // delay, requests in flight get `shutdownGraceMs` to finish, then the database is closed.
+  const stop = async (signal: string) => {
+    if (state.draining) return;
+    state.draining = true;
+    log.info({ signal, drain_ms: config.drainDelayMs, grace_ms: config.shutdownGraceMs }, 'draining');
     service.holder.stop();
+    await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+    const cut = setTimeout(() => {
+      log.warn('requests still in flight after the grace period; closing their connections');
+      server.closeAllConnections();
+    }, config.shutdownGraceMs);
     server.close(() => {
+      clearTimeout(cut);
       service.db.close();
+      log.info('stopped');
       process.exit(0);
     });
-    setTimeout(() => process.exit(1), 10_000).unref();
+    server.closeIdleConnections();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((err) => {

@@ -22,7 +22,7 @@ export interface TestService extends Service {
 /** Builds a service for one test: `seed` loads the bundled Beijing data (default), else districts only. */
 export async function testService(options: { seed?: boolean; config?: Partial<Config> } = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'edumap-test-'));
-  const config: Config = { ...DEFAULTS, dbPath: join(dir, 'edumap.db'), adminKeys: [ADMIN_KEY], logLevel: 'silent', pollMs: 0, ...options.config };
+  const config: Config = { ...DEFAULTS, dbPath: join(dir, 'edumap.db'), adminKeys: [ADMIN_KEY], logLevel: 'silent', pollMs: 0, searchPerMinute: 0, bookingPerMinute: 0, ...options.config };
   const log = createLogger(config);
   const seed = options.seed ?? true;
   const service = await openService(config, log, { onlyDistricts: !seed });
@@ -110,7 +110,10 @@ export async function startServer(env: Record<string, string>, timeoutMs = 40_00
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', EDUMAP_ADMIN_KEYS: ADMIN_KEY, ...env },
+      env: {
+        PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', EDUMAP_ADMIN_KEYS: ADMIN_KEY,
+        EDUMAP_RATE_SEARCH_PER_MIN: '0', EDUMAP_RATE_BOOKING_PER_MIN: '0', ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

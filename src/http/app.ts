@@ -8,6 +8,9 @@ import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
 import type { Contract } from './contract.js';
 import { errorHandler } from './problem.js';
+import { Metrics } from './metrics.js';
+import { corsFor, limitPerMinute, securityHeaders } from './guards.js';
+import { opsRoutes } from './routes/ops.js';
 import { resourceRoutes } from './routes/resources.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { importRoutes } from './routes/imports.js';
@@ -29,26 +32,26 @@ export interface AppDeps {
   bookings: Bookings;
 }
 
-/** Builds the express app. No port is opened here: `server.ts` listens, tests use supertest. */
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * Builds the express app. No port is opened here: `server.ts` listens, tests use supertest.
+ * `state.draining` (set by server.ts on SIGTERM) turns `/readyz` to 503.
+ */
+export function createApp(deps: AppDeps, state: { draining: boolean } = { draining: false }): express.Express {
   const app = express();
+  const metrics = new Metrics(deps.holder);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
 
   app.use(requestLog(deps.log));
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', (_req, res) => {
-    if (!deps.holder.ready) throw new AppError('not_ready', 'the index is still being built');
-    const snap = deps.holder.current;
-    res.json({ status: 'ready', resources: snap.size, generation: snap.generation, built_at: snap.builtAt.toISOString() });
-  });
-  app.get('/openapi.yaml', (_req, res) => {
-    res.type('application/yaml').send(deps.contract.text);
-  });
+  app.use(metrics.middleware());
+  app.use(securityHeaders());
+  app.use(corsFor(deps.config));
+  app.use(opsRoutes(deps, metrics, state));
   app.use(webRoutes());
+  const search = limitPerMinute(deps.config.searchPerMinute, 'search');
+  app.use(['/v1/resources', '/v1/match', '/v1/clusters'], search);
+  app.use('/v1/bookings', limitPerMinute(deps.config.bookingPerMinute, 'booking'));
   app.use('/v1', (_req, _res, next) => {
     next(deps.holder.ready ? undefined : new AppError('not_ready', 'the index is still being built; retry shortly'));
   });
@@ -56,7 +59,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(resourceRoutes(deps));
   app.use(matchRoutes(deps));
   app.use(clusterRoutes(deps));
-  app.use(importRoutes(deps));
+  app.use(importRoutes(deps, metrics));
   app.use(bookingRoutes(deps));
 
   app.use((req, _res, next) => {

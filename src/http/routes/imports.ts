@@ -4,11 +4,12 @@ import { importCsv, type Encoding } from '../../import/csv.js';
 import type { Crs } from '../../geo/crs.js';
 import { requireAdmin } from '../auth.js';
 import type { AppDeps } from '../app.js';
+import type { Metrics } from '../metrics.js';
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
 
 /** `POST /v1/imports`: a CSV body, streamed into the importer; the snapshot is rebuilt when rows changed. */
-export function importRoutes({ contract, holder, db, tax, config, log }: AppDeps): Router {
+export function importRoutes({ contract, holder, db, tax, config, log }: AppDeps, metrics: Metrics): Router {
   const router = Router();
 
   router.post('/v1/imports', requireAdmin(config.adminKeys), async (req, res) => {
@@ -20,9 +21,18 @@ export function importRoutes({ contract, holder, db, tax, config, log }: AppDeps
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > config.importMaxBytes) throw tooLarge(config.importMaxBytes);
 
-    const report = await importCsv(limited(req, config.importMaxBytes), { db, tax, areas: holder.current.areas }, {
-      crs: query.crs as Crs, encoding: query.encoding as Encoding, dryRun: query.dry_run as boolean, strict: query.strict as boolean,
-    });
+    let report;
+    try {
+      report = await importCsv(limited(req, config.importMaxBytes), { db, tax, areas: holder.current.areas }, {
+        crs: query.crs as Crs, encoding: query.encoding as Encoding, dryRun: query.dry_run as boolean, strict: query.strict as boolean,
+      });
+    } catch (e) {
+      metrics.imports.inc({ outcome: 'failed' });
+      throw e;
+    }
+    metrics.imports.inc({ outcome: report.dry_run ? 'dry_run' : report.applied ? 'applied' : 'strict_rejected' });
+    for (const result of ['inserted', 'updated', 'unchanged'] as const) metrics.importRows.inc({ result }, report[result]);
+    metrics.importRows.inc({ result: 'rejected' }, report.rejected_rows);
     if (report.applied && report.inserted + report.updated > 0) holder.rebuild();
     log.info({ rows: report.rows, inserted: report.inserted, updated: report.updated, rejected_rows: report.rejected_rows,
       applied: report.applied, seconds: report.seconds }, 'import');

@@ -1,0 +1,85 @@
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SnapshotHolder } from '../engine/holder.js';
+
+// Process metrics (CPU, memory, event-loop lag, GC) are per process, so one registry serves every app.
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'edumap_' });
+  }
+  return processRegistry;
+}
+
+/** What a booking answer's status means, for `edumap_booking_outcomes_total`. */
+function bookingOutcome(status: number): string {
+  if (status === 201) return 'confirmed';
+  if (status === 409) return 'conflict';
+  if (status === 422) return 'idempotency_mismatch';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'error';
+  return 'rejected';
+}
+
+/**
+ * The service's Prometheus metrics: requests by route and status with a latency histogram, the snapshot
+ * (size, generation, age), import and booking outcomes, and process metrics. One instance per app.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'edumap_http_requests_total', help: 'HTTP requests answered, by method, route template and status.',
+    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'edumap_http_request_duration_seconds', help: 'Time from request to the end of the answer, by route.',
+    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+  });
+  readonly imports = new Counter({
+    name: 'edumap_imports_total', help: 'CSV imports over HTTP, by outcome (applied, dry_run, strict_rejected, failed).',
+    labelNames: ['outcome'] as const, registers: [this.registry],
+  });
+  readonly importRows = new Counter({
+    name: 'edumap_import_rows_total', help: 'Rows seen by HTTP imports, by result (inserted, updated, unchanged, rejected).',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  private readonly bookings = new Counter({
+    name: 'edumap_booking_outcomes_total', help: 'Answers to POST /v1/bookings, by outcome.',
+    labelNames: ['outcome'] as const, registers: [this.registry],
+  });
+
+  constructor(holder: SnapshotHolder) {
+    const snapshot = (name: string, help: string, value: () => number) => new Gauge({
+      name, help, registers: [this.registry],
+      collect() {
+        if (holder.ready) this.set(value());
+      },
+    });
+    snapshot('edumap_snapshot_resources', 'Resources in the snapshot in service.', () => holder.current.size);
+    snapshot('edumap_snapshot_generation', 'Data generation the snapshot was built from.', () => holder.current.generation);
+    snapshot('edumap_snapshot_age_seconds', 'Seconds since the snapshot in service was built.', () => (Date.now() - holder.current.builtAt.getTime()) / 1000);
+  }
+
+  /** Middleware counting and timing every request by its route template (never by raw URL: no ids in labels). */
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+        const labels = { method: req.method, route, status: String(res.statusCode) };
+        this.requests.inc(labels);
+        this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        if (req.method === 'POST' && route === '/v1/bookings') this.bookings.inc({ outcome: bookingOutcome(res.statusCode) });
+      });
+      next();
+    };
+  }
+
+  /** The Prometheus text exposition of this app's and the process's metrics. */
+  async text(): Promise<{ contentType: string; body: string }> {
+    const merged = Registry.merge([this.registry, processMetrics()]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  }
+}
