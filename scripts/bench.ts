@@ -27,7 +27,7 @@ import { AreaStore } from '../src/store/areas.js';
 import { SnapshotHolder } from '../src/engine/holder.js';
 import { search } from '../src/engine/search.js';
 import { compileSearch, type SearchParams } from '../src/engine/request.js';
-import { resourceJson } from '../src/engine/render.js';
+import { resourcesJson } from '../src/engine/render.js';
 import { importCsv } from '../src/import/csv.js';
 import { seedDistricts } from '../src/service.js';
 import type { Snapshot } from '../src/engine/snapshot.js';
@@ -122,7 +122,7 @@ function inProcess(snap: Snapshot, queries: number, seed: number): Row {
   const pipeline = (extra: Partial<SearchParams>) => (p: [number, number]) => {
     const params: SearchParams = { near: `${p[0]},${p[1]}`, limit: 10, ...extra };
     const result = search(snap, compileSearch(snap, params));
-    return result.indices.map((i, k) => resourceJson(snap, i, 'wgs84', result.distancesKm![k])).join(',');
+    return resourcesJson(snap, result.indices, 'wgs84', result.distancesKm).join(',');
   };
   const engine = (extra: Partial<SearchParams>) => (p: [number, number]) =>
     search(snap, compileSearch(snap, { near: `${p[0]},${p[1]}`, limit: 10, ...extra }));

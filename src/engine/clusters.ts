@@ -1,5 +1,5 @@
 import Supercluster from 'supercluster';
-import type { Snapshot } from './snapshot.js';
+import { Snapshot } from './snapshot.js';
 import { search, type SearchQuery } from './search.js';
 
 /** The five 五育 roots, in the order of `DomainCounts`; index 5 counts resources with no domain term. */
@@ -54,60 +54,22 @@ type Index = Supercluster<PointProps, Aggregate>;
 
 const primaryDomains = new WeakMap<Snapshot, Uint8Array>();
 const indexCache = new WeakMap<Snapshot, Map<string, Index>>();
-/**
- * Primary domain by resource version (seq), per reader: a version's record never changes, so a new snapshot
- * reads only the versions written since the last one. 255: not read yet.
- */
-const domainBySeq = new WeakMap<object, Uint8Array>();
-const UNREAD = 255;
 
 /**
  * The primary 五育 domain of every resource of a snapshot, as an index into `DOMAINS` (5: none): the root
- * of the first domain term in the resource's `tags`, in the order the record lists them. Kept for the
- * snapshot's life; the records are read once per version and process (about 25 µs each, the SQLite lookup
- * of the stored record: some 2.5 s per 100,000 resources on the first request after a start).
+ * of the first domain term in the resource's `tags`, as the snapshot read it from the store.
  */
 export function primaryDomainsOf(snap: Snapshot): Uint8Array {
   let out = primaryDomains.get(snap);
-  if (out) return out;
-  out = new Uint8Array(snap.size).fill(NO_DOMAIN);
-  const rootIndex = new Map<string, number>();
-  for (const term of snap.tax.terms) {
-    if (term.facet !== 'domain') continue;
-    let root = term;
-    while (root.parent !== null) root = snap.tax.byId.get(root.parent)!;
-    const k = (DOMAINS as readonly string[]).indexOf(root.id);
-    if (k >= 0) rootIndex.set(term.id, k);
+  if (!out) {
+    out = new Uint8Array(snap.size);
+    for (let i = 0; i < snap.size; i++) {
+      const root = snap.primaryDomain[i];
+      out[i] = root === 255 ? NO_DOMAIN : (DOMAINS as readonly string[]).indexOf(Snapshot.DOMAIN_ROOTS[root]);
+    }
+    primaryDomains.set(snap, out);
   }
-  let maxSeq = 0;
-  for (let i = 0; i < snap.size; i++) maxSeq = Math.max(maxSeq, snap.seqs[i]);
-  let bySeq = domainBySeq.get(snap.reader) ?? new Uint8Array(0);
-  if (bySeq.length <= maxSeq) {
-    const grown = new Uint8Array(Math.max(maxSeq + 1, bySeq.length * 2)).fill(UNREAD);
-    grown.set(bySeq);
-    bySeq = grown;
-  }
-  domainBySeq.set(snap.reader, bySeq);
-  for (let i = 0; i < snap.size; i++) {
-    const seq = snap.seqs[i];
-    if (bySeq[seq] === UNREAD) bySeq[seq] = firstDomain(snap.reader.doc(seq), rootIndex);
-    out[i] = bySeq[seq];
-  }
-  primaryDomains.set(snap, out);
   return out;
-}
-
-/** The domain index of the first domain term in a stored record's `tags` (a version purged after the grace: none). */
-function firstDomain(doc: string | undefined, rootIndex: ReadonlyMap<string, number>): number {
-  if (doc === undefined) return NO_DOMAIN;
-  // `"tags":[` cannot occur inside a JSON string (its quotes would be escaped), and term ids hold no `]`.
-  const at = doc.indexOf('"tags":[');
-  const tags = at < 0 ? [] : JSON.parse(doc.slice(at + 7, doc.indexOf(']', at) + 1)) as string[];
-  for (const t of tags) {
-    const k = rootIndex.get(t);
-    if (k !== undefined) return k;
-  }
-  return NO_DOMAIN;
 }
 
 /**

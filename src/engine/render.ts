@@ -6,17 +6,28 @@ import type { Snapshot } from './snapshot.js';
  * with its location in `crs` and, for a `near` search, `distance_m` (metres, rounded).
  */
 export function resourceJson(snap: Snapshot, i: number, crs: Crs, distanceKm?: number): string {
-  const doc = snap.reader.doc(snap.seqs[i]);
+  return withLocation(snap, i, snap.reader.doc(snap.seqs[i]), crs, distanceKm);
+}
+
+/** `resourceJson` of several resources, their records read from the store in one statement. */
+export function resourcesJson(snap: Snapshot, indices: readonly number[], crs: Crs, distancesKm?: readonly number[] | null): string[] {
+  const docs = snap.reader.docs(indices.map((i) => snap.seqs[i]));
+  return indices.map((i, k) => withLocation(snap, i, docs[k], crs, distancesKm?.[k]));
+}
+
+/** `resourcesJson` as GeoJSON Features (coordinates in `crs`). */
+export function resourceFeatures(snap: Snapshot, indices: readonly number[], crs: Crs, distancesKm?: readonly number[] | null): string[] {
+  return resourcesJson(snap, indices, crs, distancesKm).map((json, k) => {
+    const [lng, lat] = fromWgs84([snap.lng[indices[k]], snap.lat[indices[k]]], crs);
+    return `{"type":"Feature","id":${JSON.stringify(snap.ids[indices[k]])},"geometry":{"type":"Point","coordinates":[${roundCoord(lng)},${roundCoord(lat)}]},"properties":${json}}`;
+  });
+}
+
+function withLocation(snap: Snapshot, i: number, doc: string | undefined, crs: Crs, distanceKm?: number): string {
   if (doc === undefined) throw new Error(`resource version ${snap.seqs[i]} is gone; the snapshot outlived the retention grace`);
   const [lng, lat] = fromWgs84([snap.lng[i], snap.lat[i]], crs);
   const distance = distanceKm === undefined ? '' : `,"distance_m":${Math.round(distanceKm * 1000)}`;
   return `${doc.slice(0, -1)},"location":{"lng":${roundCoord(lng)},"lat":${roundCoord(lat)}}${distance}}`;
-}
-
-/** The same resource as a GeoJSON Feature (coordinates in `crs`). */
-export function resourceFeature(snap: Snapshot, i: number, crs: Crs, distanceKm?: number): string {
-  const [lng, lat] = fromWgs84([snap.lng[i], snap.lat[i]], crs);
-  return `{"type":"Feature","id":${JSON.stringify(snap.ids[i])},"geometry":{"type":"Point","coordinates":[${roundCoord(lng)},${roundCoord(lat)}]},"properties":${resourceJson(snap, i, crs, distanceKm)}}`;
 }
 
 /** Binary search for a public id in the snapshot; -1 when absent. */

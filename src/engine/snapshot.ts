@@ -1,6 +1,6 @@
 import KDBush from 'kdbush';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
-import { expandTerm, termsOfFacet } from '../taxonomy/taxonomy.js';
+import { expandTerm, rootOf, termsOfFacet } from '../taxonomy/taxonomy.js';
 import type { ResourceReader } from '../store/resources.js';
 import { AreaIndex, type Area } from '../geo/areas.js';
 import { parseHours, isOpenAt } from '../hours.js';
@@ -40,6 +40,10 @@ export class Snapshot {
   readonly termBit: ReadonlyMap<string, number>;
   /** Sorted resource indices per term (ancestors included), type and district. */
   readonly termPostings: ReadonlyMap<string, Uint32Array>;
+  /** The 五育 roots in `primaryDomain` order. */
+  static readonly DOMAIN_ROOTS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
+  /** Index in DOMAIN_ROOTS of the root of each resource's first domain tag (the map's colour); 255: none. */
+  readonly primaryDomain: Uint8Array;
   readonly typePostings: ReadonlyMap<string, Uint32Array>;
   readonly districtPostings: ReadonlyMap<string, Uint32Array>;
   readonly points: KDBush;
@@ -70,11 +74,13 @@ export class Snapshot {
       districts: this.districts,
       stageMasks: new Map(stages.map((s) => [s, relatedMask(tax, s, this.stageBit)])),
       terms: taggable,
+      domainRoots: new Map(tax.terms.filter((t) => t.facet === 'domain').map((t) => [t.id, (Snapshot.DOMAIN_ROOTS as readonly string[]).indexOf(rootOf(tax, t.id))])),
     });
     const n = cols.size;
     this.size = n;
     ({ ids: this.ids, seqs: this.seqs, lng: this.lng, lat: this.lat, typeCode: this.typeCode, districtCode: this.districtCode,
-      stageMask: this.stageMask, free: this.free, hoursCode: this.hoursCode, hoursText: this.hoursText } = cols);
+      stageMask: this.stageMask, free: this.free, hoursCode: this.hoursCode, hoursText: this.hoursText,
+      primaryDomain: this.primaryDomain } = cols);
     this.parsedHours = new Array(this.hoursText.length);
 
     // A tag sets its own bit and its ancestors' bits, so a filter on 'zhi' finds 'zhi.science'.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import cors from 'cors';
 import { AppError } from '../errors.js';
@@ -14,7 +14,8 @@ import { sendProblem } from './problem.js';
 export function clientKey(req: Request): string {
   const match = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '');
   if (match) return `key:${createHash('sha256').update(match[1]).digest('base64url').slice(0, 22)}`;
-  return `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  // IPv6 clients are counted per /56 network, not per address (one subscriber holds many addresses).
+  return `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
 }
 
 /**

@@ -19,8 +19,6 @@ export function openDb(path: string, migrations: readonly Migration[] = MIGRATIO
   db.pragma('temp_store = FILE');
   db.pragma('cache_size = -32768'); // 32 MiB: bulk imports touch several large B-trees
   db.pragma('temp.cache_size = -32768');
-  // Answers read records by key at random; mapped pages are read without a system call each.
-  if (path !== ':memory:') db.pragma('mmap_size = 4294967296');
   migrate(db, migrations);
   return db;
 }

@@ -35,6 +35,8 @@ export interface ColumnCodes {
   stageMasks: ReadonlyMap<string, number>;
   /** Taggable term ids in bit order: term k is bit k%32 of word k>>5. */
   terms: readonly string[];
+  /** Domain-facet term id → the index of its 五育 root; the first such tag is a resource's primary domain. */
+  domainRoots: ReadonlyMap<string, number>;
 }
 
 /**
@@ -58,6 +60,8 @@ export interface Columns {
   hoursText: string[];
   /** Explicitly tagged term bits, `ceil(terms/32)` words per resource. */
   termBits: Uint32Array;
+  /** Root index (see `ColumnCodes.domainRoots`) of each resource's first domain tag; 255 when none. */
+  primaryDomain: Uint8Array;
 }
 
 /** How long a replaced version stays readable for snapshots built before the change, in ms. */
@@ -184,6 +188,7 @@ export const MAX_SNAPSHOT_ROWS = 5_000_000;
 /** Read access to stored resources for snapshots and single-record answers. */
 export class ResourceReader {
   private readonly docBySeq: Statement;
+  private readonly docsBySeqs = new Map<number, Statement>();
   private readonly count: Statement;
 
   constructor(readonly db: Db) {
@@ -228,6 +233,7 @@ export class ResourceReader {
     const bitOf = new Map(codes.terms.map((t, k) => [t, k]));
     const words = Math.max(1, Math.ceil(codes.terms.length / 32));
     const termBits = new Uint32Array(size * words);
+    const primaryDomain = new Uint8Array(size).fill(255);
 
     let i = 0;
     for (let at = 0; at < text.length; i++) {
@@ -249,8 +255,10 @@ export class ResourceReader {
       for (let t = d + 1; t < e;) {
         let bar = text.indexOf('|', t);
         if (bar < 0 || bar > e) bar = e;
-        const k = bitOf.get(text.slice(t, bar));
+        const term = text.slice(t, bar);
+        const k = bitOf.get(term);
         if (k !== undefined) termBits[i * words + (k >>> 5)] |= 1 << (k & 31);
+        if (primaryDomain[i] === 255) primaryDomain[i] = codes.domainRoots.get(term) ?? 255;
         t = bar + 1;
       }
       if (e + 1 >= end) hoursCode[i] = -1;
@@ -263,7 +271,7 @@ export class ResourceReader {
       at = end + 1;
     }
     if (i !== size) throw new Error('resources changed during a snapshot read; read inside one transaction');
-    return { size, ids, seqs, lng, lat, typeCode, districtCode, stageMask, free, hoursCode, hoursText, termBits };
+    return { size, ids, seqs, lng, lat, typeCode, districtCode, stageMask, free, hoursCode, hoursText, termBits, primaryDomain };
   }
 
   /**
@@ -292,6 +300,24 @@ export class ResourceReader {
     }
     if (i !== seqs.length) throw new Error(`the names of ${seqs.length - i} resources are gone: the snapshot outlived the retention grace`);
     return out.join('\n');
+  }
+
+  /**
+   * The stored answer JSON of several versions, in the order asked: one statement for the lot, which costs
+   * less than one lookup each (each better-sqlite3 call has a fixed price of a few µs).
+   */
+  docs(seqs: readonly number[]): (string | undefined)[] {
+    if (seqs.length === 0) return [];
+    let statement = this.docsBySeqs.get(seqs.length);
+    if (!statement) {
+      statement = this.db.prepare(`SELECT seq, doc, updated_at FROM resources WHERE seq IN (${seqs.map(() => '?').join(',')})`).raw();
+      if (this.docsBySeqs.size < 128) this.docsBySeqs.set(seqs.length, statement);
+    }
+    const found = new Map<number, string>();
+    for (const [seq, doc, updated] of statement.all(...seqs) as [number, string, string][]) {
+      found.set(seq, `${doc.slice(0, -1)},"updated_at":"${updated}"}`);
+    }
+    return seqs.map((seq) => found.get(seq));
   }
 
   /** The stored answer JSON of one version, with `updated_at` (and without location). */

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { roundCoord } from '../../geo/crs.js';
 import { match, SCORING, type MatchRequest } from '../../match/match.js';
-import { resourceJson } from '../../engine/render.js';
+import { resourcesJson } from '../../engine/render.js';
 import { jsonBody } from '../body.js';
 import { matchNeed } from '../../booking/availability.js';
 import type { Kind } from '../../store/bookings.js';
@@ -19,8 +19,9 @@ export function matchRoutes({ contract, holder, bookings }: AppDeps): Router {
     // Seats are a hard filter inside the kNN scan (the booking module's availability index).
     const need = matchNeed(request.needs?.party, request.needs?.time, Date.now());
     const result = match(snap, request, need ? { accept: bookings.availability.acceptFor(snap, need) } : {});
+    const resources = resourcesJson(snap, result.items.map((item) => item.index), crs);
     const items = result.items.map((item, k) => {
-      const resource = resourceJson(snap, item.index, crs);
+      const resource = resources[k];
       const { index: _index, ...rest } = item;
       const slot = need ? `,"slot":${JSON.stringify(bookings.availability.firstFit(snap.ids[item.index], need) ?? null)}` : '';
       return `{"rank":${k + 1},"resource":${resource},${JSON.stringify(rest).slice(1, -1)}${slot}}`;

@@ -3,7 +3,7 @@ import { AppError } from '../../errors.js';
 import type { Crs } from '../../geo/crs.js';
 import { search } from '../../engine/search.js';
 import { compileSearch, encodeCursor, type SearchParams } from '../../engine/request.js';
-import { indexOfId, resourceFeature, resourceJson } from '../../engine/render.js';
+import { indexOfId, resourceFeatures, resourceJson, resourcesJson } from '../../engine/render.js';
 import { parseNeed } from '../../booking/availability.js';
 import type { AppDeps } from '../app.js';
 
@@ -25,9 +25,9 @@ export function resourceRoutes({ contract, holder, bookings }: AppDeps): Router 
     const next = result.more
       ? encodeCursor(params, { id: snap.ids[result.indices[last]], distanceKm: result.distancesKm?.[last] })
       : null;
-    const render = params.format === 'geojson' ? resourceFeature : resourceJson;
-    const items = result.indices.map((i, k) => {
-      const text = render(snap, i, crs, result.distancesKm?.[k]);
+    const render = params.format === 'geojson' ? resourceFeatures : resourcesJson;
+    const items = render(snap, result.indices, crs, result.distancesKm).map((text, k) => {
+      const i = result.indices[k];
       if (!need) return text;
       // The earliest slot that fits, inside the record (the feature's properties for GeoJSON).
       const slot = `,"slot":${JSON.stringify(bookings.availability.firstFit(snap.ids[i], need) ?? null)}}`;
