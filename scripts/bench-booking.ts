@@ -14,7 +14,8 @@
  *   every two queries (what keeping the index fresh costs).
  *
  * Data: `generateRows` (seeded), imported into a temporary database; every resource gets 2 slots a day for
- * 7 days, and about 70 % of them are then filled, so that availability is a real filter.
+ * 7 days, and about 70 % of them are then filled, so that availability is a real filter. The timed bookings
+ * go to 1,000 slots (of 1,000 resources, a day later) with room for a million, each with its own visitor.
  * `runBookingBench(options)` returns the figures for `npm run bench`.
  */
 import { spawn } from 'node:child_process';
@@ -67,7 +68,7 @@ export interface BookingBenchResult {
   machine: { cores: number; cpu: string; node: string };
   in_process: { bookings: number; confirmed_per_s: number; baseline_one_update_txn_per_s: number; goal_per_s: number };
   http: { workers: number; concurrency: number; bookings: number; confirmed_per_s: number; p50_ms: number; p99_ms: number; errors: number;
-    baseline_healthz_rps: number }[];
+    statuses: Record<string, number>; baseline_healthz_rps: number }[];
   nearest_k10: { plain: Latency; available_3_seats: Latency; available_with_a_booking_between_queries: Latency; linear_baseline_note: string };
 }
 
@@ -107,11 +108,11 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
     bookings.availability.refresh(); // the first full load is start-up work, not a query's
     const plain = latency(points, (near) => search(snap, { near, limit: 10 }));
     const available = latency(points, (near) => search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) }));
-    const slotIds = bookingTargets(bookings, snap.ids, day0);
+    const targets = bookingTargets(bookings, snap.ids, day0 + 8 * DAY);
     let n = 0;
     const busy = latency(points, (near) => {
       // A booking by "another request" between two queries: the next query reads the one slot that moved.
-      bookings.store.immediate(() => bookings.store.take(slotIds[n++ % slotIds.length], 'individual', 1));
+      bookings.store.immediate(() => bookings.store.take(targets[n++ % targets.length], 'individual', 1));
       const t = performance.now();
       search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) });
       return performance.now() - t;
@@ -121,7 +122,6 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
     say(`    … with a booking landing between every two:     p50 ${busy.p50_us} µs  p99 ${busy.p99_us} µs`);
 
     // --- Confirmed bookings per second in process, beside the bare one-UPDATE transaction.
-    const targets = bookingTargets(bookings, snap.ids, day0 + DAY);
     const floorCount = Math.min(o.bookings, 20_000);
     let t = performance.now();
     for (let k = 0; k < floorCount; k++) bookings.store.immediate(() => bookings.store.take(targets[k % targets.length], 'individual', 1));
@@ -145,7 +145,7 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
         const figures = await overHttp(dbPath, workers, o.httpBookings, o.concurrency, targets, o.bookings);
         http.push(figures);
         say(`  confirmed bookings over HTTP, WORKERS=${workers}, ${o.concurrency} in flight: ${Math.round(figures.confirmed_per_s).toLocaleString()}/s`
-          + ` (p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, ${figures.errors} errors) | GET /healthz same client: ${Math.round(figures.baseline_healthz_rps).toLocaleString()} req/s`);
+          + ` (p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, statuses ${JSON.stringify(figures.statuses)}) | GET /healthz same client: ${Math.round(figures.baseline_healthz_rps).toLocaleString()} req/s`);
       }
     }
     return {
@@ -207,17 +207,12 @@ function addSlots(bookings: Bookings, ids: readonly string[], day0: number, seed
   return total;
 }
 
-/** Slot ids with plenty of room on `day`, one per resource for the first 5,000 resources (bench targets). */
+/** One slot with room for a million on `day`, 10:00–11:00, for each of the first 1,000 resources: bench targets. */
 function bookingTargets(bookings: Bookings, ids: readonly string[], day: number): number[] {
-  const out: number[] = [];
-  for (const id of ids.slice(0, 5_000)) {
-    const [morning] = bookings.store.slotsOf(id, day + 9 * HOUR, day + 10 * HOUR);
-    if (morning) {
-      bookings.store.immediate(() => bookings.store.give(morning.id, 'individual', morning.taken_individual)); // empty it
-      out.push(morning.id);
-    }
-  }
-  return out;
+  const slots: NewSlot[] = ids.slice(0, 1_000).map((resourceId) => ({
+    resourceId, startMs: day + 10 * HOUR, endMs: day + 11 * HOUR, capacityIndividual: 1_000_000, capacityGroup: 0, groupMin: 15, groupMax: 200,
+  }));
+  return bookings.store.immediate(() => bookings.store.insertSlots(slots, 'bench')).map((s) => s.id);
 }
 
 /** Booking k: one person, a distinct phone and visitor ID. */
@@ -267,6 +262,7 @@ async function overHttp(dbPath: string, workers: number, count: number, concurre
     await new Promise((r) => setTimeout(r, 1000 * workers)); // let every worker finish its start
     const run = async (n: number, send: (k: number) => Promise<number>) => {
       const times: number[] = [];
+      const statuses: Record<string, number> = {};
       let next = 0;
       let ok = 0;
       let errors = 0;
@@ -277,16 +273,18 @@ async function overHttp(dbPath: string, workers: number, count: number, concurre
           const t = performance.now();
           try {
             const status = await send(k);
+            statuses[status] = (statuses[status] ?? 0) + 1;
             if (status === 201 || status === 200) ok++;
             else errors++;
           } catch {
+            statuses.network = (statuses.network ?? 0) + 1;
             errors++;
           }
           times.push(performance.now() - t);
         }
       }));
       times.sort((a, b) => a - b);
-      return { perS: ok / ((performance.now() - started) / 1000), p50: times[Math.floor(times.length / 2)], p99: times[Math.floor(times.length * 0.99)], errors };
+      return { perS: ok / ((performance.now() - started) / 1000), p50: times[Math.floor(times.length / 2)], p99: times[Math.floor(times.length * 0.99)], errors, statuses };
     };
     const base = offset + workers * 1_000_000;
     const book = (k: number) => fetch(`${url}/v1/bookings`, {
@@ -298,7 +296,7 @@ async function overHttp(dbPath: string, workers: number, count: number, concurre
     const health = await run(count, () => fetch(`${url}/healthz`).then(async (r) => { await r.arrayBuffer(); return r.status; }));
     const round = (ms: number) => Math.round(ms * 100) / 100;
     return { workers, concurrency, bookings: count, confirmed_per_s: Math.round(booked.perS), p50_ms: round(booked.p50), p99_ms: round(booked.p99),
-      errors: booked.errors, baseline_healthz_rps: Math.round(health.perS) };
+      errors: booked.errors, statuses: booked.statuses, baseline_healthz_rps: Math.round(health.perS) };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

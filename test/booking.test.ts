@@ -128,7 +128,11 @@ describe('slots', () => {
     await createSlots('nmc', [slot]);
   });
 
-  test('an unknown resource is a 404; a non-JSON body a 415', async () => {
+  test('an unknown resource is a 404; a non-JSON body a 415; schedules are admin-only too', async () => {
+    const forbidden = await request(svc.app).post('/v1/resources/palace/schedule').set('Authorization', 'Bearer not-the-admin-key-at-all')
+      .send({ capacity: { individual: 1 } });
+    expect(forbidden.status).toBe(403);
+    expect((await request(svc.app).post('/v1/resources/nowhere/schedule').set(admin).send({ capacity: { individual: 1 } })).status).toBe(404);
     const res = await request(svc.app).post('/v1/resources/nowhere/slots').set(admin).send({ slots: [slot] });
     expect(res.status).toBe(404);
     expect((await request(svc.app).get('/v1/resources/nowhere/slots')).status).toBe(404);
@@ -307,6 +311,54 @@ describe('bookings', () => {
     expect(outcome.booking?.status).toBe('confirmed');
     expect(inner).toMatchObject({ code: 'idempotency_in_progress', status: 409 });
     expect(svc.bookings.book(body, 'k-1')).toMatchObject({ replayed: true, booking: { id: outcome.booking!.id } });
+  });
+
+  test('a body over 16 kB is a 413, a body that is not JSON a 415', async () => {
+    const big = await book(booking(slotId, { contact: { name: '王'.repeat(6000), phone: phoneNumber(1) } }));
+    expect(big.status).toBe(413);
+    const form = await request(svc.app).post('/v1/bookings').set('Idempotency-Key', 'form').type('form').send({ slot_id: slotId });
+    expect(form.status).toBe(415);
+  });
+
+  test('a database locked past the busy timeout is a 503, and the key is free for the retry', async () => {
+    svc.db.pragma('busy_timeout = 50');
+    const other = openDb(svc.config.dbPath); // another process holding the write lock
+    other.prepare('BEGIN IMMEDIATE').run();
+    const res = await book(booking(slotId), 'locked-out');
+    expect(res.status).toBe(503);
+    expect(res.body.type).toBe('https://edumap.dev/problems/busy');
+    other.prepare('ROLLBACK').run();
+
+    // Locked between the claim and the booking: the claim is released, not left in progress.
+    const body = booking(slotId) as never;
+    expect(() => svc.bookings.book(body, 'locked-mid', { afterClaim: () => other.prepare('BEGIN IMMEDIATE').run() }))
+      .toThrow(expect.objectContaining({ code: 'busy' }));
+    // The release itself met the lock: it is tried again in the background; meanwhile a retry meets the lock too.
+    expect((await book(body, 'locked-mid')).status).toBe(503);
+    other.prepare('ROLLBACK').run();
+    other.close();
+    expect((await book(body, 'locked-out')).status).toBe(201);
+    let retry = await book(body, 'locked-mid');
+    for (const deadline = Date.now() + 5_000; retry.status === 409 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 50));
+      retry = await book(body, 'locked-mid');
+    }
+    expect(retry.status).toBe(201);
+    expect(await remaining('palace', slotId)).toEqual({ individual: 3, group: 60 });
+  });
+
+  test('a request whose claim was taken over meanwhile books nothing and stores no answer', async () => {
+    const body = booking(slotId) as never;
+    const store = svc.bookings.store;
+    expect(() => svc.bookings.book(body, 'slow', {
+      afterClaim: () => {
+        // It stalled past its lease and another request took the key over.
+        const mine = store.idempotencyKey('slow')!.locked_until_ms!;
+        store.immediate(() => store.relockKey('slow', mine + 60_000, mine));
+      },
+    })).toThrow(expect.objectContaining({ code: 'idempotency_in_progress' }));
+    expect(await remaining('palace', slotId)).toEqual({ individual: 5, group: 60 });
+    expect(store.idempotencyKey('slow')).toMatchObject({ status: null, response: null });
   });
 
   test('an Idempotency-Key is required and at most 255 printable ASCII characters', async () => {

@@ -93,8 +93,10 @@ export class Availability {
   private groupMin = new Int32Array(0);
   private groupMax = new Int32Array(0);
   private present = new Uint8Array(0);
-  /** Slot ids of each resource, by start. */
+  /** Slot ids of each resource, by start. A list is changed in place; a resource's first slot adds one. */
   private lists = new Map<string, number[]>();
+  /** `lists` by snapshot index for one snapshot (see `listsOf`). */
+  private view: { snap: Snapshot; lists: Map<string, number[]>; resources: number; bySnap: (number[] | undefined)[] } | undefined;
 
   constructor(private readonly store: BookingStore, private readonly clock: () => number = Date.now) {}
 
@@ -117,20 +119,24 @@ export class Availability {
     this.seq = last;
   }
 
-  /** A test of snapshot index i: whether that resource has a slot meeting `need`. Refreshes first. */
+  /**
+   * A test of snapshot index i: whether that resource has a slot meeting `need`. Refreshes first. The
+   * test is called for every point of every kd-tree leaf the scan visits, so it is a few typed-array reads.
+   */
   acceptFor(snap: Snapshot, need: Need): (i: number) => boolean {
     this.refresh();
-    const now = this.clock();
+    const lists = this.listsOf(snap);
+    const first = this.tester(need, this.clock());
     return (i) => {
-      const list = this.lists.get(snap.ids[i]);
-      return list !== undefined && this.firstIn(list, need, now) >= 0;
+      const list = lists[i];
+      return list !== undefined && first(list) >= 0;
     };
   }
 
   /** The earliest slot of a resource meeting `need`, or undefined. Call after `refresh` (or `acceptFor`). */
   firstFit(resourceId: string, need: Need): FreeSlot | undefined {
     const list = this.lists.get(resourceId);
-    const id = list ? this.firstIn(list, need, this.clock()) : -1;
+    const id = list ? this.tester(need, this.clock())(list) : -1;
     if (id < 0) return undefined;
     const p = id - this.base;
     return {
@@ -148,24 +154,38 @@ export class Availability {
     return n;
   }
 
-  private firstIn(list: number[], need: Need, nowMs: number): number {
-    const from = Math.max(need.fromMs, nowMs + 1);
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.startMs[list[mid] - this.base] < from) lo = mid + 1;
-      else hi = mid;
-    }
+  /** The first slot id of a list (slot ids by start) that meets `need`, or -1. Valid until the next refresh. */
+  private tester(need: Need, nowMs: number): (list: number[]) => number {
+    const { startMs, base, groupMin, groupMax } = this;
     const free = need.kind === 'group' ? this.freeGroup : this.freeIndividual;
-    for (let k = lo; k < list.length; k++) {
-      const p = list[k] - this.base;
-      if (this.startMs[p] >= need.toMs) break;
-      if (free[p] < need.seats) continue;
-      if (need.kind === 'group' && (need.seats < this.groupMin[p] || need.seats > this.groupMax[p])) continue;
-      return list[k];
+    const group = need.kind === 'group';
+    const from = Math.max(need.fromMs, nowMs + 1); // a slot that has started cannot be booked
+    const { toMs, seats } = need;
+    return (list) => {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (startMs[list[mid] - base] < from) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = lo; k < list.length; k++) {
+        const p = list[k] - base;
+        if (startMs[p] >= toMs) break;
+        if (free[p] >= seats && (!group || (seats >= groupMin[p] && seats <= groupMax[p]))) return list[k];
+      }
+      return -1;
+    };
+  }
+
+  /** The slot list of each snapshot index, rebuilt when the snapshot changes or a resource gets its first slot. */
+  private listsOf(snap: Snapshot): (number[] | undefined)[] {
+    if (this.view?.snap !== snap || this.view.lists !== this.lists || this.view.resources !== this.lists.size) {
+      const bySnap: (number[] | undefined)[] = new Array(snap.size);
+      for (let i = 0; i < snap.size; i++) bySnap[i] = this.lists.get(snap.ids[i]);
+      this.view = { snap, lists: this.lists, resources: this.lists.size, bySnap };
     }
-    return -1;
+    return this.view.bySnap;
   }
 
   private reload(last: number, now: number): void {
@@ -175,7 +195,7 @@ export class Availability {
     this.grow(ids ? ids.max - ids.min + 1 : 0, true);
     this.lists = new Map();
     const touched = new Set<number[]>();
-    for (const row of this.store.changedSince(0, now)) this.put(row, touched);
+    for (const row of this.store.changedSince(0, now, true)) this.put(row, touched);
     for (const list of touched) this.sortList(list);
     this.seq = last;
     this.loadedAt = now;

@@ -84,6 +84,15 @@ const INFO_CACHE_SIZE = 10_000;
 
 interface ResourceInfo { name: string; address: string | null; point: [number, number] }
 
+/** How often, and how many times, a claim that could not be released is tried again (in ms). */
+const RELEASE_RETRY_MS = 200;
+const RELEASE_ATTEMPTS = 50;
+
+function inProgress(): AppError {
+  return new AppError('idempotency_in_progress', 'the first request with this Idempotency-Key is still being processed; retry in a moment',
+    [{ path: 'header.idempotency-key', message: 'is in use by a request in progress' }]);
+}
+
 /** Compared against when a booking id is unknown. */
 const NO_TOKEN = Buffer.alloc(32);
 
@@ -177,6 +186,9 @@ export class Bookings {
     const checked = this.check(body);
     const requestHmac = this.hasher.request(requestFingerprint(body));
 
+    // The claim is ours while the key's `locked_until_ms` is this value: a request that takes over an
+    // abandoned claim writes its own, so an old holder can neither store its answer nor release the key.
+    const lease = now + BOOKING_RULES.keyLeaseMs;
     const first = this.write(() => {
       if (now - this.purgedAt > PURGE_EVERY_MS) {
         this.store.purgeKeys(now - BOOKING_RULES.keyTtlHours * HOUR_MS);
@@ -184,7 +196,7 @@ export class Bookings {
       }
       const stored = this.store.idempotencyKey(key);
       if (!stored) {
-        this.store.claimKey(key, requestHmac, now + BOOKING_RULES.keyLeaseMs, now);
+        this.store.claimKey(key, requestHmac, lease, now);
         return undefined;
       }
       if (!stored.request_hmac.equals(requestHmac)) {
@@ -192,11 +204,8 @@ export class Bookings {
           [{ path: 'header.idempotency-key', message: 'was used with another body' }]);
       }
       if (stored.status === null) {
-        if ((stored.locked_until_ms ?? 0) > now) {
-          throw new AppError('idempotency_in_progress', 'the first request with this Idempotency-Key is still being processed; retry in a moment',
-            [{ path: 'header.idempotency-key', message: 'is in use by a request in progress' }]);
-        }
-        this.store.relockKey(key, now + BOOKING_RULES.keyLeaseMs); // its first holder died; carry on in its place
+        if ((stored.locked_until_ms ?? 0) > now || lease === stored.locked_until_ms) throw inProgress();
+        this.store.relockKey(key, lease, stored.locked_until_ms!); // its first holder died; carry on in its place
         return undefined;
       }
       return JSON.parse(stored.response!) as StoredAnswer;
@@ -217,15 +226,14 @@ export class Bookings {
           if (!(e instanceof AppError)) throw e;
           result = { error: { code: e.code, detail: e.message, errors: e.errors, extra: e.extra } };
         }
-        this.store.finishKey(key, result.booking ? 201 : ERRORS[result.error!.code].status, JSON.stringify(result));
+        // Stored together with the booking, and only by the claim's holder: otherwise neither is.
+        if (!this.store.finishKey(key, lease, result.booking ? 201 : ERRORS[result.error!.code].status, JSON.stringify(result))) {
+          throw inProgress();
+        }
         return result;
       });
     } catch (e) {
-      try {
-        this.store.releaseKey(key);
-      } catch {
-        // The claim's lease runs out instead.
-      }
+      this.releaseSoon(key, lease); // nothing was booked: let a retry run
       if (isBusy(e)) throw new AppError('busy', 'the database stayed locked too long; retry with the same Idempotency-Key');
       throw e;
     }
@@ -235,6 +243,22 @@ export class Bookings {
       return { replayed: false, booking: { ...answer.booking, token } };
     }
     return { replayed: false, error: this.errorOf(answer.error!, body) };
+  }
+
+  /**
+   * Forgets our claim of a key, so that a retry runs again. The database may be what failed (busy): then
+   * it tries again in the background for a while, and after that the claim's lease runs out.
+   */
+  private releaseSoon(key: string, lease: number, attempt = 0): void {
+    try {
+      this.store.releaseKey(key, lease);
+    } catch (e) {
+      if (!isBusy(e) || attempt >= RELEASE_ATTEMPTS) {
+        this.options.log?.warn({ err: e }, 'could not release an Idempotency-Key claim; its lease will run out');
+        return;
+      }
+      setTimeout(() => this.releaseSoon(key, lease, attempt + 1), RELEASE_RETRY_MS).unref();
+    }
   }
 
   /** A booking, for the holder of its token; a 404 for an unknown id and for a wrong token alike. */

@@ -129,9 +129,10 @@ export class BookingStore {
       releaseVisitors: db.prepare('DELETE FROM booking_visitors WHERE booking_id = ?'),
       key: db.prepare('SELECT request_hmac, status, response, locked_until_ms FROM idempotency_keys WHERE key = ?'),
       claim: db.prepare(`INSERT INTO idempotency_keys (key, request_hmac, locked_until_ms, created_ms) VALUES (?, ?, ?, ?)`),
-      relock: db.prepare('UPDATE idempotency_keys SET locked_until_ms = ? WHERE key = ? AND status IS NULL'),
-      finish: db.prepare('UPDATE idempotency_keys SET status = ?, response = ?, locked_until_ms = NULL WHERE key = ?'),
-      release: db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL'),
+      relock: db.prepare('UPDATE idempotency_keys SET locked_until_ms = ? WHERE key = ? AND status IS NULL AND locked_until_ms = ?'),
+      finish: db.prepare(`UPDATE idempotency_keys SET status = ?, response = ?, locked_until_ms = NULL
+        WHERE key = ? AND status IS NULL AND locked_until_ms = ?`),
+      release: db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL AND locked_until_ms = ?'),
       purgeKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_ms < ?'),
     };
   }
@@ -189,9 +190,12 @@ export class BookingStore {
     return this.s.lastChange.get() as number;
   }
 
-  /** Slots changed after `seq` that start after `startAfterMs`, as tuples (cheaper than objects for a full load). */
-  changedSince(seq: number, startAfterMs: number): IterableIterator<SlotTuple> {
-    return this.s.changedSince.iterate(seq, startAfterMs) as IterableIterator<SlotTuple>;
+  /**
+   * Slots changed after `seq` that start after `startAfterMs`, as tuples (cheaper than objects). `stream`
+   * iterates (a full load: memory stays flat); otherwise one array (a few rows: less overhead).
+   */
+  changedSince(seq: number, startAfterMs: number, stream = false): Iterable<SlotTuple> {
+    return (stream ? this.s.changedSince.iterate(seq, startAfterMs) : this.s.changedSince.all(seq, startAfterMs)) as Iterable<SlotTuple>;
   }
 
   /** The smallest and largest id of the slots starting after `startAfterMs`; undefined when there are none. */
@@ -238,19 +242,22 @@ export class BookingStore {
     this.s.claim.run(key, requestHmac, lockedUntilMs, nowMs);
   }
 
-  /** Takes over an in-progress key whose holder gave up (crashed). */
-  relockKey(key: string, lockedUntilMs: number): void {
-    this.s.relock.run(lockedUntilMs, key);
+  /**
+   * Takes over an in-progress key whose holder gave up (crashed): its `locked_until_ms` becomes ours.
+   * False when it was not `previousMs` any more (someone else took it over first).
+   */
+  relockKey(key: string, lockedUntilMs: number, previousMs: number): boolean {
+    return this.s.relock.run(lockedUntilMs, key, previousMs).changes === 1;
   }
 
-  /** Stores the first answer of a key. */
-  finishKey(key: string, status: number, response: string): void {
-    this.s.finish.run(status, response, key);
+  /** Stores the first answer of a key, if the claim `lockedUntilMs` still holds it; false otherwise. */
+  finishKey(key: string, lockedUntilMs: number, status: number, response: string): boolean {
+    return this.s.finish.run(status, response, key, lockedUntilMs).changes === 1;
   }
 
-  /** Forgets an in-progress key, so that a retry runs again (after an unexpected failure). */
-  releaseKey(key: string): void {
-    this.s.release.run(key);
+  /** Forgets an in-progress key claimed as `lockedUntilMs`, so that a retry runs again (after a failure). */
+  releaseKey(key: string, lockedUntilMs: number): void {
+    this.s.release.run(key, lockedUntilMs);
   }
 
   /** Deletes keys created before `beforeMs`; returns how many. */
