@@ -190,7 +190,11 @@ async function http(dbPath: string, seconds: number, snap: Snapshot) {
   const hello = spawn(process.execPath, ['-e', `require('express')().get('/', (q, r) => r.send('hello world')).listen(${helloPort}, '127.0.0.1')`],
     { cwd: ROOT, stdio: 'ignore' });
   const port = helloPort + 50;
-  const server = runChild(['src/server.ts'], { EDUMAP_DB: dbPath, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', EDUMAP_POLL_MS: '0' });
+  // Rate limits off: one client on loopback is not the traffic they guard against.
+  const server = runChild(['src/server.ts'], {
+    EDUMAP_DB: dbPath, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', EDUMAP_POLL_MS: '0',
+    EDUMAP_RATE_SEARCH_PER_MIN: '0', EDUMAP_RATE_BOOKING_PER_MIN: '0',
+  });
   server.stdout!.resume(); // request logs stay on (info), as an operator runs it; they go nowhere here
   try {
     await waitFor(`http://127.0.0.1:${helloPort}/`);
@@ -199,6 +203,7 @@ async function http(dbPath: string, seconds: number, snap: Snapshot) {
     await cannon(`http://127.0.0.1:${port}`, 2, paths); // warm-up
     const baseline = await cannon(`http://127.0.0.1:${helloPort}/`, seconds);
     const nearest = await cannon(`http://127.0.0.1:${port}`, seconds, paths);
+    if (nearest.non2xx || nearest.errors) throw new Error(`the nearest endpoint answered ${nearest.non2xx} non-2xx and ${nearest.errors} errors`);
     return { hello_world: baseline, nearest, ratio: ratio(nearest.rps, baseline.rps) };
   } finally {
     hello.kill();
