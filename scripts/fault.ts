@@ -36,7 +36,7 @@ import { dataGeneration, openDb } from '../src/store/db.js';
 import { formatShanghai } from '../src/time.js';
 import { phoneNumber, residentId } from '../test/support.js';
 import {
-  ADMIN_KEY, UsageError, adminHeaders, intFlag, send, sendJson, sleep, startServer, tempDir, type ServerProcess,
+  UsageError, adminHeaders, intFlag, send, sendJson, sleep, startServer, tempDir, type ServerProcess,
 } from './harness.js';
 
 export const FAULT_DEFAULTS = {
@@ -231,7 +231,7 @@ async function httpImporter(run: Run, rand: () => number): Promise<void> {
     }
     run.httpImportInFlight = true;
     const res = await send(run.server.url, {
-      method: 'POST', path: '/v1/imports', headers: { 'Content-Type': 'text/csv', ...adminHeaders }, body: run.files.csv(g, v.version), timeoutMs: 60_000,
+      method: 'POST', path: '/v1/imports', headers: { 'Content-Type': 'text/csv', ...adminHeaders() }, body: run.files.csv(g, v.version), timeoutMs: 60_000,
     });
     run.httpImportInFlight = false;
     if ('error' in res || res.status === 503) {
@@ -428,7 +428,7 @@ async function setup(server: ServerProcess): Promise<{ id: number; resourceId: s
   for (const { id: resourceId } of listed.json.items as { id: string }[]) {
     const res = await sendJson(server.url, 'POST', `/v1/resources/${resourceId}/slots`, {
       slots: [3, 4, 5].map((d) => ({ start: at(24 * d + 9), end: at(24 * d + 12), capacity: { individual: 400, group: 200 }, group_size: { min: 15, max: 60 } })),
-    }, adminHeaders);
+    }, adminHeaders());
     if ('error' in res || res.status !== 201) throw new Error(`fault set-up: creating slots failed: ${'error' in res ? res.error : res.body}`);
     for (const s of res.json.items) slots.push({ id: s.id, resourceId });
   }
@@ -465,6 +465,11 @@ export async function runFault(options: FaultOptions = {}): Promise<FaultReport>
       ];
       const importing = cliImport(run, rand, rounds % o.holdEvery === 1, cli);
       await sleep(o.minUpMs + rand() * (o.maxUpMs - o.minUpMs));
+      if (rounds % 2 === 0) {
+        // Every other round aims at an import: the kill lands within 300 ms of one being sent.
+        for (const until = Date.now() + 3000; !run.httpImportInFlight && Date.now() < until;) await sleep(5);
+        await sleep(rand() * 300);
+      }
       run.stopping = true;
       if (run.httpImportInFlight) killsDuringHttpImport++;
       if (run.bookingsInFlight > 0) killsDuringBooking++;

@@ -11,8 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../src/config.js';
 
-/** The admin key every suite's server accepts (EDUMAP_ADMIN_KEYS). */
-export const ADMIN_KEY = 'robustness-suite-admin-key-0123456789';
+/** The admin key of the suites when the environment names none. */
+const DEFAULT_ADMIN_KEY = 'robustness-suite-admin-key-0123456789';
+
+/** The admin key the suites send, and their servers accept: the first of EDUMAP_ADMIN_KEYS, else a fixed one. */
+export function adminKey(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.EDUMAP_ADMIN_KEYS ?? '').split(',').map((k) => k.trim()).find((k) => k.length >= 16) ?? DEFAULT_ADMIN_KEY;
+}
+
+/** The admin Authorization header. */
+export const adminHeaders = () => ({ Authorization: `Bearer ${adminKey()}` });
 
 /** A hash key, so that servers do not warn about the development one (EDUMAP_HASH_KEY). */
 const HASH_KEY = 'robustness-suite-hash-key-0123456789abcdef';
@@ -119,7 +127,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn',
-        EDUMAP_DB: options.dbPath, EDUMAP_ADMIN_KEYS: ADMIN_KEY, EDUMAP_HASH_KEY: HASH_KEY, ...NO_RATE_LIMITS, ...options.env,
+        EDUMAP_DB: options.dbPath, EDUMAP_ADMIN_KEYS: adminKey(), EDUMAP_HASH_KEY: HASH_KEY, ...NO_RATE_LIMITS, ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -249,8 +257,6 @@ export function isProblem(res: Answer): boolean {
   }
 }
 
-/** The admin Authorization header. */
-export const adminHeaders = { Authorization: `Bearer ${ADMIN_KEY}` };
 
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers.

@@ -256,7 +256,7 @@ async function makeSlots(server: ServerProcess, resourceIds: string[], at: (h: n
     const body = { slots: [2, 3, 4, 5, 6, 7].map((day) => ({
       start: at(24 * day + 9), end: at(24 * day + 11), capacity: { individual: 100_000, group: 100_000 }, group_size: { min: 15, max: 200 },
     })) };
-    const res = await sendJson(server.url, 'POST', `/v1/resources/${resourceId}/slots`, body, adminHeaders);
+    const res = await sendJson(server.url, 'POST', `/v1/resources/${resourceId}/slots`, body, adminHeaders());
     if ('error' in res || res.status !== 201) throw new Error(`soak set-up: creating slots failed: ${'error' in res ? res.error : `${res.status} ${res.body}`}`);
     for (const s of res.json.items) slots.push({ id: s.id, resourceId, start: s.start, capacity: s.capacity });
   }
