@@ -52,6 +52,8 @@ export const FAULT_DEFAULTS = {
   maxUpMs: 2500,
   /** Every this many rounds, the CLI import is told to hold inside its write transaction (and is killed there). */
   holdEvery: 3,
+  /** Every this many rounds, the server gets SIGTERM first and SIGKILL within 800 ms, while it drains. */
+  termEvery: 4,
   /** Share of rounds in which a still-running CLI import is killed along with the server. */
   cliKillShare: 0.5,
 };
@@ -70,6 +72,9 @@ export interface FaultReport {
   kills: number;
   killsDuringHttpImport: number;
   killsDuringBooking: number;
+  /** Rounds that began with SIGTERM: SIGKILLs that landed while the server drained, and stops that completed first. */
+  killsDuringDrain: number;
+  gracefulExits: number;
   /** SIGKILLs of the CLI importer; of those, inside its write transaction (it was holding there). */
   cliKills: number;
   cliKillsInTransaction: number;
@@ -435,6 +440,9 @@ async function setup(server: ServerProcess): Promise<{ id: number; resourceId: s
   return slots;
 }
 
+/** The fault server notices CLI imports quickly, and drains for a while after SIGTERM (requests still answered). */
+const SERVER_ENV = { EDUMAP_POLL_MS: '200', EDUMAP_DRAIN_DELAY_MS: '300', EDUMAP_SHUTDOWN_GRACE_MS: '5000' };
+
 /** Runs the fault run. */
 export async function runFault(options: FaultOptions = {}): Promise<FaultReport> {
   const o = { ...FAULT_DEFAULTS, ...options };
@@ -443,7 +451,7 @@ export async function runFault(options: FaultOptions = {}): Promise<FaultReport>
   const tmp = tempDir('fault');
   const dbPath = join(tmp.dir, 'fault.db');
   const started = Date.now();
-  let server = await startServer({ dbPath, env: { EDUMAP_POLL_MS: '200' } });
+  let server = await startServer({ dbPath, env: SERVER_ENV });
   const port = server.port;
   const run = new Run(dbPath, tmp.dir, new ImportFiles(o.groups, o.groupRows, o.seed), await setup(server), o.groups, rand);
   run.server = server;
@@ -454,6 +462,9 @@ export async function runFault(options: FaultOptions = {}): Promise<FaultReport>
   let kills = 0;
   let killsDuringHttpImport = 0;
   let killsDuringBooking = 0;
+  let killsDuringDrain = 0;
+  let terms = 0;
+  let gracefulExits = 0;
   let rounds = 0;
   try {
     while (kills < o.kills) {
@@ -470,15 +481,30 @@ export async function runFault(options: FaultOptions = {}): Promise<FaultReport>
         for (const until = Date.now() + 3000; !run.httpImportInFlight && Date.now() < until;) await sleep(5);
         await sleep(rand() * 300);
       }
+      let killed = true;
+      if (rounds % o.termEvery === 0) {
+        // A graceful stop (SIGTERM) cut short: SIGKILL lands while it drains, unless it has already exited.
+        terms++;
+        server.child.kill('SIGTERM');
+        const exit = await Promise.race([server.exited, sleep(rand() * 800).then(() => undefined)]);
+        killed = exit === undefined && server.alive();
+        if (!killed) {
+          gracefulExits++;
+          if (exit?.code !== 0) run.violations.push(`SIGTERM: the server exited with ${exit?.code ?? exit?.signal} instead of 0:\n${server.output().slice(-1500)}`);
+        }
+      }
       run.stopping = true;
-      if (run.httpImportInFlight) killsDuringHttpImport++;
-      if (run.bookingsInFlight > 0) killsDuringBooking++;
-      await server.kill('SIGKILL');
-      kills++;
+      if (killed) {
+        if (run.httpImportInFlight) killsDuringHttpImport++;
+        if (run.bookingsInFlight > 0) killsDuringBooking++;
+        if (terms && rounds % o.termEvery === 0) killsDuringDrain++;
+        await server.kill('SIGKILL');
+        kills++;
+      }
       if (rand() < o.cliKillShare) importing.kill();
       await Promise.all([...loops, importing.done]);
 
-      server = await startServer({ dbPath, port, env: { EDUMAP_POLL_MS: '200' } });
+      server = await startServer({ dbPath, port, env: SERVER_ENV });
       run.server = server;
       const before = run.lost.length + run.half.length + run.violations.length;
       await retryUnknown(run);
@@ -486,7 +512,7 @@ export async function runFault(options: FaultOptions = {}): Promise<FaultReport>
       checkStore(run);
       await checkServerView(run);
       const found = run.lost.length + run.half.length + run.violations.length - before;
-      log(`  kill ${kills}: ${run.checks} checks so far, ${found} new violations; ` +
+      log(`  round ${rounds} (${killed ? `kill ${kills}` : 'graceful stop'}): ${run.checks} checks so far, ${found} new violations; ` +
         `${run.bookings.filter((b) => b.state === 'confirmed').length} bookings confirmed, ${run.versions.filter((v) => v.outcome === 'acked').length} imports acknowledged`);
     }
     await retryUnknown(run);
@@ -500,7 +526,7 @@ export async function runFault(options: FaultOptions = {}): Promise<FaultReport>
   }
   const cutOff = run.versions.filter((v) => v.outcome === 'unknown');
   return {
-    seconds: (Date.now() - started) / 1000, rounds, kills, killsDuringHttpImport, killsDuringBooking, cliKills: cli.kills, cliKillsInTransaction: cli.inTransaction, checks: run.checks,
+    seconds: (Date.now() - started) / 1000, rounds, kills, killsDuringHttpImport, killsDuringBooking, killsDuringDrain, gracefulExits, cliKills: cli.kills, cliKillsInTransaction: cli.inTransaction, checks: run.checks,
     bookings: {
       confirmed: run.bookings.filter((b) => b.state === 'confirmed').length,
       cancelled: run.bookings.filter((b) => b.cancel === 'acked').length,
@@ -523,7 +549,8 @@ export function formatFaultReport(r: FaultReport): string {
   const b = r.bookings;
   const i = r.imports;
   return [
-    `fault: ${r.kills} server kills (${r.killsDuringHttpImport} during an HTTP import, ${r.killsDuringBooking} during a booking), ${r.cliKills} CLI importer kills ` +
+    `fault: ${r.kills} server kills (${r.killsDuringHttpImport} during an HTTP import, ${r.killsDuringBooking} during a booking, ${r.killsDuringDrain} while ` +
+      `draining after SIGTERM), ${r.gracefulExits} graceful stops that finished first, ${r.cliKills} CLI importer kills ` +
       `(${r.cliKillsInTransaction} inside its write transaction), ${r.rounds} restarts, in ${r.seconds.toFixed(1)} s`,
     `  bookings: ${b.confirmed} confirmed to the client (${b.cancelled} of them cancelled), ${b.refused} refused; ` +
       `${b.retried} retries with the same key of requests cut off by a kill (${b.replayed} replayed a booking committed before the kill, ` +

@@ -238,6 +238,18 @@ export const CSV_CASES: CsvCase[] = [
       return Buffer.from(text);
     },
   },
+  {
+    name: 'coordinates', apply: true,
+    make: (r) => {
+      let text = COLUMNS.join(',') + '\n';
+      let k = 0;
+      for (const row of rowsOf(12, 80 + Math.floor(r() * 1000))) {
+        const odd = pick(r, ['1e308', '-0', 'NaN', 'Infinity', '180', '-180', '90.0000001', '116.4e0', '0x74', ' 116.4 ', '116,4', '', '１１６.４', '116.40000000000000000001']);
+        text += csvLine({ ...row, id: `fz-coord-${k++}`, [pick(r, ['lng', 'lat'] as const)]: odd, crs: pick(r, ['wgs84', 'gcj02', 'bd09', 'WGS84', '', 'epsg:4326']), district: pick(r, ['', row.district, '110101', '海淀区', '海淀', 'Haidian']) });
+      }
+      return Buffer.from(text);
+    },
+  },
   { name: 'bad-query', make: () => Buffer.from(validCsv(2, 21)), query: [['crs', 'wgs-84'], ['encoding', 'utf-16'], ['strict', 'maybe']] },
   { name: 'valid', make: (r) => Buffer.from(validCsv(30, 22 + Math.floor(r() * 1000))), apply: true },
 ];

@@ -25,6 +25,7 @@ import { gzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { createRandom } from './gen.js';
 import { formatShanghai } from '../src/time.js';
+import { phoneNumber, residentId } from '../test/support.js';
 import {
   UsageError, adminHeaders, adminKey, intFlag, isProblem, send, sendJson, startServer, tempDir, type Answer, type ServerProcess,
 } from './harness.js';
@@ -253,17 +254,52 @@ function validParam(op: Operation, p: Param, ctx: Context, rand: () => number): 
 /** A valid JSON body of an operation: hand-made for the known ones, else built from the schema. */
 function validBody(op: Operation, ctx: Context, rand: () => number): unknown {
   const hour = 24 * 30 + Math.floor(rand() * 24 * 300);
+  const maybe = <T>(value: T) => (rand() < 0.5 ? value : undefined);
+  const point = () => ({ lng: 116.3 + rand() * 0.2, lat: 39.85 + rand() * 0.1 });
   switch (op.id) {
     case 'createSlots':
-      return { slots: [{ start: ctx.at(hour), end: ctx.at(hour + 1), capacity: { individual: 5, group: 30 } }] };
+      return { slots: Array.from({ length: 1 + Math.floor(rand() * 3) }, (_, k) => ({
+        start: ctx.at(hour + 2 * k), end: ctx.at(hour + 2 * k + 1), capacity: { individual: 5, group: 30 }, group_size: maybe({ min: 15, max: 30 }),
+      })) };
     case 'scheduleSlots':
-      return { hours: 'Mo-Su 09:00-10:00', slot_minutes: 60, days: 1 + Math.floor(rand() * 3), from: ctx.at(hour).slice(0, 10), capacity: { individual: 5 } };
-    case 'createBooking':
-      return { slot_id: pick(rand, ctx.slotIds), kind: 'individual', party_size: 1, contact: { name: '测试家长', phone: `139${String(Math.floor(rand() * 1e8)).padStart(8, '0')}` } };
+      return {
+        hours: maybe('Mo-Su 09:00-10:00'), slot_minutes: maybe(60), days: 1 + Math.floor(rand() * 3), from: ctx.at(hour).slice(0, 10),
+        closed_dates: maybe([ctx.at(hour + 24).slice(0, 10)]), capacity: { individual: 5, group: 20 }, group_size: maybe({ min: 15, max: 20 }),
+      };
+    case 'createBooking': {
+      const group = rand() < 0.2;
+      return {
+        slot_id: pick(rand, ctx.slotIds), kind: group ? 'group' : 'individual', party_size: group ? 15 + Math.floor(rand() * 10) : 1 + Math.floor(rand() * 3),
+        contact: { name: '测试家长', phone: pick(rand, [phoneNumber(Math.floor(rand() * 1e8)), '+86 139-0000-0000', '13800138000']) },
+        visitor_ids: maybe([residentId(Math.floor(rand() * 36500))]),
+      };
+    }
     case 'match':
-      return { origins: [{ lng: 116.3 + rand() * 0.2, lat: 39.85 + rand() * 0.1, label: 'home' }], needs: { stage: 'primary', domains: { ti: 2, 智育: 1 } }, limit: 5 };
+      return {
+        origins: [{ ...point(), label: 'home' }, ...(rand() < 0.4 ? [{ ...point(), label: 'school', weight: 2 }] : [])],
+        crs: maybe(pick(rand, ['wgs84', 'gcj02', 'bd09'])),
+        needs: {
+          stage: maybe('primary'), domains: maybe({ ti: 2, 智育: 1 }), tags: maybe([pick(rand, ctx.tags)]), types: maybe(['museum', 'park']),
+          free: maybe(true), require_open: maybe(true),
+          time: maybe(rand() < 0.5 ? { at: ctx.at(48) } : { from: ctx.at(72), to: ctx.at(80) }),
+          party: maybe({ seats: 1 + Math.floor(rand() * 3), kind: pick(rand, ['individual', 'group']) }),
+        },
+        radius_km: maybe(20), limit: maybe(5),
+      };
   }
   return op.body?.schema ? fromSchema(op.body.schema, rand, 0) : {};
+}
+
+/** Every property name in a schema, at any depth: fields a mutation may add with a hostile value. */
+function propertyNames(s: Schema | undefined, out = new Set<string>(), depth = 0): Set<string> {
+  if (!s || depth > 8) return out;
+  for (const [k, v] of Object.entries(s.properties ?? {})) {
+    out.add(k);
+    propertyNames(v, out, depth + 1);
+  }
+  propertyNames(s.items, out, depth + 1);
+  for (const alt of s.oneOf ?? []) propertyNames(alt, out, depth + 1);
+  return out;
 }
 
 /** A value that satisfies a (simple) JSON schema, for operations this file does not know by name. */
@@ -477,7 +513,7 @@ const MUTATIONS: Record<string, { applies: (op: Operation) => boolean; apply: Mu
       const r = rand();
       if (r < 0.6) slot.set(hostileJson(rand));
       else if (r < 0.75) slot.remove();
-      else if (r < 0.9) slot.add(pick(rand, ['unknown', '__proto__', 'constructor', '', '\ud800', 'slot_id']), hostileJson(rand));
+      else if (r < 0.9) slot.add(pick(rand, [...propertyNames(d.op?.body?.schema), 'unknown', '__proto__', 'constructor', '', '\ud800']), hostileJson(rand));
       else slot.set([slot.get(), slot.get()]);
     },
   },
@@ -649,7 +685,8 @@ export function generate(n: number, seed: number, ops: Operation[], ctx: Context
     else if (r < 0.03) {
       made = { label: 'unknown-path', method: pick(rand, ['GET', 'POST']), template: pick(rand, ['/v2/resources', '/v1', '/v1/', '/v1//resources', '/V1/RESOURCES',
         '/assets/../../package.json', '/assets/..%2f..%2fpackage.json', '/assets/%2e%2e/%2e%2e/package.json', '/%2e%2e/%2e%2e/etc/passwd',
-        '/v1/resources/../../../etc/passwd', '/docs/../package.json', '/openapi.yaml/..', '/healthz?x=1', '/readyz/x', '/metrics?name[]=x', '//evil.example/']),
+        '/v1/resources/../../../etc/passwd', '/docs/../package.json', '/openapi.yaml/..', '/healthz?x=1', '/readyz/x', '/metrics?name[]=x', '//evil.example/',
+        '/metrics', '/docs', '/docs/', '/docs/%2e%2e/%2e%2e/package.json', '/assets/', '/assets/%00', '/favicon.ico', '/v1/resources.json']),
       path: {}, query: [], headers: {}, traversal: true };
     } else {
       const op = pick(rand, ops);
