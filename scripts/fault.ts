@@ -32,7 +32,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COLUMNS, createRandom, csvLine, generateRows, loadWorld, type GeneratedRow } from './gen.js';
 import { ROOT } from '../src/config.js';
-import { dataGeneration, openDb } from '../src/store/db.js';
+import { dataGeneration, openDb, type Db } from '../src/store/db.js';
 import { formatShanghai } from '../src/time.js';
 import { phoneNumber, residentId } from '../test/support.js';
 import {
@@ -62,7 +62,12 @@ export interface FaultOptions {
   kills?: number;
   seed?: number;
   groupRows?: number;
+  /** How long the server runs before each kill, in ms (uniform between the two). */
+  minUpMs?: number;
+  maxUpMs?: number;
   log?: (line: string) => void;
+  /** Test hook: damages the store after each restart, before the checks, to show that they notice. */
+  sabotage?: (db: Db, round: number) => void;
 }
 
 export interface FaultReport {
@@ -506,6 +511,11 @@ export async function runFault(options: FaultOptions = {}): Promise<FaultReport>
 
       server = await startServer({ dbPath, port, env: SERVER_ENV });
       run.server = server;
+      if (options.sabotage) {
+        const damaged = openDb(dbPath);
+        options.sabotage(damaged, rounds);
+        damaged.close();
+      }
       const before = run.lost.length + run.half.length + run.violations.length;
       await retryUnknown(run);
       await checkBookingsOverHttp(run);

@@ -48,3 +48,25 @@ test('fault: 5 kill -9 of the server (and of the import CLI) during imports and 
   expect(report.halfApplied).toEqual([]);
   expect(report.violations).toEqual([]);
 }, 240_000);
+
+test('fault: the checks notice a lost booking and a half-applied import (the store damaged on purpose)', async () => {
+  let damaged = false;
+  const report = await runFault({
+    kills: 1, seed: 3, minUpMs: 2500, maxUpMs: 3000,
+    sabotage: (db) => {
+      const row = db.prepare("SELECT seq FROM resources WHERE retired_at IS NULL AND name LIKE '%〔fault g%' LIMIT 1").pluck().get();
+      const booking = db.prepare("SELECT id FROM bookings WHERE status = 'confirmed' ORDER BY created_at LIMIT 1").pluck().get();
+      if (damaged || row === undefined || booking === undefined) return;
+      db.prepare("UPDATE resources SET name = substr(name, 1, instr(name, '〔fault') - 1) || '〔fault g0 v999〕' WHERE seq = ?").run(row);
+      db.prepare('DELETE FROM booking_visitors WHERE booking_id = ?').run(booking);
+      db.prepare('DELETE FROM bookings WHERE id = ?').run(booking);
+      damaged = true;
+    },
+  });
+  expect(damaged).toBe(true);
+  expect(report.ok).toBe(false);
+  expect(report.lostWrites.some((w) => /is not in the database/.test(w))).toBe(true);
+  expect(report.lostWrites.some((w) => /GET answered 404/.test(w))).toBe(true);
+  expect(report.halfApplied.some((w) => /group g\d+: .* versions/.test(w))).toBe(true);
+  expect(report.violations.some((w) => /slot \d+: taken/.test(w))).toBe(true);
+}, 120_000);
