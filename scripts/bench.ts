@@ -31,7 +31,7 @@ import { resourcesJson } from '../src/engine/render.js';
 import { importCsv } from '../src/import/csv.js';
 import { seedDistricts } from '../src/service.js';
 import type { Snapshot } from '../src/engine/snapshot.js';
-import { COLUMNS, createRandom, csvLine, generateRows, loadWorld } from './gen.js';
+import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
 import { TERM_FREQUENCY } from './gen-profile.js';
 
 const TAXONOMY = join(ROOT, 'taxonomy');
@@ -51,20 +51,7 @@ async function dataset(count: number, seed: number): Promise<string> {
   seedDistricts(db, join(ROOT, 'data'));
   const tax = loadTaxonomy(TAXONOMY);
   const areas = new AreaIndex(new AreaStore(db).list());
-  const world = loadWorld();
-  async function* csv() {
-    yield `${COLUMNS.join(',')}\n`;
-    let chunk = '';
-    for (const row of generateRows(count, seed, world)) {
-      chunk += csvLine(row);
-      if (chunk.length > 1 << 16) {
-        yield chunk;
-        chunk = '';
-      }
-    }
-    yield chunk;
-  }
-  const report = await importCsv(Readable.from(csv()), { db, tax, areas });
+  const report = await importCsv(Readable.from(csvChunks(generateRows(count, seed, loadWorld()))), { db, tax, areas });
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   renameSync(partial, path);

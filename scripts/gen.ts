@@ -478,18 +478,30 @@ const CHUNK_CHARS = 1 << 16;
  * end the stream. Resolves to the number of rows written; rejects if the stream fails.
  */
 export async function writeCsv(out: Writable, rows: Iterable<GeneratedRow>): Promise<number> {
-  let chunk = COLUMNS.join(',') + '\n';
   let written = 0;
+  const counted = function* () {
+    for (const row of rows) {
+      written++;
+      yield row;
+    }
+  };
+  for (const chunk of csvChunks(counted())) {
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  return written;
+}
+
+/** The CSV text of `rows`, header first, in chunks of about CHUNK_CHARS: stream it, or import it directly. */
+export function* csvChunks(rows: Iterable<GeneratedRow>): Generator<string> {
+  let chunk = COLUMNS.join(',') + '\n';
   for (const row of rows) {
     chunk += csvLine(row);
-    written++;
     if (chunk.length >= CHUNK_CHARS) {
-      if (!out.write(chunk)) await once(out, 'drain');
+      yield chunk;
       chunk = '';
     }
   }
-  if (!out.write(chunk)) await once(out, 'drain');
-  return written;
+  yield chunk;
 }
 
 // ---------------------------------------------------------------------------------------------------------
