@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
@@ -266,13 +266,18 @@ export class BookingStore {
   }
 }
 
-/** True for SQLite's "database is locked / busy" failures (the busy timeout ran out). */
-export function isBusy(e: unknown): boolean {
-  return e instanceof Database.SqliteError && (e.code === 'SQLITE_BUSY' || e.code.startsWith('SQLITE_BUSY_')
-    || e.code === 'SQLITE_LOCKED' || e.code.startsWith('SQLITE_LOCKED_'));
+/**
+ * The `code` of a better-sqlite3 error, else undefined. Tested by name, not `instanceof`: the native addon
+ * is loaded once per process and keeps the error class of the first copy of the module that loaded it
+ * (jest loads a module once per test file).
+ */
+function sqliteCode(e: unknown): string | undefined {
+  const err = e as { name?: unknown; code?: unknown } | null;
+  return err !== null && typeof err === 'object' && err.name === 'SqliteError' && typeof err.code === 'string' ? err.code : undefined;
 }
 
-/** True when a write broke a CHECK constraint (for slots: a quota would go over capacity or below zero). */
-export function isCheckViolation(e: unknown): boolean {
-  return e instanceof Database.SqliteError && e.code === 'SQLITE_CONSTRAINT_CHECK';
+/** True for SQLite's "database is locked / busy" failures (the busy timeout ran out). */
+export function isBusy(e: unknown): boolean {
+  const code = sqliteCode(e);
+  return code !== undefined && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
 }
