@@ -60,7 +60,7 @@ export const DEFAULTS: Config = {
   cancelCutoffHours: 2, // EDUMAP_CANCEL_CUTOFF_HOURS
   workers: 1, // WORKERS
   searchPerMinute: 1200, // EDUMAP_RATE_SEARCH_PER_MIN
-  bookingPerMinute: 60, // EDUMAP_RATE_BOOKING_PER_MIN
+  bookingPerMinute: 300, // EDUMAP_RATE_BOOKING_PER_MIN (a school behind one NAT address books for many families)
   corsOrigins: [], // EDUMAP_CORS_ORIGINS, comma-separated, or *
   drainDelayMs: 0, // EDUMAP_DRAIN_DELAY_MS (set it to your balancer's health-check interval)
   shutdownGraceMs: 10_000, // EDUMAP_SHUTDOWN_GRACE_MS
