@@ -21,6 +21,7 @@ export const ERRORS = {
   visitor_already_booked: { status: 409, title: 'A visitor already has a booking at this resource on that day' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  header_too_large: { status: 431, title: 'The request headers are too large' },
   idempotency_mismatch: { status: 422, title: 'The Idempotency-Key was used with another request' },
   unprocessable: { status: 422, title: 'The request cannot be processed' },
   rate_limited: { status: 429, title: 'Too many requests' },

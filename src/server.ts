@@ -4,6 +4,7 @@ import { DEV_HASH_KEY, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { openService } from './service.js';
 import { createApp } from './http/app.js';
+import { answerClientError } from './http/problem.js';
 import { runPrimary } from './cluster.js';
 
 /** Starts the service: config from the environment, bundled data on first run, HTTP on PORT. */
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const server: Server = app.listen(config.port, config.host, () => {
     log.info({ port: config.port, host: config.host, db: config.dbPath }, 'edumap listening');
   });
+  server.on('clientError', answerClientError);
   // Graceful stop: /readyz turns 503 at once (balancers stop sending), the listener closes after the drain
   // delay, requests in flight get `shutdownGraceMs` to finish, then the database is closed.
   const stop = async (signal: string) => {

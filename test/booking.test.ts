@@ -177,6 +177,16 @@ describe('schedules', () => {
     expect(again.body).toMatchObject({ created: 18, unchanged: 15 });
   });
 
+  test('a schedule that would make more than 1,000 slots is a 400 naming body.days; nothing is created', async () => {
+    const res = await request(svc.app).post('/v1/resources/palace/schedule').set(admin).send({
+      hours: '24/7', slot_minutes: 5, days: 92, capacity: { individual: 5 },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].path).toBe('body.days');
+    const list = await request(svc.app).get('/v1/resources/palace/slots');
+    expect(list.body.count).toBe(0);
+  });
+
   test('PH off leaves out the public holidays the opening_hours library knows for Beijing', async () => {
     const { parseHours } = await import('../src/hours.js');
     const { shanghaiWallClock } = await import('../src/time.js');

@@ -179,3 +179,23 @@ describe('CSV import', () => {
     expect(doc.tags).toEqual(['zhi.reading']);
   });
 });
+
+describe('hostile files get short answers', () => {
+  test('a huge header cell and a huge field are quoted back clipped, not whole', async () => {
+    await expect(svc.importText(`${HEADER},${'x'.repeat(100_000)}\n`)).rejects.toThrow(/unknown column 'x{64}…'/);
+    const report = await svc.importText([HEADER, csvLine({ ...palace, name: 'n'.repeat(300), type: 'y'.repeat(50_000) })].join('\n'));
+    const rejection = report.rejected.find((r) => r.column === 'type')!;
+    expect(rejection.value.length).toBeLessThanOrEqual(201);
+    expect(JSON.stringify(report).length).toBeLessThan(5000);
+  });
+
+  test('a header of thousands of unknown columns lists twenty problems', async () => {
+    const header = Array.from({ length: 20_000 }, (_, k) => `c${k}`).join(',');
+    try {
+      await svc.importText(`${header}\n`);
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as AppError).errors!.length).toBeLessThanOrEqual(20 + 6);
+    }
+  });
+});

@@ -137,3 +137,30 @@ describe('graceful shutdown', () => {
     }
   });
 });
+
+describe('requests Node rejects before the app', () => {
+  test('bad bytes in a URL and oversized headers are answered as problem+json, and the server stays up', async () => {
+    const { connect } = await import('node:net');
+    const dir = (await import('node:fs')).mkdtempSync('/tmp/edumap-raw-');
+    const server = await startServer({ EDUMAP_DB: `${dir}/db.sqlite` });
+    const raw = (bytes: Buffer) => new Promise<string>((resolve, reject) => {
+      const { port } = new URL(server.url);
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(bytes));
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    try {
+      const badUrl = await raw(Buffer.concat([Buffer.from('GET /v1/areas?kind='), Buffer.from([0xff, 0xfe]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]));
+      expect(badUrl).toMatch(/^HTTP\/1\.1 400 /);
+      expect(badUrl).toMatch(/Content-Type: application\/problem\+json/);
+      expect(JSON.parse(badUrl.slice(badUrl.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400 });
+      const big = await raw(Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+      expect(big).toMatch(/^HTTP\/1\.1 431 /);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+});

@@ -64,6 +64,9 @@ export function materialise(resourceId: string, input: ScheduleInput, fallbackHo
     for (let at = start; at + step <= end; at += step) windows.push({ start: at, end: at + step });
   }
   const kept = windows.filter((w) => w.start > nowMs && !closed.has(shanghaiDay(w.start)));
+  if (kept.length > BOOKING_RULES.maxSlotsPerRequest) {
+    throw invalidField('body.days', `makes ${kept.length} slots; at most ${BOOKING_RULES.maxSlotsPerRequest} a request (fewer days or longer slot_minutes)`);
+  }
   const iso = (ms: number) => new Date(ms).toISOString();
   return parseSlots(resourceId, kept.map((w) => ({
     start: iso(w.start), end: iso(w.end), capacity: input.capacity, group_size: input.group_size,

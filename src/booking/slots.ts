@@ -8,6 +8,8 @@ export const BOOKING_RULES = {
   groupSize: { min: 15, max: 200 },
   /** Largest party of an individual (family) booking. */
   individualMaxParty: 10,
+  /** Most slots one request may create (a list, or a schedule materialised), as `POST …/slots` allows. */
+  maxSlotsPerRequest: 1000,
   /** Longest slot, in hours: a slot is an entry window within a day (or a daily cap). */
   maxSlotHours: 24,
   /** How far ahead slots may be created, in days. */

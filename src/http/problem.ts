@@ -2,17 +2,39 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 
-/** Sends an AppError as RFC 9457 problem+json. */
-export function sendProblem(res: Response, err: AppError): void {
-  if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="edumap"');
-  res.status(err.status).type('application/problem+json').send(JSON.stringify({
+/** The problem+json document of an AppError. */
+export function problemDocument(err: AppError): Record<string, unknown> {
+  return {
     type: `https://edumap.dev/problems/${err.code}`,
     title: err.title,
     status: err.status,
     detail: err.message,
     ...(err.errors ? { errors: err.errors } : {}),
     ...(err.extra ?? {}),
-  }));
+  };
+}
+
+/**
+ * Answers what Node's HTTP parser rejects before express sees it (bytes ≥ 0x80 in a URL, an unknown
+ * method, headers over 16 KiB) with problem+json too, then closes the connection.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const problem = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new AppError('header_too_large', 'the request headers are larger than 16 KiB')
+    : new AppError('invalid_request', 'the request is not valid HTTP/1.1 (method, URL bytes or headers)');
+  const body = JSON.stringify(problemDocument(problem));
+  socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Sends an AppError as RFC 9457 problem+json. */
+export function sendProblem(res: Response, err: AppError): void {
+  if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="edumap"');
+  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemDocument(err)));
 }
 
 /** Maps errors thrown by body parsers (which carry `status`/`type`) onto the catalogue. */

@@ -54,6 +54,15 @@ export interface ImportReport {
 export interface ImportDeps { db: Db; tax: Taxonomy; areas: AreaIndex }
 
 const REQUIRED_COLUMNS = ['id', 'name', 'type', 'lng', 'lat', 'tags'];
+/** A header with more problems than this is not a resource file: list this many and stop. */
+const MAX_HEADER_ERRORS = 20;
+/** Longest value a rejection quotes back, in characters. */
+const MAX_QUOTED = 200;
+
+/** `text` cut to `max` characters, marked with an ellipsis when cut. */
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
 const SAMPLE_BYTES = 64 * 1024;
 
 /**
@@ -70,7 +79,9 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected_rows: 0, rejected: [], rejected_truncated: false, seconds: 0, apply_seconds: 0,
   };
   let lastRejectedLine = -1;
-  const rejectRow = (r: Rejection) => {
+  const rejectRow = (rejection: Rejection) => {
+    // A report quotes what was wrong, not a whole 10 MB field.
+    const r = rejection.value.length > MAX_QUOTED ? { ...rejection, value: clip(rejection.value, MAX_QUOTED) } : rejection;
     options.onRejection?.(r);
     if (r.line !== lastRejectedLine) report.rejected_rows++;
     lastRejectedLine = r.line;
@@ -152,9 +163,11 @@ function checkHeader(record: string[]): string[] {
   // A misspelling most likely stands for a column the header lacks.
   const absent = known.filter((c) => !header.includes(c));
   header.forEach((name, i) => {
+    if (errors.length >= MAX_HEADER_ERRORS) return;
     if (!known.includes(name)) {
-      const guess = closest(name, absent.length ? absent : [...known]);
-      errors.push({ path: `header[${i}]`, message: `unknown column '${record[i]}'; did you mean '${guess}'?` });
+      const cell = clip(name, 64);
+      const guess = closest(cell, absent.length ? absent : [...known]);
+      errors.push({ path: `header[${i}]`, message: `unknown column '${clip(record[i], 64)}'; did you mean '${guess}'?` });
     } else if (header.indexOf(name) !== i) {
       errors.push({ path: `header[${i}]`, message: `column '${name}' appears twice` });
     }
