@@ -7,6 +7,7 @@ import { createLogger } from '../src/log.js';
 import { openService, type Service } from '../src/service.js';
 import { createApp } from '../src/http/app.js';
 import { importCsv, type ImportOptions } from '../src/import/csv.js';
+import { freePort } from '../scripts/harness.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -77,18 +78,7 @@ export function phoneNumber(n: number): string {
   return `139${String(n).padStart(8, '0')}`;
 }
 
-/** A port that was free a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** A server started as a real process by `startServer`. */
 export interface ServerProcess {
