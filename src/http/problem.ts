@@ -18,8 +18,10 @@ export function problemDocument(err: AppError): Record<string, unknown> {
  * Answers what Node's HTTP parser rejects before express sees it (bytes ≥ 0x80 in a URL, an unknown
  * method, headers over 16 KiB) with problem+json too, then closes the connection.
  */
-export function answerClientError(err: Error & { code?: string }, socket: import('node:stream').Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+export function answerClientError(err: Error & { code?: string; rawPacket?: Buffer }, socket: import('node:net').Socket): void {
+  // As Node's own handler: answer only on a connection that has not written anything yet (not in the middle
+  // of a response), then close it.
+  if (!socket.writable || socket.bytesWritten > 0 || err.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
@@ -27,8 +29,10 @@ export function answerClientError(err: Error & { code?: string }, socket: import
     ? new AppError('header_too_large', 'the request headers are larger than 16 KiB')
     : new AppError('invalid_request', 'the request is not valid HTTP/1.1 (method, URL bytes or headers)');
   const body = JSON.stringify(problemDocument(problem));
+  // A HEAD request's answer has no body; anything after the headers would read as a broken next response.
+  const head = err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
   socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`);
 }
 
 /** Sends an AppError as RFC 9457 problem+json. */
