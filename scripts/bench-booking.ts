@@ -39,7 +39,7 @@ import { seedDistricts } from '../src/service.js';
 import { Bookings, type BookingRequest } from '../src/booking/bookings.js';
 import type { Need } from '../src/booking/availability.js';
 import type { NewSlot } from '../src/store/bookings.js';
-import { COLUMNS, createRandom, csvLine, generateRows, loadWorld } from './gen.js';
+import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
 
 /** Options of `runBookingBench`; every one has a default. */
 export interface BookingBenchOptions {
@@ -168,20 +168,7 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
 /** Districts and `count` generated resources. */
 async function load(db: Db, count: number, seed: number): Promise<void> {
   seedDistricts(db, join(ROOT, 'data'));
-  const world = loadWorld();
-  async function* csv() {
-    yield `${COLUMNS.join(',')}\n`;
-    let chunk = '';
-    for (const row of generateRows(count, seed, world)) {
-      chunk += csvLine(row);
-      if (chunk.length > 1 << 16) {
-        yield chunk;
-        chunk = '';
-      }
-    }
-    yield chunk;
-  }
-  await importCsv(Readable.from(csv()), { db, tax: loadTaxonomy(join(ROOT, 'taxonomy')), areas: new AreaIndex(new AreaStore(db).list()) });
+  await importCsv(Readable.from(csvChunks(generateRows(count, seed, loadWorld()))), { db, tax: loadTaxonomy(join(ROOT, 'taxonomy')), areas: new AreaIndex(new AreaStore(db).list()) });
 }
 
 /** Two slots a day for 7 days on every resource (09–12, 14–17); then ~70 % filled. Returns the number of slots. */

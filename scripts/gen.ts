@@ -28,15 +28,11 @@ import { bbox as turfBbox } from '@turf/turf';
 import type { Feature } from 'geojson';
 import { AreaIndex, districtsFromGeoJson, type Area } from '../src/geo/areas.js';
 import type { LngLat } from '../src/geo/crs.js';
+import { COLUMNS, type Column } from '../src/import/rows.js';
 import { CLUSTER_SHARE, DISTRICT_BLANK_RATE, TERM_FREQUENCY, TERM_RATE } from './gen-profile.js';
 
-/** The CSV columns, in the order written. */
-export const COLUMNS = [
-  'id', 'name', 'name_en', 'type', 'lng', 'lat', 'crs', 'district', 'address', 'tags', 'stages',
-  'opening_hours', 'free', 'booking_required', 'phone', 'url', 'source', 'coord_precision_m', 'notes',
-] as const;
-
-export type Column = (typeof COLUMNS)[number];
+/** The CSV columns, in the order written: the importer's own list. */
+export { COLUMNS, type Column };
 
 /** One generated row: each column's CSV cell, unquoted (lists `|`-separated, booleans `true`/`false`). */
 export type GeneratedRow = Record<Column, string>;

@@ -3,7 +3,7 @@ import { Snapshot } from './snapshot.js';
 import { search, type SearchQuery } from './search.js';
 
 /** The five 五育 roots, in the order of `DomainCounts`; index 5 counts resources with no domain term. */
-export const DOMAINS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
+export const DOMAINS = Snapshot.DOMAIN_ROOTS;
 export type Domain = (typeof DOMAINS)[number];
 const NO_DOMAIN = DOMAINS.length;
 
@@ -65,7 +65,7 @@ export function primaryDomainsOf(snap: Snapshot): Uint8Array {
     out = new Uint8Array(snap.size);
     for (let i = 0; i < snap.size; i++) {
       const root = snap.primaryDomain[i];
-      out[i] = root === 255 ? NO_DOMAIN : (DOMAINS as readonly string[]).indexOf(Snapshot.DOMAIN_ROOTS[root]);
+      out[i] = root === 255 ? NO_DOMAIN : root;
     }
     primaryDomains.set(snap, out);
   }

@@ -56,7 +56,7 @@ export function search(snap: Snapshot, query: SearchQuery): SearchResult {
   return query.near ? nearest(snap, query, query.near, test, driver) : byId(snap, query, test, driver);
 }
 
-function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: ((i: number) => boolean) | undefined, driver: Uint32Array | null): SearchResult {
+function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: ((i: number) => boolean) | undefined, driven: Driver | null): SearchResult {
   const want = query.limit + 1;
   const after = query.after;
   const radiusKm = query.radiusKm ?? Infinity;
@@ -74,7 +74,8 @@ function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: (
   let m = want;
   for (;;) {
     let found: number[];
-    if (driver && (driver.length <= snap.size * SUB_INDEX_MAX_SHARE || snap.isDistrictPosting(driver))) {
+    if (driven?.subIndex) {
+      const driver = driven.list;
       const sub = snap.pointsOf(driver);
       found = driver.length === 0 ? [] : around(sub, lng, lat, m, radiusKm * (1 + 1e-12), accept && ((j) => accept(driver[j]))).map((j) => driver[j]);
     } else {
@@ -93,8 +94,9 @@ function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: (
   }
 }
 
-function byId(snap: Snapshot, query: SearchQuery, predicate: ((i: number) => boolean) | undefined, driver: Uint32Array | null): SearchResult {
+function byId(snap: Snapshot, query: SearchQuery, predicate: ((i: number) => boolean) | undefined, driven: Driver | null): SearchResult {
   const test = predicate ?? (() => true);
+  const driver = driven?.list;
   const out: number[] = [];
   const after = query.after?.id;
   if (driver) {
@@ -113,15 +115,20 @@ function byId(snap: Snapshot, query: SearchQuery, predicate: ((i: number) => boo
 }
 
 /** The shortest posting list every match must be on, or null when no list narrows the search. */
-function pickDriver(snap: Snapshot, query: SearchQuery): Uint32Array | null {
+/** The shortest posting list every match must be on, and whether kNN should walk its own kd-tree. */
+interface Driver { list: Uint32Array; subIndex: boolean }
+
+function pickDriver(snap: Snapshot, query: SearchQuery): Driver | null {
   const lists: Uint32Array[] = [];
   for (const group of query.tags ?? []) {
     if (group.length === 1) lists.push(snap.termPostings.get(group[0]) ?? new Uint32Array(0));
   }
   if (query.types?.length === 1) lists.push(snap.typePostings.get(query.types[0]) ?? new Uint32Array(0));
-  if (query.area?.kind === 'district') lists.push(snap.districtPostings.get(query.area.id) ?? new Uint32Array(0));
+  const district = query.area?.kind === 'district' ? snap.districtPostings.get(query.area.id) ?? new Uint32Array(0) : undefined;
+  if (district) lists.push(district);
   if (!lists.length) return null;
-  return lists.reduce((a, b) => (b.length < a.length ? b : a));
+  const list = lists.reduce((a, b) => (b.length < a.length ? b : a));
+  return { list, subIndex: list === district || list.length <= snap.size * SUB_INDEX_MAX_SHARE };
 }
 
 /** Compiles every condition of the query into one test over a resource index. */

@@ -181,12 +181,6 @@ export class Snapshot {
     return index;
   }
 
-  /** True for a district's posting list (see `search`: districts always get a sub-index). */
-  isDistrictPosting(list: Uint32Array): boolean {
-    for (const posting of this.districtPostings.values()) if (posting === list) return true;
-    return false;
-  }
-
   /**
    * Which hours texts say open at the instant: one evaluation per distinct text, remembered for the
    * last few instants asked (queries for "open on Saturday at 14:00" repeat the same instant).

@@ -203,12 +203,10 @@ export const MAX_SNAPSHOT_ROWS = 5_000_000;
 
 /** Read access to stored resources for snapshots and single-record answers. */
 export class ResourceReader {
-  private readonly docBySeq: Statement;
   private readonly docsBySeqs = new Map<number, Statement>();
   private readonly count: Statement;
 
   constructor(readonly db: Db) {
-    this.docBySeq = db.prepare('SELECT doc, updated_at FROM resources WHERE seq = ?').raw();
     this.count = db.prepare('SELECT count(*) FROM resources WHERE retired_at IS NULL').pluck();
   }
 
@@ -338,8 +336,7 @@ export class ResourceReader {
 
   /** The stored answer JSON of one version, with `updated_at` (and without location). */
   doc(seq: number): string | undefined {
-    const row = this.docBySeq.get(seq) as [string, string] | undefined;
-    return row && `${row[0].slice(0, -1)},"updated_at":"${row[1]}"}`;
+    return this.docs([seq])[0];
   }
 
   /** Number of current resources. */
