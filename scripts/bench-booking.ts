@@ -27,8 +27,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { DEV_HASH_KEY, ROOT } from '../src/config.js';
-import { openDb, type Db } from '../src/store/db.js';
+import { ROOT } from '../src/config.js';
+import { openStore, type Database } from '../src/store/db.js';
+import { SqliteDatabase } from '../src/store/sqlite.js';
 import { loadTaxonomy } from '../src/taxonomy/taxonomy.js';
 import { AreaIndex } from '../src/geo/areas.js';
 import { AreaStore } from '../src/store/areas.js';
@@ -37,8 +38,12 @@ import { search } from '../src/engine/search.js';
 import { importCsv } from '../src/import/csv.js';
 import { seedDistricts } from '../src/service.js';
 import { Bookings, type BookingRequest } from '../src/booking/bookings.js';
-import type { Need } from '../src/booking/availability.js';
-import type { NewSlot } from '../src/store/bookings.js';
+import type { Need } from '../src/engine/params.js';
+import type { NewSlot } from '../src/store/slots.js';
+
+/** The bench's own throwaway secrets (its database is deleted after the run). */
+const BENCH_HASH_KEY = 'bench-booking-hash-key-0123456789abcdef';
+const BENCH_DATA_KEY = 'b2'.repeat(32);
 import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
 
 /** Options of `runBookingBench`; every one has a default. */
@@ -91,15 +96,16 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
   const dir = mkdtempSync(join(tmpdir(), 'edumap-bench-booking-'));
   const dbPath = join(dir, 'bench.db');
   try {
-    const db = openDb(dbPath);
+    const db = await openStore(dbPath);
     const started = performance.now();
     await load(db, o.resources, o.seed);
     const holder = new SnapshotHolder(db, loadTaxonomy(join(ROOT, 'taxonomy')));
-    const snap = holder.rebuild();
-    const bookings = new Bookings(db, holder, { hashKey: DEV_HASH_KEY, cancelCutoffHours: 2 });
+    const snap = await holder.rebuild();
+    const bookings = new Bookings(db, holder, { hashKey: BENCH_HASH_KEY, cancelCutoffHours: 2 });
     const day0 = Date.parse(`${new Date(Date.now() + 8 * HOUR + DAY).toISOString().slice(0, 10)}T00:00:00+08:00`);
-    const slots = addSlots(bookings, snap.ids, day0, o.seed);
-    db.pragma('wal_checkpoint(TRUNCATE)'); // start the timed writes without the set-up's WAL to checkpoint
+    const slots = await addSlots(db, bookings, snap.ids, day0, o.seed);
+    // Start the timed writes without the set-up's WAL to checkpoint.
+    await (db as SqliteDatabase).exclusive((raw) => raw.pragma('wal_checkpoint(TRUNCATE)'));
     say(`  data ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${slots.toLocaleString()} slots, ~70 % of them then filled`);
 
     // --- Nearest, plain and availability-aware, on the same query points.
@@ -107,15 +113,19 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
     const points = Array.from({ length: o.queries }, () => [snap.lng[Math.floor(rand() * snap.size)] + (rand() - 0.5) * 0.02,
       snap.lat[Math.floor(rand() * snap.size)] + (rand() - 0.5) * 0.02] as [number, number]);
     const need: Need = { fromMs: day0 + 13 * HOUR, toMs: day0 + 18 * HOUR, seats: 3, kind: 'individual' };
-    bookings.availability.refresh(); // the first full load is start-up work, not a query's
-    const plain = latency(points, (near) => search(snap, { near, limit: 10 }));
-    const available = latency(points, (near) => search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) }));
-    const targets = bookingTargets(bookings, snap.ids, day0 + 8 * DAY);
+    await bookings.availability.refresh(); // the first full load is start-up work, not a query's
+    const plain = await latency(points, (near) => search(snap, { near, limit: 10 }));
+    const available = await latency(points, async (near) => {
+      await bookings.availability.refresh();
+      return search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) });
+    });
+    const targets = await bookingTargets(db, bookings, snap.ids, day0 + 8 * DAY);
     let n = 0;
-    const busy = latency(points, (near) => {
+    const busy = await latency(points, async (near) => {
       // A booking by "another request" between two queries: the next query reads the one slot that moved.
-      bookings.store.immediate(() => bookings.store.take(targets[n++ % targets.length], 'individual', 1));
+      await db.tx((t) => bookings.slots.take(t, targets[n++ % targets.length], 'individual', 1));
       const t = performance.now();
+      await bookings.availability.refresh();
       search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) });
       return performance.now() - t;
     }, true);
@@ -126,19 +136,19 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
     // --- Confirmed bookings per second in process, beside the bare one-UPDATE transaction.
     const floorCount = Math.min(o.bookings, 20_000);
     let t = performance.now();
-    for (let k = 0; k < floorCount; k++) bookings.store.immediate(() => bookings.store.take(targets[k % targets.length], 'individual', 1));
+    for (let k = 0; k < floorCount; k++) await db.tx((tx) => bookings.slots.take(tx, targets[k % targets.length], 'individual', 1));
     const floorPerS = floorCount / ((performance.now() - t) / 1000);
-    for (let k = 0; k < floorCount; k++) bookings.store.immediate(() => bookings.store.give(targets[k % targets.length], 'individual', 1));
+    for (let k = 0; k < floorCount; k++) await db.tx((tx) => bookings.slots.give(tx, targets[k % targets.length], 'individual', 1));
     let confirmed = 0;
     t = performance.now();
     for (let k = 0; k < o.bookings; k++) {
-      const outcome = bookings.book(request(targets[k % targets.length], k), `bench-${k}`);
+      const outcome = await bookings.book(request(targets[k % targets.length], k), `bench-${k}`);
       if (outcome.booking) confirmed++;
     }
     const perS = confirmed / ((performance.now() - t) / 1000);
     say(`  confirmed bookings in process: ${Math.round(perS).toLocaleString()}/s (${confirmed.toLocaleString()} of ${o.bookings.toLocaleString()})`
       + `  | bare BEGIN IMMEDIATE + one UPDATE: ${Math.round(floorPerS).toLocaleString()}/s | goal 1,000/s`);
-    db.close();
+    await db.close();
 
     // --- Over HTTP.
     const http: BookingBenchResult['http'] = [];
@@ -166,18 +176,19 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
 }
 
 /** Districts and `count` generated resources. */
-async function load(db: Db, count: number, seed: number): Promise<void> {
-  seedDistricts(db, join(ROOT, 'data'));
-  await importCsv(Readable.from(csvChunks(generateRows(count, seed, loadWorld()))), { db, tax: loadTaxonomy(join(ROOT, 'taxonomy')), areas: new AreaIndex(new AreaStore(db).list()) });
+async function load(db: Database, count: number, seed: number): Promise<void> {
+  await seedDistricts(db, join(ROOT, 'data'));
+  await importCsv(Readable.from(csvChunks(generateRows(count, seed, loadWorld()))),
+    { db, tax: loadTaxonomy(join(ROOT, 'taxonomy')), areas: new AreaIndex(await new AreaStore(db).list()) });
 }
 
 /** Two slots a day for 7 days on every resource (09–12, 14–17); then ~70 % filled. Returns the number of slots. */
-function addSlots(bookings: Bookings, ids: readonly string[], day0: number, seed: number): number {
+async function addSlots(db: Database, bookings: Bookings, ids: readonly string[], day0: number, seed: number): Promise<number> {
   const rand = createRandom(seed + 2);
-  const store = bookings.store;
+  const store = bookings.slots;
   let total = 0;
   for (let from = 0; from < ids.length; from += 5_000) {
-    store.immediate(() => {
+    await db.tx(async (t) => {
       const batch: NewSlot[] = [];
       for (const resourceId of ids.slice(from, from + 5_000)) {
         for (let d = 0; d < 7; d++) {
@@ -187,8 +198,8 @@ function addSlots(bookings: Bookings, ids: readonly string[], day0: number, seed
           }
         }
       }
-      for (const s of store.insertSlots(batch, 'bench')) {
-        if (rand() < 0.7) store.take(s.id, 'individual', s.capacity_individual - Math.floor(rand() * 3));
+      for (const s of await store.insert(t, batch, 'bench')) {
+        if (rand() < 0.7) await store.take(t, s.id, 'individual', s.capacity_individual - Math.floor(rand() * 3));
       }
       total += batch.length;
     });
@@ -197,11 +208,11 @@ function addSlots(bookings: Bookings, ids: readonly string[], day0: number, seed
 }
 
 /** One slot with room for a million on `day`, 10:00–11:00, for each of the first 1,000 resources: bench targets. */
-function bookingTargets(bookings: Bookings, ids: readonly string[], day: number): number[] {
+async function bookingTargets(db: Database, bookings: Bookings, ids: readonly string[], day: number): Promise<number[]> {
   const slots: NewSlot[] = ids.slice(0, 1_000).map((resourceId) => ({
     resourceId, startMs: day + 10 * HOUR, endMs: day + 11 * HOUR, capacityIndividual: 1_000_000, capacityGroup: 0, groupMin: 15, groupMax: 200,
   }));
-  return bookings.store.immediate(() => bookings.store.insertSlots(slots, 'bench')).map((s) => s.id);
+  return (await db.tx((t) => bookings.slots.insert(t, slots, 'bench'))).map((s) => s.id);
 }
 
 /** Booking k: one person, a distinct phone and visitor ID. */
@@ -217,13 +228,15 @@ function request(slotId: number, k: number): BookingRequest {
 }
 
 /** p50/p99 of `fn` over the inputs after a warm-up; `timed`: fn returns its own duration in ms. */
-function latency<T>(inputs: T[], fn: (x: T) => unknown, timed = false): Latency {
-  for (let k = 0; k < Math.min(200, inputs.length); k++) fn(inputs[k]);
-  const times = inputs.map((x) => {
+async function latency<T>(inputs: T[], fn: (x: T) => unknown, timed = false): Promise<Latency> {
+  for (let k = 0; k < Math.min(200, inputs.length); k++) await fn(inputs[k]);
+  const times: number[] = [];
+  for (const x of inputs) {
     const t = performance.now();
-    const own = fn(x);
-    return timed ? (own as number) : performance.now() - t;
-  }).sort((a, b) => a - b);
+    const own = await fn(x);
+    times.push(timed ? (own as number) : performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
   const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))] * 1000 * 10) / 10;
   return { p50_us: at(0.5), p99_us: at(0.99), n: times.length };
 }
@@ -238,7 +251,7 @@ async function overHttp(dbPath: string, workers: number, count: number, concurre
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT, stdio: 'ignore',
     env: { PATH: process.env.PATH, EDUMAP_DB: dbPath, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKERS: String(workers),
-      EDUMAP_RATE_BOOKING_PER_MIN: '0', EDUMAP_RATE_SEARCH_PER_MIN: '0' }, // one client stands for many
+      EDUMAP_RATE_BOOKING_PER_MIN: '0', EDUMAP_RATE_SEARCH_PER_MIN: '0', EDUMAP_HASH_KEY: BENCH_HASH_KEY, EDUMAP_DATA_KEY: BENCH_DATA_KEY }, // one client stands for many
   });
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -20,13 +20,15 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { around, distance } from 'geokdbush';
 import { ROOT } from '../src/config.js';
-import { openDb } from '../src/store/db.js';
+import { openStore } from '../src/store/db.js';
+import { SqliteDatabase } from '../src/store/sqlite.js';
 import { loadTaxonomy } from '../src/taxonomy/taxonomy.js';
 import { AreaIndex } from '../src/geo/areas.js';
 import { AreaStore } from '../src/store/areas.js';
 import { SnapshotHolder } from '../src/engine/holder.js';
 import { search } from '../src/engine/search.js';
-import { compileSearch, type SearchParams } from '../src/engine/request.js';
+import { compileSearch } from '../src/engine/compile.js';
+import type { SearchParams } from '../src/engine/params.js';
 import { resourcesJson } from '../src/engine/render.js';
 import { importCsv } from '../src/import/csv.js';
 import { seedDistricts } from '../src/service.js';
@@ -47,13 +49,13 @@ async function dataset(count: number, seed: number): Promise<string> {
   if (existsSync(path)) return path;
   const partial = `${path}.partial`;
   rmSync(partial, { force: true });
-  const db = openDb(partial);
-  seedDistricts(db, join(ROOT, 'data'));
+  const db = await openStore(partial);
+  await seedDistricts(db, join(ROOT, 'data'));
   const tax = loadTaxonomy(TAXONOMY);
-  const areas = new AreaIndex(new AreaStore(db).list());
+  const areas = new AreaIndex(await new AreaStore(db).list());
   const report = await importCsv(Readable.from(csvChunks(generateRows(count, seed, loadWorld()))), { db, tax, areas });
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
+  await (db as SqliteDatabase).exclusive((raw) => raw.pragma('wal_checkpoint(TRUNCATE)'));
+  await db.close();
   renameSync(partial, path);
   rmSync(`${partial}-wal`, { force: true });
   rmSync(`${partial}-shm`, { force: true });
@@ -61,13 +63,14 @@ async function dataset(count: number, seed: number): Promise<string> {
   return path;
 }
 
-/** p50/p99 in µs of `fn` over the inputs, after a warm-up. */
-function measure<T>(inputs: T[], fn: (x: T) => unknown, warmup = Math.min(200, inputs.length)): Figure {
-  for (let k = 0; k < warmup; k++) fn(inputs[k]);
+/** p50/p99 in µs of `fn` over the inputs, after a warm-up (an async `fn` is timed until it settles). */
+async function measure<T>(inputs: T[], fn: (x: T) => unknown, warmup = Math.min(200, inputs.length)): Promise<Figure> {
+  for (let k = 0; k < warmup; k++) await fn(inputs[k]);
   const times = new Float64Array(inputs.length);
   for (let k = 0; k < inputs.length; k++) {
     const t = process.hrtime.bigint();
-    fn(inputs[k]);
+    const out = fn(inputs[k]);
+    if (out instanceof Promise) await out;
     times[k] = Number(process.hrtime.bigint() - t) / 1000;
   }
   times.sort();
@@ -104,36 +107,36 @@ function linearScan(snap: Snapshot, [lng, lat]: [number, number], k = 10): numbe
   return best.map((b) => b.i);
 }
 
-function inProcess(snap: Snapshot, queries: number, seed: number): Row {
+async function inProcess(snap: Snapshot, queries: number, seed: number): Promise<Row> {
   const points = queryPoints(snap, queries, seed);
-  const pipeline = (extra: Partial<SearchParams>) => (p: [number, number]) => {
+  const pipeline = (extra: Partial<SearchParams>) => async (p: [number, number]) => {
     const params: SearchParams = { near: `${p[0]},${p[1]}`, limit: 10, ...extra };
-    const result = search(snap, compileSearch(snap, params));
-    return resourcesJson(snap, result.indices, 'wgs84', result.distancesKm).join(',');
+    const result = search(snap, await compileSearch(snap, params));
+    return (await resourcesJson(snap, result.indices, 'wgs84', { distancesKm: result.distancesKm })).join(',');
   };
-  const engine = (extra: Partial<SearchParams>) => (p: [number, number]) =>
-    search(snap, compileSearch(snap, { near: `${p[0]},${p[1]}`, limit: 10, ...extra }));
+  const engine = (extra: Partial<SearchParams>) => async (p: [number, number]) =>
+    search(snap, await compileSearch(snap, { near: `${p[0]},${p[1]}`, limit: 10, ...extra }));
   const linearCount = Math.max(20, Math.min(queries, Math.round(2e8 / Math.max(1, snap.size) / 10)));
   return {
-    'linear scan': measure(points.slice(0, linearCount), (p) => linearScan(snap, p), 5),
-    'geokdbush raw': measure(points, ([lng, lat]) => around(snap.points, lng, lat, 10)),
-    'engine': measure(points, engine({})),
-    'pipeline': measure(points, pipeline({})),
-    'pipeline, common term': measure(points, pipeline({ tag: [TERM_FREQUENCY.common] })),
-    'engine, rare term': measure(points, engine({ tag: [TERM_FREQUENCY.rare] })),
-    'pipeline, rare term': measure(points, pipeline({ tag: [TERM_FREQUENCY.rare] })),
-    'pipeline, area 110108': measure(points, pipeline({ area: '110108' })),
-    'pipeline, open_at Sat 14:00': measure(points, pipeline({ open_at: '2026-12-05T14:00' })),
+    'linear scan': await measure(points.slice(0, linearCount), (p) => linearScan(snap, p), 5),
+    'geokdbush raw': await measure(points, ([lng, lat]) => around(snap.points, lng, lat, 10)),
+    'engine': await measure(points, engine({})),
+    'pipeline': await measure(points, pipeline({})),
+    'pipeline, common term': await measure(points, pipeline({ tag: [TERM_FREQUENCY.common] })),
+    'engine, rare term': await measure(points, engine({ tag: [TERM_FREQUENCY.rare] })),
+    'pipeline, rare term': await measure(points, pipeline({ tag: [TERM_FREQUENCY.rare] })),
+    'pipeline, area 110108': await measure(points, pipeline({ area: '110108' })),
+    'pipeline, open_at Sat 14:00': await measure(points, pipeline({ open_at: '2026-12-05T14:00' })),
   };
 }
 
 /** In a fresh process: build a snapshot of the database and report time and RSS. */
 async function snapshotChild(dbPath: string): Promise<void> {
-  const db = openDb(dbPath);
+  const db = await openStore(dbPath);
   const holder = new SnapshotHolder(db, loadTaxonomy(TAXONOMY));
   const before = process.memoryUsage().rss;
   const started = performance.now();
-  const snap = holder.rebuild();
+  const snap = await holder.rebuild();
   const buildMs = performance.now() - started;
   const rssMb = process.memoryUsage().rss / 1e6;
   console.log(JSON.stringify({ resources: snap.size, build_ms: Math.round(buildMs), rss_mb: Math.round(rssMb), rss_before_mb: Math.round(before / 1e6) }));
@@ -180,7 +183,7 @@ async function http(dbPath: string, seconds: number, snap: Snapshot) {
   // Rate limits off: one client on loopback is not the traffic they guard against.
   const server = runChild(['src/server.ts'], {
     EDUMAP_DB: dbPath, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', EDUMAP_POLL_MS: '0',
-    EDUMAP_RATE_SEARCH_PER_MIN: '0', EDUMAP_RATE_BOOKING_PER_MIN: '0',
+    EDUMAP_RATE_SEARCH_PER_MIN: '0', EDUMAP_RATE_BOOKING_PER_MIN: '0', EDUMAP_DEV: '1',
   });
   server.stdout!.resume(); // request logs stay on (info), as an operator runs it; they go nowhere here
   try {
@@ -248,12 +251,12 @@ async function main(): Promise<void> {
   for (const size of sizes) {
     console.log(`\n${size.toLocaleString()} resources (gen seed ${seed}), k=10, ${queries} queries, µs`);
     const path = await dataset(size, seed);
-    const db = openDb(path);
+    const db = await openStore(path);
     const holder = new SnapshotHolder(db, loadTaxonomy(TAXONOMY));
     const started = performance.now();
-    const snap = holder.rebuild();
+    const snap = await holder.rebuild();
     const buildMs = Math.round(performance.now() - started);
-    const row = inProcess(snap, queries, seed + size);
+    const row = await inProcess(snap, queries, seed + size);
     const raw = row['geokdbush raw'];
     for (const [name, f] of Object.entries(row)) {
       console.log(`  ${name.padEnd(30)} p50 ${String(f.p50).padStart(9)}  p99 ${String(f.p99).padStart(9)}   ×raw p50 ${(f.p50 / raw.p50).toFixed(2).padStart(7)}  ×raw p99 ${(f.p99 / raw.p99).toFixed(2).padStart(7)}  (n=${f.n})`);

@@ -32,7 +32,14 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COLUMNS, createRandom, csvLine, generateRows, loadWorld, type GeneratedRow } from './gen.js';
 import { ROOT } from '../src/config.js';
-import { dataGeneration, openDb, type Db } from '../src/store/db.js';
+import Database from 'better-sqlite3';
+
+type Db = Database.Database;
+
+/** The checks read the database file directly, as an auditor would (not through the service's store). */
+const openDb = (path: string): Db => new Database(path);
+const dataGeneration = (db: Db): number =>
+  Number((db.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get() as string | undefined) ?? 0);
 import { formatShanghai } from '../src/time.js';
 import { phoneNumber, residentId } from '../test/support.js';
 import {

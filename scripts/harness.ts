@@ -22,8 +22,9 @@ export function adminKey(env: NodeJS.ProcessEnv = process.env): string {
 /** The admin Authorization header. */
 export const adminHeaders = () => ({ Authorization: `Bearer ${adminKey()}` });
 
-/** A hash key, so that servers do not warn about the development one (EDUMAP_HASH_KEY). */
+/** Test secrets (EDUMAP_HASH_KEY, EDUMAP_DATA_KEY): servers refuse to start without them. */
 const HASH_KEY = 'robustness-suite-hash-key-0123456789abcdef';
+const DATA_KEY = 'a1'.repeat(32);
 
 /** Rate limits off (0 = no limit), so that the suites reach the handlers rather than the limiter. */
 export const NO_RATE_LIMITS = { EDUMAP_RATE_SEARCH_PER_MIN: '0', EDUMAP_RATE_BOOKING_PER_MIN: '0' };
@@ -127,7 +128,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn',
-        EDUMAP_DB: options.dbPath, EDUMAP_ADMIN_KEYS: adminKey(), EDUMAP_HASH_KEY: HASH_KEY, ...NO_RATE_LIMITS, ...options.env,
+        EDUMAP_DB: options.dbPath, EDUMAP_ADMIN_KEYS: adminKey(), EDUMAP_HASH_KEY: HASH_KEY, EDUMAP_DATA_KEY: DATA_KEY, ...NO_RATE_LIMITS, ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

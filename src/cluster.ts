@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { openDb } from './store/db.js';
+import { openStore } from './store/db.js';
 import { loadTaxonomy } from './taxonomy/taxonomy.js';
 import { seedIfEmpty } from './service.js';
 
@@ -19,11 +19,11 @@ const STOP_GRACE_MS = 12_000;
  * polls the data generation; every rule that must hold across workers lives in SQL.
  */
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
-  const db = openDb(config.dbPath);
+  const db = await openStore(config.dbPath);
   try {
     await seedIfEmpty(db, loadTaxonomy(config.taxonomyDir), config.dataDir, log);
   } finally {
-    db.close();
+    await db.close();
   }
 
   let stopping = false;

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
+import { secrets, throwawaySecrets } from './secrets.js';
+import { ConfigError } from './errors.js';
 
 /** The repository root, found from this file's location (src/ or dist/src/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../..' : '..');
@@ -23,9 +25,23 @@ export interface Config {
   importMaxBytes: number;
   /**
    * Secret key of the keyed hashes (HMAC-SHA256) that stand in for visitor ID numbers and phone numbers in
-   * the database, and from which booking tokens are derived. Changing it orphans the stored hashes.
+   * the database (at least 32 characters). Changing it orphans the stored hashes.
    */
   hashKey: string;
+  /** Key (32 bytes) that encrypts the personal data a venue may need back (phones), AES-256-GCM. */
+  dataKey: Buffer;
+  /** Development keys in use (EDUMAP_DEV=1 or NODE_ENV=test without keys): the server warns. */
+  devSecrets: boolean;
+  /** express's `trust proxy` (false: the socket's address is the client's). */
+  trustProxy: boolean | number | string;
+  /** How long a client may take to send the request headers, in ms (slow clients hold connections). */
+  headersTimeoutMs: number;
+  /** How long a client may take to send a whole request, in ms (a large import included). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open, in ms (above the balancer's idle timeout). */
+  keepAliveTimeoutMs: number;
+  /** Most connections open at once per process; more are refused. */
+  maxConnections: number;
   /** Bookings can be cancelled until this many hours before their slot starts. */
   cancelCutoffHours: number;
   /** Worker processes serving HTTP on one database file (1: no cluster). */
@@ -34,6 +50,8 @@ export interface Config {
   searchPerMinute: number;
   /** Requests per minute per client on booking endpoints (scalpers book fast); 0 turns the limit off. */
   bookingPerMinute: number;
+  /** Visitor conflicts (409 visitor_already_booked) per hour per client before its bookings with IDs get 429; 0: no limit. */
+  visitorConflictsPerHour: number;
   /** Origins allowed by CORS: empty (same origin only), `*`, or a list. */
   corsOrigins: string[];
   /** On SIGTERM: how long `/readyz` answers 503 before the listener closes, so balancers stop sending, in ms. */
@@ -41,9 +59,6 @@ export interface Config {
   /** On SIGTERM: how long in-flight requests may take to finish before they are cut, in ms. */
   shutdownGraceMs: number;
 }
-
-/** The hash key of development and tests. A server started with it logs a warning. */
-export const DEV_HASH_KEY = 'edumap-dev-hash-key-not-for-production';
 
 /** Defaults, each overridable by the environment variable named beside it. */
 export const DEFAULTS: Config = {
@@ -56,11 +71,19 @@ export const DEFAULTS: Config = {
   dataDir: join(ROOT, 'data'),
   pollMs: 1000, // EDUMAP_POLL_MS
   importMaxBytes: 256 * 1024 * 1024, // EDUMAP_IMPORT_MAX_BYTES
-  hashKey: DEV_HASH_KEY, // EDUMAP_HASH_KEY, at least 32 characters; set it in production
+  hashKey: '', // EDUMAP_HASH_KEY, at least 32 characters: required (see `secrets`)
+  dataKey: Buffer.alloc(0), // EDUMAP_DATA_KEY, 64 hexadecimal characters: required (see `secrets`)
+  devSecrets: false,
+  trustProxy: false, // EDUMAP_TRUST_PROXY: express's values (true, a hop count, loopback, a list of addresses or CIDRs)
+  headersTimeoutMs: 15_000, // EDUMAP_HEADERS_TIMEOUT_MS
+  requestTimeoutMs: 300_000, // EDUMAP_REQUEST_TIMEOUT_MS (a 256 MiB import over a slow line)
+  keepAliveTimeoutMs: 65_000, // EDUMAP_KEEP_ALIVE_TIMEOUT_MS (above the usual 60 s of balancers)
+  maxConnections: 4096, // EDUMAP_MAX_CONNECTIONS
   cancelCutoffHours: 2, // EDUMAP_CANCEL_CUTOFF_HOURS
   workers: 1, // WORKERS
   searchPerMinute: 1200, // EDUMAP_RATE_SEARCH_PER_MIN
   bookingPerMinute: 300, // EDUMAP_RATE_BOOKING_PER_MIN (a school behind one NAT address books for many families)
+  visitorConflictsPerHour: 10, // EDUMAP_RATE_VISITOR_CONFLICTS_PER_HOUR
   corsOrigins: [], // EDUMAP_CORS_ORIGINS, comma-separated, or *
   drainDelayMs: 0, // EDUMAP_DRAIN_DELAY_MS (set it to your balancer's health-check interval)
   shutdownGraceMs: 10_000, // EDUMAP_SHUTDOWN_GRACE_MS
@@ -73,7 +96,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
   }
   return n;
 }
@@ -82,37 +105,65 @@ function corsOrigins(raw: string | undefined): string[] {
   const list = (raw ?? '').split(',').map((o) => o.trim()).filter(Boolean);
   for (const origin of list) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new Error(`EDUMAP_CORS_ORIGINS: '${origin}' is not an origin such as https://app.example.cn (or *)`);
+      throw new ConfigError(`EDUMAP_CORS_ORIGINS: '${origin}' is not an origin such as https://app.example.cn (or *)`);
     }
   }
   return list;
 }
 
-/** Reads and validates the configuration once, at start-up. Throws with the variable's name on bad input. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+/** express's `trust proxy` from its environment text: true/false, a hop count, or names and CIDRs. */
+function trustProxy(raw: string | undefined): Config['trustProxy'] {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const parts = raw.split(',').map((p) => p.trim());
+  for (const part of parts) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(part)) {
+      throw new ConfigError(`EDUMAP_TRUST_PROXY: '${part}' is not true, false, a hop count, loopback/linklocal/uniquelocal, or an address or CIDR`);
+    }
+  }
+  return parts.join(',');
+}
+
+/**
+ * Reads and validates the configuration once, at start-up. Throws with the variable's name on bad input.
+ * A command that never hashes nor encrypts personal data (an import) passes `secrets: 'unused'`: it then
+ * runs without the keys, with throwaway ones.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {},
+  options: { secrets?: 'required' | 'unused' } = {}): Config {
   const logLevel = (env.LOG_LEVEL ?? DEFAULTS.logLevel) as Config['logLevel'];
-  if (!LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got '${logLevel}'`);
+  if (!LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got '${logLevel}'`);
   const adminKeys = (env.EDUMAP_ADMIN_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
-  if (adminKeys.some((k) => k.length < 16)) throw new Error('EDUMAP_ADMIN_KEYS: each key must be at least 16 characters');
-  const hashKey = env.EDUMAP_HASH_KEY || DEFAULTS.hashKey;
-  if (hashKey.length < 32) throw new Error('EDUMAP_HASH_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)');
-  return {
+  if (adminKeys.some((k) => k.length < 16)) throw new ConfigError('EDUMAP_ADMIN_KEYS: each key must be at least 16 characters');
+  const dbPath = env.EDUMAP_DB || DEFAULTS.dbPath;
+  const config: Config = {
     ...DEFAULTS,
+    ...(options.secrets === 'unused' ? throwawaySecrets() : secrets(env, dbPath)),
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
     host: env.HOST || DEFAULTS.host,
-    dbPath: env.EDUMAP_DB || DEFAULTS.dbPath,
+    dbPath,
     adminKeys,
     logLevel,
     pollMs: integer(env, 'EDUMAP_POLL_MS', DEFAULTS.pollMs, 0, 3_600_000),
     importMaxBytes: integer(env, 'EDUMAP_IMPORT_MAX_BYTES', DEFAULTS.importMaxBytes, 1024, 4 * 1024 ** 3),
-    hashKey,
     cancelCutoffHours: integer(env, 'EDUMAP_CANCEL_CUTOFF_HOURS', DEFAULTS.cancelCutoffHours, 0, 720),
     workers: integer(env, 'WORKERS', DEFAULTS.workers, 1, 64),
     searchPerMinute: integer(env, 'EDUMAP_RATE_SEARCH_PER_MIN', DEFAULTS.searchPerMinute, 0, 10_000_000),
     bookingPerMinute: integer(env, 'EDUMAP_RATE_BOOKING_PER_MIN', DEFAULTS.bookingPerMinute, 0, 10_000_000),
+    visitorConflictsPerHour: integer(env, 'EDUMAP_RATE_VISITOR_CONFLICTS_PER_HOUR', DEFAULTS.visitorConflictsPerHour, 0, 1_000_000),
     corsOrigins: corsOrigins(env.EDUMAP_CORS_ORIGINS),
     drainDelayMs: integer(env, 'EDUMAP_DRAIN_DELAY_MS', DEFAULTS.drainDelayMs, 0, 600_000),
     shutdownGraceMs: integer(env, 'EDUMAP_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
+    trustProxy: trustProxy(env.EDUMAP_TRUST_PROXY),
+    headersTimeoutMs: integer(env, 'EDUMAP_HEADERS_TIMEOUT_MS', DEFAULTS.headersTimeoutMs, 1000, 600_000),
+    requestTimeoutMs: integer(env, 'EDUMAP_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs, 1000, 3_600_000),
+    keepAliveTimeoutMs: integer(env, 'EDUMAP_KEEP_ALIVE_TIMEOUT_MS', DEFAULTS.keepAliveTimeoutMs, 0, 600_000),
+    maxConnections: integer(env, 'EDUMAP_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000_000),
     ...overrides,
   };
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError('EDUMAP_HEADERS_TIMEOUT_MS must not exceed EDUMAP_REQUEST_TIMEOUT_MS');
+  }
+  return config;
 }

@@ -27,6 +27,7 @@ export const ERRORS = {
   rate_limited: { status: 429, title: 'Too many requests' },
   not_ready: { status: 503, title: 'The service is not ready' },
   busy: { status: 503, title: 'The database is busy; retry shortly' },
+  snapshot_expired: { status: 503, title: 'The index this request used is gone; retry' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -35,25 +36,43 @@ export type ErrorCode = keyof typeof ERRORS;
 /** One field-level problem: where (e.g. `query.limit`, `body.slots[0].start`) and what is wrong. */
 export interface FieldError { path: string; message: string }
 
+/** What an AppError carries besides its code and detail. */
+export interface AppErrorOptions {
+  /** Field-level problems (a 400's `errors`). */
+  errors?: FieldError[];
+  /** Extra members for the problem document (e.g. `alternatives` for a full slot). */
+  extra?: Record<string, unknown>;
+  /** The error that led to this one, for the logs (never answered). */
+  cause?: unknown;
+}
+
 /** A known, client-facing error. Anything else thrown is logged and answered as a generic 500. */
 export class AppError extends Error {
   readonly status: number;
   readonly title: string;
+  readonly errors?: FieldError[];
+  readonly extra?: Record<string, unknown>;
 
-  constructor(
-    readonly code: ErrorCode,
-    detail?: string,
-    readonly errors?: FieldError[],
-    /** Extra members for the problem document (e.g. `alternatives` for a full slot). */
-    readonly extra?: Record<string, unknown>,
-  ) {
-    super(detail ?? ERRORS[code].title);
+  constructor(readonly code: ErrorCode, detail?: string, options: AppErrorOptions = {}) {
+    super(detail ?? ERRORS[code].title, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = ERRORS[code].status;
     this.title = ERRORS[code].title;
+    this.errors = options.errors;
+    this.extra = options.extra;
   }
 }
 
 /** A 400 for one field, the most common error. */
 export function invalidField(path: string, message: string): AppError {
-  return new AppError('invalid_request', `${path}: ${message}`, [{ path, message }]);
+  return invalidFields([{ path, message }]);
+}
+
+/** A 400 naming every bad field; the detail lists them as `path: message; …`. */
+export function invalidFields(errors: FieldError[], code: ErrorCode = 'invalid_request'): AppError {
+  return new AppError(code, errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+}
+
+/** A configuration the service cannot start with; the message names the variable and what it needs. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
 }

@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import cluster from 'node:cluster';
-import { DEV_HASH_KEY, loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { openService } from './service.js';
 import { createApp } from './http/app.js';
 import { answerClientError } from './http/problem.js';
 import { runPrimary } from './cluster.js';
+import { StoreUnavailable } from './store/sql.js';
+import { ConfigError } from './errors.js';
 
 /** Starts the service: config from the environment, bundled data on first run, HTTP on PORT. */
 async function main(): Promise<void> {
@@ -14,7 +16,7 @@ async function main(): Promise<void> {
   // WORKERS=N: this process forks N workers, each of which runs the rest of main().
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, root);
   const log = cluster.isWorker ? root.child({ worker: cluster.worker!.id }) : root;
-  if (config.hashKey === DEV_HASH_KEY) log.warn('EDUMAP_HASH_KEY is not set: visitor IDs and phones are hashed with the development key');
+  if (config.devSecrets) log.warn('EDUMAP_HASH_KEY / EDUMAP_DATA_KEY are not set: development keys are in use (never in production)');
   const service = await openService(config, log);
   service.holder.poll(config.pollMs, (err) => log.error({ err }, 'snapshot refresh failed'));
   const state = { draining: false };
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
   const server: Server = app.listen(config.port, config.host, () => {
     log.info({ port: config.port, host: config.host, db: config.dbPath }, 'edumap listening');
   });
+  limit(server, config);
   server.on('clientError', answerClientError);
   // Graceful stop: /readyz turns 503 at once (balancers stop sending), the listener closes after the drain
   // delay, requests in flight get `shutdownGraceMs` to finish, then the database is closed.
@@ -37,9 +40,10 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     server.close(() => {
       clearTimeout(cut);
-      service.db.close();
-      log.info('stopped');
-      process.exit(0);
+      void service.close().then(() => {
+        log.info('stopped');
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
   };
@@ -47,7 +51,18 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((err) => {
-  console.error(err);
+/** Timeouts and a connection cap, so slow or idle clients cannot hold the process's sockets. */
+function limit(server: Server, config: Config): void {
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.maxConnections = config.maxConnections;
+}
+
+// A configuration or database problem is one line naming what and why, and exit status 1; anything
+// else is a bug and keeps its stack.
+main().catch((err: unknown) => {
+  const plain = err instanceof StoreUnavailable || err instanceof ConfigError;
+  console.error(plain ? `edumap: ${(err as Error).message}` : err);
   process.exit(1);
 });

@@ -1,14 +1,16 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
-import { openDb, type Db, bumpGeneration } from './store/db.js';
+import { ROOT } from './config.js';
+import { openStore, bumpGeneration } from './store/db.js';
+import type { Database } from './store/sql.js';
 import { AreaStore } from './store/areas.js';
 import { loadTaxonomy, type Taxonomy } from './taxonomy/taxonomy.js';
 import { AreaIndex, districtsFromGeoJson } from './geo/areas.js';
 import { SnapshotHolder } from './engine/holder.js';
+import { Queries } from './engine/query.js';
 import { importCsv, type ImportReport } from './import/csv.js';
 import { Contract } from './http/contract.js';
-import { ROOT } from './config.js';
 import type { Logger } from './log.js';
 import { Bookings } from './booking/bookings.js';
 
@@ -19,12 +21,16 @@ export const BUNDLED_DISTRICTS = 'districts.wgs84.geojson';
 /** The parts of a running service, wired from a config. */
 export interface Service {
   config: Config;
-  db: Db;
+  db: Database;
   tax: Taxonomy;
   holder: SnapshotHolder;
   contract: Contract;
   log: Logger;
+  /** Search, clusters, match and single resources: the query path. */
+  queries: Queries;
   bookings: Bookings;
+  /** Stops background work and closes the store. */
+  close(): Promise<void>;
 }
 
 /**
@@ -34,35 +40,41 @@ export interface Service {
 export async function openService(config: Config, log: Logger, options: { onlyDistricts?: boolean } = {}): Promise<Service> {
   const tax = loadTaxonomy(config.taxonomyDir);
   const contract = new Contract(join(ROOT, 'openapi.yaml'));
-  const db = openDb(config.dbPath);
-  if (options.onlyDistricts) seedDistricts(db, config.dataDir);
+  const db = await openStore(config.dbPath);
+  if (options.onlyDistricts) await seedDistricts(db, config.dataDir);
   else await seedIfEmpty(db, tax, config.dataDir, log);
   const holder = new SnapshotHolder(db, tax);
-  const snap = holder.rebuild();
+  const snap = await holder.rebuild();
   log.info({ resources: snap.size, generation: snap.generation, taxonomy: tax.version }, 'snapshot built');
   const bookings = new Bookings(db, holder, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours, log });
-  return { config, db, tax, holder, contract, log, bookings };
+  const queries = new Queries(holder, bookings.availability);
+  return {
+    config, db, tax, holder, contract, log, queries, bookings,
+    async close() {
+      holder.stop();
+      await db.close();
+    },
+  };
 }
 
-/** Loads the district boundaries when the store has none. */
-export function seedDistricts(db: Db, dataDir: string): number {
+/** Loads the district boundaries when the store has none. Returns how many were loaded. */
+export async function seedDistricts(db: Database, dataDir: string): Promise<number> {
   const store = new AreaStore(db);
-  if (store.count('district') > 0) return 0;
+  if ((await store.count('district')) > 0) return 0;
   const districts = districtsFromGeoJson(JSON.parse(readFileSync(join(dataDir, BUNDLED_DISTRICTS), 'utf8')));
-  db.transaction(() => {
-    store.save(districts, new Date().toISOString());
-    bumpGeneration(db);
-  })();
+  await db.tx(async (t) => {
+    await store.save(t, districts, new Date().toISOString());
+    await bumpGeneration(t);
+  });
   return districts.length;
 }
 
 /** Seeds districts and, when no resource is stored yet, the bundled CSVs. */
-export async function seedIfEmpty(db: Db, tax: Taxonomy, dataDir: string, log: Logger): Promise<ImportReport[]> {
-  const districts = seedDistricts(db, dataDir);
+export async function seedIfEmpty(db: Database, tax: Taxonomy, dataDir: string, log: Logger): Promise<ImportReport[]> {
+  const districts = await seedDistricts(db, dataDir);
   if (districts) log.info({ districts }, 'loaded bundled district boundaries');
-  const stored = db.prepare('SELECT count(*) FROM resources').pluck().get() as number;
-  if (stored > 0) return [];
-  const areas = new AreaIndex(new AreaStore(db).list());
+  if (await db.value('SELECT 1 FROM resources LIMIT 1')) return [];
+  const areas = new AreaIndex(await new AreaStore(db).list());
   const reports: ImportReport[] = [];
   for (const file of BUNDLED_CSV) {
     const report = await importCsv(createReadStream(join(dataDir, file)), { db, tax, areas });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, testService, type TestService } from './support.js';
+import { ROOT, testService, type TestService, rawSqlite } from './support.js';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -26,9 +26,9 @@ test('npm run schedule applies a file of weekly schedules, each all or nothing, 
   expect(palace.created).toBeGreaterThanOrEqual(30); // 12 open days less holidays, three slots each
   expect(nowhere).toMatchObject({ resource_id: 'nowhere', error: "no resource 'nowhere'" });
   expect(tooShort.errors).toEqual([{ path: 'schedules[2].slot_minutes', message: 'must be >= 5' }]);
-  const stored = svc.db.prepare("SELECT count(*) FROM slots WHERE resource_id = 'palace-museum'").pluck().get();
+  const stored = rawSqlite(svc).prepare("SELECT count(*) FROM slots WHERE resource_id = 'palace-museum'").pluck().get();
   expect(stored).toBe(palace.created);
-  expect(svc.db.prepare("SELECT count(*) FROM slots WHERE resource_id = 'national-museum-of-china'").pluck().get()).toBe(0);
+  expect(rawSqlite(svc).prepare("SELECT count(*) FROM slots WHERE resource_id = 'national-museum-of-china'").pluck().get()).toBe(0);
 
   const again = schedule({ schedules: [weekly] });
   expect(again.code).toBe(0);

@@ -1,12 +1,12 @@
 import { distance } from 'geokdbush';
 import { COLUMNS, createRandom, csvLine, generateRows } from '../scripts/gen.js';
 import { search } from '../src/engine/search.js';
-import { parseNeed, type Need } from '../src/booking/availability.js';
-import { Hasher, maskPhone, normalizePhone, normalizeResidentId } from '../src/booking/privacy.js';
-import { requestFingerprint } from '../src/booking/bookings.js';
+import { parseNeed, type Kind, type Need } from '../src/engine/params.js';
+import { Hasher, maskPhone, newToken, normalizePhone, normalizeResidentId, openToken, sealToken } from '../src/booking/privacy.js';
+import { requestFingerprint } from '../src/booking/rules.js';
 import { icsCalendar } from '../src/booking/ics.js';
-import { BookingStore, type Kind } from '../src/store/bookings.js';
-import { openDb } from '../src/store/db.js';
+import { SlotStore } from '../src/store/slots.js';
+import { openStore } from '../src/store/db.js';
 import { formatShanghai } from '../src/time.js';
 import { phoneNumber, residentId, testService, type TestService } from './support.js';
 
@@ -23,14 +23,14 @@ describe('the availability index against a brute-force oracle over SQL', () => {
   afterAll(() => svc.close());
 
   /** Whether resource `id` has a slot meeting `need`, straight from the table. */
-  function oracle(id: string, need: Need, now: number): boolean {
+  async function oracle(id: string, need: Need, now: number): Promise<boolean> {
     const free = need.kind === 'group' ? 'capacity_group - taken_group' : 'capacity_individual - taken_individual';
-    const group = need.kind === 'group' ? 'AND @seats BETWEEN group_min AND group_max' : '';
-    return svc.db.prepare(`SELECT 1 FROM slots WHERE resource_id = @id AND start_ms > @now AND start_ms >= @from
-      AND start_ms < @to AND ${free} >= @seats ${group}`).get({ id, now, from: need.fromMs, to: need.toMs, seats: need.seats }) !== undefined;
+    const group = need.kind === 'group' ? 'AND ? BETWEEN group_min AND group_max' : '';
+    return (await svc.db.value(`SELECT 1 FROM slots WHERE resource_id = ? AND start_ms > ? AND start_ms >= ?
+      AND start_ms < ? AND ${free} >= ? ${group}`, [id, now, need.fromMs, need.toMs, need.seats, ...(group ? [need.seats] : [])])) !== undefined;
   }
 
-  test('after random slots, bookings, cancellations and writes by another connection, every answer agrees', () => {
+  test('after random slots, bookings, cancellations and writes by another connection, every answer agrees', async () => {
     const rand = createRandom(42);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
     const snap = svc.holder.current;
@@ -45,56 +45,60 @@ describe('the availability index against a brute-force oracle over SQL', () => {
         }
       }
       const withRoom = slots.filter((s) => s.capacity.individual + s.capacity.group > 0);
-      if (withRoom.length) svc.bookings.createSlots(id, withRoom);
+      if (withRoom.length) await svc.bookings.createSlots(id, withRoom);
     }
-    const slotIds = svc.db.prepare('SELECT id, resource_id FROM slots').all() as { id: number; resource_id: string }[];
-    const other = new BookingStore(openDb(svc.config.dbPath)); // stands in for another worker process
+    const slotIds = await svc.db.all<{ id: number; resource_id: string }>('SELECT id, resource_id FROM slots');
+    const otherDb = await openStore(svc.config.dbPath); // stands in for another worker process
+    const other = new SlotStore(otherDb);
     const tokens: { id: string; token: string }[] = [];
     let visitor = 0;
 
-    const check = (round: number) => {
+    const check = async (round: number) => {
       for (let q = 0; q < 20; q++) {
         const kind: Kind = rand() < 0.7 ? 'individual' : 'group';
         const from = day0 + Math.floor(rand() * 60) * HOUR;
         const need = { fromMs: from, toMs: from + (1 + Math.floor(rand() * 30)) * HOUR, seats: kind === 'group' ? 10 + Math.floor(rand() * 40) : 1 + Math.floor(rand() * 4), kind };
+        await svc.bookings.availability.refresh();
         const accept = svc.bookings.availability.acceptFor(snap, need);
         const now = Date.now();
+        const truth: boolean[] = [];
         for (let i = 0; i < snap.size; i++) {
-          if (accept(i) !== oracle(snap.ids[i], need, now)) throw new Error(`round ${round}: resource ${snap.ids[i]} disagrees for ${JSON.stringify(need)}`);
+          truth.push(await oracle(snap.ids[i], need, now));
+          if (accept(i) !== truth[i]) throw new Error(`round ${round}: resource ${snap.ids[i]} disagrees for ${JSON.stringify(need)}`);
         }
         // Search with availability inside the kNN scan is the brute-force filter-then-sort.
         const near: [number, number] = [116.3 + rand() * 0.3, 39.8 + rand() * 0.2];
         const found = search(snap, { near, limit: 10, accept });
         const expected = snap.ids.map((id, i) => ({ i, d: distance(near[0], near[1], snap.lng[i], snap.lat[i]) }))
-          .filter((x) => oracle(snap.ids[x.i], need, now)).sort((a, b) => a.d - b.d || a.i - b.i).slice(0, 10).map((x) => x.i);
+          .filter((x) => truth[x.i]).sort((a, b) => a.d - b.d || a.i - b.i).slice(0, 10).map((x) => x.i);
         expect(found.indices).toEqual(expected);
       }
     };
 
-    check(0);
+    await check(0);
     for (let round = 1; round <= 6; round++) {
       for (let k = 0; k < 60; k++) {
         const { id: slotId } = pick(slotIds);
         const action = rand();
         if (action < 0.6) {
           const kind: Kind = rand() < 0.7 ? 'individual' : 'group';
-          const outcome = svc.bookings.book({
+          const outcome = await svc.bookings.book({
             slot_id: slotId, kind, party_size: kind === 'group' ? 15 + Math.floor(rand() * 30) : 1 + Math.floor(rand() * 3),
             contact: { name: '家长', phone: phoneNumber(visitor) }, visitor_ids: [residentId(visitor++)],
           }, `oracle-${round}-${k}`);
           if (outcome.booking) tokens.push({ id: outcome.booking.id, token: outcome.booking.token! });
         } else if (action < 0.8 && tokens.length) {
           const { id, token } = tokens.splice(Math.floor(rand() * tokens.length), 1)[0];
-          svc.bookings.cancel(id, token);
+          await svc.bookings.cancel(id, token);
         } else {
           // Another process takes or gives places; this process hears of it only through the store.
           const kind: Kind = rand() < 0.5 ? 'individual' : 'group';
-          other.immediate(() => other.take(slotId, kind, kind === 'group' ? 15 : 1));
+          await otherDb.tx((t) => other.take(t, slotId, kind, kind === 'group' ? 15 : 1));
         }
       }
-      check(round);
+      await check(round);
     }
-    other.db.close();
+    await otherDb.close();
   });
 });
 
@@ -141,8 +145,17 @@ describe('personal data', () => {
     const reordered = { contact: { phone: '13812345678', name: '王' }, party_size: 2, kind: 'individual' as const, slot_id: 1 };
     expect(a.request(requestFingerprint(body)).equals(a.request(requestFingerprint(reordered)))).toBe(true);
     expect(a.request(requestFingerprint(body)).equals(a.request(requestFingerprint({ ...body, visitor_ids: [] })))).toBe(false);
-    expect(a.token('bk_x')).toBe(a.token('bk_x'));
-    expect(a.token('bk_x')).not.toBe(a.token('bk_y'));
+  });
+
+  test('booking tokens are random, and a replay\'s sealed token opens only with its Idempotency-Key and request', () => {
+    const token = newToken();
+    expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+    expect(newToken()).not.toBe(token);
+    const box = sealToken(token, 'key-1', 'fingerprint');
+    expect(box.includes(Buffer.from(token))).toBe(false);
+    expect(openToken(box, 'key-1', 'fingerprint')).toBe(token);
+    expect(openToken(box, 'key-2', 'fingerprint')).toBeUndefined();
+    expect(openToken(box, 'key-1', 'another body')).toBeUndefined();
   });
 });
 

@@ -135,7 +135,7 @@ describe('GET /v1/clusters', () => {
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ total: 0, count: 0, items: [] });
     } finally {
-      empty.close();
+      await empty.close();
     }
   });
 
@@ -197,7 +197,7 @@ describe('GET /v1/clusters', () => {
       }
       expect(viewsWithSplitClusters).toBeGreaterThan(20); // the views really cut through clusters
     } finally {
-      dense.close();
+      await dense.close();
     }
   });
 

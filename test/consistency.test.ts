@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { csvLine, generateRows, loadWorld, type GeneratedRow } from '../scripts/gen.js';
-import { openDb } from '../src/store/db.js';
+import Database from 'better-sqlite3';
 import { ADMIN_KEY, HEADER, ROOT, testService, type TestService } from './support.js';
 
 const world = loadWorld();
@@ -19,7 +19,7 @@ afterEach(() => svc?.close());
 
 /** A fingerprint of everything the store holds: every row version and the data generation. */
 function fingerprint(dbPath: string): string {
-  const db = openDb(dbPath);
+  const db = new Database(dbPath, { readonly: true });
   try {
     const rowsText = JSON.stringify(db.prepare('SELECT * FROM resources ORDER BY seq').all());
     return createHash('sha256').update(rowsText).update(JSON.stringify(db.prepare('SELECT * FROM meta').all())).digest('hex');
@@ -116,24 +116,20 @@ describe('an import killed part-way leaves the database exactly as before', () =
     await svc.importText(version(1, rows.slice(0, 500)));
     const path = svc.config.dbPath;
     const file = join(svc.dir, 'big.csv');
-    // Large enough that reading takes a while; killed as soon as the process has started reading.
     writeFileSync(file, version(2) + '\n' + version(3).split('\n').slice(1).map((l) => l.replace(/^gen-/, 'more-')).join('\n'));
     const before = fingerprint(path);
-    const started = Date.now();
-    const run = await new Promise<{ signal: string | null }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/import.ts'), file], {
-        cwd: ROOT, env: { ...process.env, EDUMAP_DB: path }, stdio: 'ignore',
-      });
-      const timer = setInterval(() => {
-        // The TEMP staging table exists once rows flow; kill then, long before the final transaction.
-        if (Date.now() - started > 1500) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-        }
-      }, 20);
-      child.on('exit', (_s, signal) => resolve({ signal }));
+    // Killed once the first chunk of rows is staged, long before the final transaction.
+    let staged = 0;
+    const run = await runCli([file], path, { EDUMAP_TEST_HOLD_AFTER_STAGING_MS: '60000' }, (text, kill) => {
+      const m = /holding after staging (\d+) rows/.exec(text);
+      if (m) {
+        staged = Number(m[1]);
+        kill();
+      }
     });
     expect(run.signal).toBe('SIGKILL');
+    expect(staged).toBeGreaterThan(0);
+    expect(staged).toBeLessThan(8000); // part-way: rows remained to be read
     expect(fingerprint(path)).toBe(before);
   });
 });

@@ -2,7 +2,7 @@ import iconv from 'iconv-lite';
 import gcoordModule from 'gcoord';
 import { distance } from 'geokdbush';
 import { AppError } from '../src/errors.js';
-import { testService, csvLine, HEADER, type TestService } from './support.js';
+import { testService, csvLine, HEADER, type TestService, rawSqlite } from './support.js';
 
 const gcoord = gcoordModule as unknown as typeof gcoordModule.default;
 
@@ -12,6 +12,7 @@ const base = {
 };
 const palace = { ...base, id: 'palace', name: '故宫博物院', lng: 116.3908, lat: 39.9163, district: '东城区' };
 const library = { ...base, id: 'nlc', name: '中国国家图书馆', type: 'library', lng: 116.3236, lat: 39.9425, district: '110108', tags: 'zhi.reading' };
+const nationalMuseum = { ...base, id: 'nmc', name: '中国国家博物馆', lng: 116.3974, lat: 39.9051, district: '东城区' };
 
 let svc: TestService;
 beforeEach(async () => {
@@ -19,8 +20,8 @@ beforeEach(async () => {
 });
 afterEach(() => svc.close());
 
-const count = () => svc.db.prepare('SELECT count(*) FROM resources WHERE retired_at IS NULL').pluck().get() as number;
-const stored = (id: string) => svc.db.prepare('SELECT * FROM resources WHERE id = ? AND retired_at IS NULL').get(id) as
+const count = () => rawSqlite(svc).prepare('SELECT count(*) FROM resources WHERE retired_at IS NULL').pluck().get() as number;
+const stored = (id: string) => rawSqlite(svc).prepare('SELECT * FROM resources WHERE id = ? AND retired_at IS NULL').get(id) as
   { lng: number; lat: number; name: string; district: string; doc: string } | undefined;
 
 describe('CSV import', () => {
@@ -163,11 +164,27 @@ describe('CSV import', () => {
     expect(count()).toBe(0);
   });
 
-  test('a quoted field may span lines; line numbers stay true', async () => {
-    const lines = [HEADER, csvLine({ ...library, address: '中关村南大街\n33号' }), csvLine({ ...palace, type: 'castle' })];
+  test('a quoted field may span lines (and is rejected: a line break is a control character); line numbers stay true', async () => {
+    const lines = [HEADER, csvLine({ ...library, address: '中关村南大街\n33号' }), csvLine({ ...palace, type: 'castle' }), csvLine(nationalMuseum)];
     const report = await svc.importText(lines.join('\n'));
     expect(report.inserted).toBe(1);
-    expect(report.rejected).toEqual([expect.objectContaining({ line: 4, column: 'type' })]);
+    expect(report.rejected).toEqual([
+      expect.objectContaining({ line: 2, column: 'address', reason: 'contains a control character (U+000A); only tab is allowed in text' }),
+      expect.objectContaining({ line: 4, column: 'type' }),
+    ]);
+  });
+
+  test('control characters other than tab are rejected in every text column, each with its reason', async () => {
+    const lines = [HEADER,
+      csvLine({ ...library, name: '国家\r图书馆' }),
+      csvLine({ ...palace, address: '景山前街\u001b[31m4号' }),
+      csvLine({ ...nationalMuseum, notes: '东门\t入口' })];
+    const report = await svc.importText(lines.join('\n'));
+    expect(report.rejected).toEqual([
+      expect.objectContaining({ line: 2, column: 'name', reason: expect.stringMatching(/control character \(U\+000D\)/) }),
+      expect.objectContaining({ line: 3, column: 'address', reason: expect.stringMatching(/control character \(U\+001B\)/) }),
+    ]);
+    expect(report.inserted).toBe(1); // a tab is allowed
   });
 
   test('the district is computed when absent, and the row carries the source and coordinates precision', async () => {

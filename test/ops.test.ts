@@ -63,8 +63,11 @@ describe('access control and limits', () => {
     expect(limited.headers['retry-after']).toMatch(/^\d+$/);
     expect(limited.headers['ratelimit-policy']).toMatch(/q=3/);
     expect(limited.headers.ratelimit).toMatch(/r=0/);
-    // Another client (its own key) has its own budget.
-    const other = await request(svc.app).get('/v1/resources?limit=1').set('Authorization', 'Bearer some-app-key');
+    // A made-up bearer token buys no fresh budget: it counts against the address.
+    const madeUp = await request(svc.app).get('/v1/resources?limit=1').set('Authorization', `Bearer x${Math.random()}`);
+    expect(madeUp.status).toBe(429);
+    // A valid key is its own client with its own budget.
+    const other = await request(svc.app).get('/v1/resources?limit=1').set('Authorization', `Bearer ${ADMIN_KEY}`);
     expect(other.status).toBe(200);
     // Booking has its own, stricter budget.
     const book = [];
@@ -79,7 +82,7 @@ describe('access control and limits', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    svc.close();
+    await svc.close();
     svc = await testService({ seed: false, config: { corsOrigins: ['https://app.example.cn'] } });
     const ok = await request(svc.app).get('/healthz').set('Origin', 'https://app.example.cn');
     expect(ok.headers['access-control-allow-origin']).toBe('https://app.example.cn');

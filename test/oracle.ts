@@ -1,5 +1,6 @@
 import { distance } from 'geokdbush';
-import type { Db } from '../src/store/db.js';
+import { booleanPointInPolygon } from '@turf/turf';
+import type { Sql } from '../src/store/sql.js';
 import type { Taxonomy } from '../src/taxonomy/taxonomy.js';
 import { expandTerm } from '../src/taxonomy/taxonomy.js';
 import { isOpenAt, parseHours } from '../src/hours.js';
@@ -11,10 +12,10 @@ export interface Plain {
   free: number | null; hours: string | null; name: string; name_en: string | null; type: string;
 }
 
-export function readPlain(db: Db): Plain[] {
-  return (db.prepare(`SELECT id, lng, lat, district, terms, stages, free, opening_hours AS hours, name, name_en, type
-    FROM resources WHERE retired_at IS NULL`).all() as (Omit<Plain, 'terms' | 'stages'> & { terms: string; stages: string })[])
-    .map((r) => ({ ...r, terms: r.terms ? r.terms.split('|') : [], stages: r.stages ? r.stages.split('|') : [] }));
+export async function readPlain(db: Sql): Promise<Plain[]> {
+  const rows = await db.all<Omit<Plain, 'terms' | 'stages'> & { terms: string; stages: string }>(`SELECT id, lng, lat, district, terms,
+    stages, free, opening_hours AS hours, name, name_en, type FROM resources WHERE retired_at IS NULL`);
+  return rows.map((r) => ({ ...r, terms: r.terms ? r.terms.split('|') : [], stages: r.stages ? r.stages.split('|') : [] }));
 }
 
 /**
@@ -42,7 +43,9 @@ export function oracle(tax: Taxonomy, all: Plain[], q: SearchQuery): { id: strin
     if (q.types?.length && !q.types.includes(r.type)) return false;
     if (q.stages?.length && !q.stages.some((s) => r.stages.some((own) => related(own).has(s)))) return false;
     if (q.free !== undefined && r.free !== (q.free ? 1 : 0)) return false;
-    if (q.area && r.district !== q.area.id) return false;
+    // A district by the stored adcode; any other area (a school district) by its polygon, holes included,
+    // the boundary inside.
+    if (q.area && (q.area.kind === 'district' ? r.district !== q.area.id : !booleanPointInPolygon([r.lng, r.lat], q.area.geometry))) return false;
     if (q.bbox) {
       const [w, s, e, n] = q.bbox;
       if (r.lng < w || r.lng > e || r.lat < s || r.lat > n) return false;

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import gcoordModule from 'gcoord';
-import { ADMIN_KEY, HEADER, csvLine, testService, type TestService } from './support.js';
+import { ADMIN_KEY, HEADER, csvLine, rawSqlite, testService, type TestService } from './support.js';
 
 const gcoord = gcoordModule as unknown as typeof gcoordModule.default;
 
@@ -167,7 +167,7 @@ describe('errors are problem+json naming the field', () => {
     const broken = await testService({ seed: false });
     try {
       // Make the store fail underneath a request: the answer must not carry the SQLite message.
-      broken.db.exec('DROP TABLE resources');
+      rawSqlite(broken).exec('DROP TABLE resources');
       await broken.importText([HEADER].join('\n')).catch(() => undefined);
       const res = await request(broken.app).get('/v1/resources/anything').set('Accept', 'application/json');
       expect([404, 500]).toContain(res.status);
@@ -177,7 +177,7 @@ describe('errors are problem+json naming the field', () => {
       expect(res2.body).toMatchObject({ status: 500, title: 'Internal server error' });
       expect(JSON.stringify(res2.body)).not.toMatch(/no such table|SQLITE/i);
     } finally {
-      broken.close();
+      await broken.close();
     }
   });
 });
@@ -239,7 +239,7 @@ describe('POST /v1/imports', () => {
       const res = await request(small.app).post('/v1/imports').set('Authorization', `Bearer ${ADMIN_KEY}`).type('text/csv').send(file + '\n' + 'x,'.repeat(2000));
       expect(res.status).toBe(413);
     } finally {
-      small.close();
+      await small.close();
     }
   });
 

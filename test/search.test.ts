@@ -14,7 +14,8 @@ async function withData(count: number, seed: number, extra: string[] = []): Prom
   const lines = [HEADER, ...[...generateRows(count, seed, world)].map((r) => csvLine(r).trimEnd()), ...extra];
   const report = await svc.importText(lines.join('\n'));
   expect(report.rejected).toEqual([]);
-  all = readPlain(svc.db);
+  all = await readPlain(svc.db);
+  await svc.holder.current.loadNames(); // random queries filter by name (`q`) straight on the snapshot
 }
 
 afterEach(() => svc?.close());
@@ -129,7 +130,7 @@ describe('search agrees with a brute-force scan', () => {
     const owners = svc.holder.current.areas.containing([lng, lat]).map((a) => a.id);
     expect(owners.length).toBeGreaterThanOrEqual(1);
     await svc.importText([HEADER, `edge,边界点,,park,${lng},${lat},wgs84,,,ti,,,,,,,,,`].join('\n'));
-    all = readPlain(svc.db);
+    all = await readPlain(svc.db);
     expect(all[0].district).toBe(owners[0]);
     for (const id of svc.holder.current.districts) {
       const q: SearchQuery = { area: svc.holder.current.areas.get(id), limit: 10 };
@@ -144,6 +145,7 @@ describe('search agrees with a brute-force scan', () => {
     expect(search(snap, { near: [116.4, 39.9], limit: 10 })).toEqual({ indices: [], distancesKm: [], more: false });
     expect(search(snap, { near: [116.4, 39.9], tags: [['ti']], limit: 10 }).indices).toEqual([]);
     expect(search(snap, { limit: 10 }).indices).toEqual([]);
+    await snap.loadNames();
     expect(snap.nameMatches('公园').every((x) => x === 0)).toBe(true);
   });
 

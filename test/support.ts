@@ -8,14 +8,19 @@ import { openService, type Service } from '../src/service.js';
 import { createApp } from '../src/http/app.js';
 import { importCsv, type ImportOptions } from '../src/import/csv.js';
 import { freePort } from '../scripts/harness.js';
+import { SqliteDatabase } from '../src/store/sqlite.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
+/** The secrets of test services and test server processes (never real ones). */
+export const TEST_HASH_KEY = 'test-hash-key-0123456789-0123456789-abcdef';
+export const TEST_DATA_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 
 /** A service over a fresh database file in its own temp directory; `close()` removes it. */
 export interface TestService extends Service {
   dir: string;
   app: ReturnType<typeof createApp>;
-  close(): void;
+  /** Stops the service and removes its directory. */
+  close(): Promise<void>;
   /** Imports CSV text (or bytes) into this service's store and rebuilds the snapshot. */
   importText(text: string | Buffer, options?: ImportOptions): ReturnType<typeof importCsv>;
 }
@@ -23,7 +28,10 @@ export interface TestService extends Service {
 /** Builds a service for one test: `seed` loads the bundled Beijing data (default), else districts only. */
 export async function testService(options: { seed?: boolean; config?: Partial<Config> } = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'edumap-test-'));
-  const config: Config = { ...DEFAULTS, dbPath: join(dir, 'edumap.db'), adminKeys: [ADMIN_KEY], logLevel: 'silent', pollMs: 0, searchPerMinute: 0, bookingPerMinute: 0, ...options.config };
+  const config: Config = {
+    ...DEFAULTS, dbPath: join(dir, 'edumap.db'), adminKeys: [ADMIN_KEY], logLevel: 'silent', pollMs: 0, searchPerMinute: 0, bookingPerMinute: 0,
+    hashKey: TEST_HASH_KEY, dataKey: Buffer.from(TEST_DATA_KEY, 'hex'), ...options.config,
+  };
   const log = createLogger(config);
   const seed = options.seed ?? true;
   const service = await openService(config, log, { onlyDistricts: !seed });
@@ -32,14 +40,13 @@ export async function testService(options: { seed?: boolean; config?: Partial<Co
     ...service,
     dir,
     app,
-    close() {
-      service.holder.stop();
-      service.db.close();
+    async close() {
+      await service.close();
       rmSync(dir, { recursive: true, force: true });
     },
     async importText(text, opts) {
       const report = await importCsv(Readable.from([Buffer.from(text)]), { db: service.db, tax: service.tax, areas: service.holder.current.areas }, opts);
-      service.holder.refreshIfChanged();
+      await service.holder.refreshIfChanged();
       return report;
     },
   };
@@ -102,6 +109,7 @@ export async function startServer(env: Record<string, string>, timeoutMs = 40_00
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', EDUMAP_ADMIN_KEYS: ADMIN_KEY,
+        EDUMAP_HASH_KEY: TEST_HASH_KEY, EDUMAP_DATA_KEY: TEST_DATA_KEY,
         EDUMAP_RATE_SEARCH_PER_MIN: '0', EDUMAP_RATE_BOOKING_PER_MIN: '0', ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -135,4 +143,10 @@ export async function startServer(env: Record<string, string>, timeoutMs = 40_00
     if (attempt < 2 && /EADDRINUSE/.test(output)) continue;
     throw new Error(`the server did not become ready:\n${output.slice(-3000)}`);
   }
+}
+
+/** The raw better-sqlite3 connection of a SQLite-backed service, for oracles that read tables directly. */
+export function rawSqlite(svc: Service): import('better-sqlite3').Database {
+  if (!(svc.db instanceof SqliteDatabase)) throw new Error('this test reads SQLite directly');
+  return svc.db.raw;
 }

@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { formatShanghai } from '../src/time.js';
-import { phoneNumber, residentId, startServer, testService, type ServerProcess, type TestService } from './support.js';
+import { phoneNumber, residentId, startServer, testService, type ServerProcess, type TestService, rawSqlite } from './support.js';
 
 // Real server processes on one database file: what holds here holds in production with WORKERS=N.
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop('SIGKILL')));
-  svc.close();
+  await svc.close();
 });
 
 async function start(env: Record<string, string>): Promise<ServerProcess> {
@@ -30,8 +30,8 @@ async function start(env: Record<string, string>): Promise<ServerProcess> {
   return server;
 }
 
-function slot(hours: number, individual: number): number {
-  const [made] = svc.bookings.createSlots(resourceId, [{ start: at(hours), end: at(hours + 1), capacity: { individual } }]);
+async function slot(hours: number, individual: number): Promise<number> {
+  const [made] = await svc.bookings.createSlots(resourceId, [{ start: at(hours), end: at(hours + 1), capacity: { individual } }]);
   return made.id;
 }
 
@@ -56,15 +56,15 @@ async function post(url: string, { key, body }: Sent): Promise<{ status: number;
 }
 
 const stored = (slotId: number) => ({
-  taken: svc.db.prepare('SELECT taken_individual FROM slots WHERE id = ?').pluck().get(slotId) as number,
-  confirmed: svc.db.prepare("SELECT id FROM bookings WHERE slot_id = ? AND status = 'confirmed' ORDER BY id").pluck().all(slotId) as string[],
-  seats: svc.db.prepare("SELECT coalesce(sum(party_size), 0) FROM bookings WHERE slot_id = ? AND status = 'confirmed'").pluck().get(slotId) as number,
+  taken: rawSqlite(svc).prepare('SELECT taken_individual FROM slots WHERE id = ?').pluck().get(slotId) as number,
+  confirmed: rawSqlite(svc).prepare("SELECT id FROM bookings WHERE slot_id = ? AND status = 'confirmed' ORDER BY id").pluck().all(slotId) as string[],
+  seats: rawSqlite(svc).prepare("SELECT coalesce(sum(party_size), 0) FROM bookings WHERE slot_id = ? AND status = 'confirmed'").pluck().get(slotId) as number,
 });
 
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 
 test('200 concurrent bookings at 3 workers for 50 places: exactly 50 confirmed, 150 refused, no 5xx; retries create nothing', async () => {
-  const slotId = slot(9, 50);
+  const slotId = await slot(9, 50);
   const server = await start({ WORKERS: '3' });
   const deadline = Date.now() + 30_000;
   while ((server.output().match(/"msg":"edumap listening"/g) ?? []).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -88,7 +88,7 @@ test('200 concurrent bookings at 3 workers for 50 places: exactly 50 confirmed, 
     if (r.status === 201) expect(r.body).toEqual(first[k].body);
   });
   expect(stored(slotId)).toEqual({ taken: 50, confirmed, seats: 50 });
-  expect(svc.db.prepare('SELECT count(*) FROM bookings WHERE slot_id = ?').pluck().get(slotId)).toBe(50);
+  expect(rawSqlite(svc).prepare('SELECT count(*) FROM bookings WHERE slot_id = ?').pluck().get(slotId)).toBe(50);
 
   // The three workers all served bookings.
   const workers = new Set(server.output().split('\n')
@@ -99,7 +99,7 @@ test('200 concurrent bookings at 3 workers for 50 places: exactly 50 confirmed, 
 
 test('after kill -9 right behind confirmed bookings, a restarted server has every one of them and exact remaining places', async () => {
   const capacity = 40;
-  const slotId = slot(11, capacity);
+  const slotId = await slot(11, capacity);
   const server = await start({ WORKERS: '1' });
   const requests = bookingRequests(slotId, 30, 1000);
   const confirmed: { id: string; token: string }[] = [];
@@ -151,7 +151,7 @@ test('after kill -9 right behind confirmed bookings, a restarted server has ever
 });
 
 test('the database file, its WAL and the logs hold no visitor ID and no phone number in clear', async () => {
-  const slotId = slot(14, 30);
+  const slotId = await slot(14, 30);
   const server = await start({ WORKERS: '1', LOG_LEVEL: 'trace' });
   const requests = bookingRequests(slotId, 20, 2000);
   const answers = await Promise.all(requests.map((r) => post(server.url, r)));
@@ -181,5 +181,5 @@ test('the database file, its WAL and the logs hold no visitor ID and no phone nu
   await server.stop('SIGTERM'); // a clean stop checkpoints the WAL into the database file
   expect(leaks()).toEqual([]);
   // And the hashes really are there: the rule "one booking per visitor per day" is held by them.
-  expect(svc.db.prepare('SELECT count(*) FROM booking_visitors v JOIN bookings b ON b.id = v.booking_id WHERE b.slot_id = ?').pluck().get(slotId)).toBe(20);
+  expect(rawSqlite(svc).prepare('SELECT count(*) FROM booking_visitors v JOIN bookings b ON b.id = v.booking_id WHERE b.slot_id = ?').pluck().get(slotId)).toBe(20);
 });

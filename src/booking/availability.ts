@@ -1,75 +1,13 @@
-import { invalidField } from '../errors.js';
 import { formatShanghai } from '../time.js';
-import type { BookingStore, Kind, SlotTuple } from '../store/bookings.js';
+import type { SlotStore, SlotTuple } from '../store/slots.js';
 import type { Snapshot } from '../engine/snapshot.js';
-import { instant, shanghaiDay } from './slots.js';
-
-/** What an availability-aware search asks for: a slot starting in [fromMs, toMs) with `seats` free places of `kind`. */
-export interface Need {
-  fromMs: number;
-  toMs: number;
-  seats: number;
-  kind: Kind;
-}
-
-/** Availability parameters as `GET /v1/resources` (and `POST /v1/match`) take them. */
-export interface NeedParams {
-  available_from?: string;
-  available_to?: string;
-  seats?: number;
-  kind?: Kind;
-}
-
-/** A free slot as search answers show it. */
-export interface FreeSlot {
-  id: number;
-  start: string;
-  end: string;
-  remaining: { individual: number; group: number };
-}
+import type { Need } from '../engine/params.js';
+import type { SeatIndex } from '../engine/query.js';
+import type { FreeSlot } from '../engine/render.js';
 
 const DAY_MS = 86_400_000;
-const MAX_WINDOW_DAYS = 92;
 /** Past slots and stale ids are dropped by a full reload this often, in ms. */
 const RELOAD_EVERY_MS = 6 * 3_600_000;
-
-/**
- * Parses availability parameters; undefined when none is given. `available_to` defaults to the end of
- * `available_from`'s day (Asia/Shanghai), `seats` to 1, `kind` to individual. Throws a 400 naming the field.
- */
-export function parseNeed(p: NeedParams, prefix = 'query', names = { from: 'available_from', to: 'available_to' }): Need | undefined {
-  if (p.available_from === undefined) {
-    const stray = (['available_to', 'seats', 'kind'] as const).find((k) => p[k] !== undefined);
-    if (stray) throw invalidField(`${prefix}.${names.from}`, `is required with ${stray}`);
-    return undefined;
-  }
-  const fromMs = instant(p.available_from, `${prefix}.${names.from}`);
-  const toMs = p.available_to === undefined
-    ? Date.parse(`${shanghaiDay(fromMs)}T00:00:00+08:00`) + DAY_MS
-    : instant(p.available_to, `${prefix}.${names.to}`);
-  if (toMs <= fromMs) throw invalidField(`${prefix}.${names.to}`, `must be after ${names.from}`);
-  if (toMs - fromMs > MAX_WINDOW_DAYS * DAY_MS) throw invalidField(`${prefix}.${names.to}`, `must be at most ${MAX_WINDOW_DAYS} days after ${names.from}`);
-  return { fromMs, toMs, seats: p.seats ?? 1, kind: p.kind ?? 'individual' };
-}
-
-/** How far ahead `POST /v1/match` looks for seats when the request names no time, in days. */
-export const MATCH_DAYS_AHEAD = 7;
-
-/**
- * The availability need of `POST /v1/match`: `party` seats of a kind, in the window of `needs.time` —
- * `from`–`to`, or from `at` to the end of that day (Asia/Shanghai), or the coming 7 days without a time.
- * Undefined without a party. Throws a 400 naming the field.
- */
-export function matchNeed(party: { seats: number; kind?: Kind } | undefined, time: { at?: string; from?: string; to?: string } | undefined,
-  nowMs: number): Need | undefined {
-  if (!party) return undefined;
-  const kind = party.kind ?? 'individual';
-  if (time?.from !== undefined && time.to !== undefined && time.at === undefined) {
-    return parseNeed({ available_from: time.from, available_to: time.to, seats: party.seats, kind }, 'body.needs.time', { from: 'from', to: 'to' });
-  }
-  if (time?.at !== undefined) return parseNeed({ available_from: time.at, seats: party.seats, kind }, 'body.needs.time', { from: 'at', to: 'to' });
-  return { fromMs: nowMs, toMs: nowMs + MATCH_DAYS_AHEAD * DAY_MS, seats: party.seats, kind };
-}
 
 /**
  * A per-process, in-memory index of the free places of every future slot, keyed by resource, for
@@ -81,7 +19,7 @@ export function matchNeed(party: { seats: number; kind?: Kind } | undefined, tim
  * the stored values (absolute, so reading a row twice is harmless). The snapshot is never rebuilt for a
  * booking. Slots are held in typed arrays indexed by `slot id - base`; a periodic full reload drops the past.
  */
-export class Availability {
+export class Availability implements SeatIndex {
   private seq = -1;
   private loadedAt = 0;
   private base = 1;
@@ -98,33 +36,40 @@ export class Availability {
   /** `lists` by snapshot index for one snapshot (see `listsOf`). */
   private view: { snap: Snapshot; lists: Map<string, number[]>; resources: number; bySnap: (number[] | undefined)[] } | undefined;
 
-  constructor(private readonly store: BookingStore, private readonly clock: () => number = Date.now) {}
+  private refreshing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly store: SlotStore, private readonly clock: () => number = Date.now) {}
 
   /**
-   * Brings the index up to date with the store. Inside a write transaction it does nothing: what it would
-   * read there is not committed yet.
+   * Brings the index up to date with every slot change committed before the call. Refreshes run one at a
+   * time, each after the one before it.
    */
-  refresh(): void {
-    if (this.store.db.inTransaction) return;
+  refresh(): Promise<void> {
+    const next = this.refreshing.catch(() => undefined).then(() => this.refreshNow());
+    this.refreshing = next;
+    return next;
+  }
+
+  private async refreshNow(): Promise<void> {
     const now = this.clock();
-    const last = this.store.lastChange();
+    const last = await this.store.lastChange();
     if (this.seq >= 0 && last === this.seq && now - this.loadedAt < RELOAD_EVERY_MS) return;
     if (this.seq < 0 || now - this.loadedAt >= RELOAD_EVERY_MS) {
-      this.reload(last, now);
+      await this.reload(last, now);
       return;
     }
+    const rows = await this.store.changedSince(this.seq, now - DAY_MS);
     const touched = new Set<number[]>();
-    for (const row of this.store.changedSince(this.seq, now - DAY_MS)) this.put(row, touched);
+    for (const row of rows) this.put(row, touched);
     for (const list of touched) this.sortList(list);
     this.seq = last;
   }
 
   /**
-   * A test of snapshot index i: whether that resource has a slot meeting `need`. Refreshes first. The
-   * test is called for every point of every kd-tree leaf the scan visits, so it is a few typed-array reads.
+   * A test of snapshot index i: whether that resource has a slot meeting `need`, as of the last refresh.
+   * The test is called for every point of every kd-tree leaf the scan visits, so it is a few typed-array reads.
    */
   acceptFor(snap: Snapshot, need: Need): (i: number) => boolean {
-    this.refresh();
     const lists = this.listsOf(snap);
     const first = this.tester(need, this.clock());
     return (i) => {
@@ -133,7 +78,7 @@ export class Availability {
     };
   }
 
-  /** The earliest slot of a resource meeting `need`, or undefined. Call after `refresh` (or `acceptFor`). */
+  /** The earliest slot of a resource meeting `need`, or undefined, as of the last refresh. */
   firstFit(resourceId: string, need: Need): FreeSlot | undefined {
     const list = this.lists.get(resourceId);
     const id = list ? this.tester(need, this.clock())(list) : -1;
@@ -188,14 +133,16 @@ export class Availability {
     return this.view.bySnap;
   }
 
-  private reload(last: number, now: number): void {
-    const ids = this.store.slotIds(now);
-    this.base = ids ? ids.min : this.store.maxSlotId() + 1;
+  private async reload(last: number, now: number): Promise<void> {
+    const ids = await this.store.idRange(now);
+    const base = ids ? ids.min : (await this.store.maxId()) + 1;
+    const rows = await this.store.changedSince(0, now);
+    this.base = base;
     this.size = 0;
     this.grow(ids ? ids.max - ids.min + 1 : 0, true);
     this.lists = new Map();
     const touched = new Set<number[]>();
-    for (const row of this.store.changedSince(0, now, true)) this.put(row, touched);
+    for (const row of rows) this.put(row, touched);
     for (const list of touched) this.sortList(list);
     this.seq = last;
     this.loadedAt = now;

@@ -44,9 +44,15 @@ function utc(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
-/** TEXT value escaping (RFC 5545 §3.3.11). */
+/**
+ * TEXT value escaping (RFC 5545 §3.3.11): backslash, semicolon and comma escaped, a line break (CRLF, LF
+ * or a bare CR) written as `\n`, and every other control character but HTAB dropped — none may appear in a
+ * content line, and a bare CR would end the line for some readers.
+ */
 function text(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+  return s.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r\n|\r|\n/g, '\\n')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
 }
 
 /** Folds a content line into chunks of at most 75 octets, continuation lines starting with a space. */

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Keyed hashes (HMAC-SHA256) that stand in for personal data. Visitor ID numbers and phone numbers have
@@ -24,17 +24,41 @@ export class Hasher {
     return this.mac('request', fingerprint);
   }
 
-  /**
-   * The bearer token of a booking, derived from its id: the database stores only the token's SHA-256, and
-   * a replayed answer can still carry the token. 256 bits, base64url.
-   */
-  token(bookingId: string): string {
-    return this.mac('booking-token', bookingId).toString('base64url');
-  }
-
   private mac(label: string, text: string): Buffer {
     return createHmac('sha256', this.key).update(label).update('\0').update(text).digest();
   }
+}
+
+/** A new bearer token of a booking: 256 random bits, base64url. Only its SHA-256 is stored. */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Seals a booking's token for the client that may replay the request that created it: AES-256-GCM under a
+ * key derived from the Idempotency-Key and the request's fingerprint, both of which only that client holds.
+ * The database alone cannot open it (unless the key itself is guessable), and it is purged with the key.
+ */
+export function sealToken(token: string, idempotencyKey: string, fingerprint: string): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', replayKey(idempotencyKey, fingerprint), iv);
+  const body = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+/** Opens a sealed token with the same Idempotency-Key and fingerprint; undefined when they do not fit. */
+export function openToken(box: Buffer, idempotencyKey: string, fingerprint: string): string | undefined {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', replayKey(idempotencyKey, fingerprint), box.subarray(0, 12));
+    decipher.setAuthTag(box.subarray(12, 28));
+    return Buffer.concat([decipher.update(box.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function replayKey(idempotencyKey: string, fingerprint: string): Buffer {
+  return createHash('sha256').update('edumap-replay\0').update(idempotencyKey).update('\0').update(fingerprint).digest();
 }
 
 /** SHA-256 of a token, as stored. */

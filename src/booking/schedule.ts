@@ -1,8 +1,9 @@
-import { AppError, invalidField } from '../errors.js';
+import { invalidField, invalidFields } from '../errors.js';
 import { parseHours } from '../hours.js';
 import { SHANGHAI_OFFSET_MIN, shanghaiWallClock } from '../time.js';
-import type { NewSlot } from '../store/bookings.js';
-import { BOOKING_RULES, parseSlots, quotaErrors, shanghaiDay } from './slots.js';
+import type { NewSlot } from '../store/slots.js';
+import { BOOKING_RULES } from './rules.js';
+import { parseSlots, quotaErrors, shanghaiDay } from './slots.js';
 
 /**
  * A weekly schedule of one resource, as `POST /v1/resources/{id}/schedule` and `npm run schedule` take it.
@@ -37,7 +38,7 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
  */
 export function materialise(resourceId: string, input: ScheduleInput, fallbackHours: string | null, nowMs: number): NewSlot[] {
   const quota = quotaErrors(input, 'body');
-  if (quota.length) throw new AppError('invalid_request', quota.map((e) => `${e.path}: ${e.message}`).join('; '), quota);
+  if (quota.length) throw invalidFields(quota);
   const text = input.hours ?? fallbackHours;
   if (!text) throw invalidField('body.hours', 'is required: the resource has no opening_hours of its own');
   const parsed = parseHours(text);

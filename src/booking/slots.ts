@@ -1,28 +1,8 @@
-import { AppError, invalidField, type FieldError } from '../errors.js';
+import { AppError, invalidField, invalidFields, type FieldError } from '../errors.js';
 import { formatShanghai, parseDateTime } from '../time.js';
-import type { NewSlot, SlotRow } from '../store/bookings.js';
-
-/** Booking rules that are not configuration, in one place. */
-export const BOOKING_RULES = {
-  /** A class books 15–200 places: the group size range of a slot that names none. */
-  groupSize: { min: 15, max: 200 },
-  /** Largest party of an individual (family) booking. */
-  individualMaxParty: 10,
-  /** Most slots one request may create (a list, or a schedule materialised), as `POST …/slots` allows. */
-  maxSlotsPerRequest: 1000,
-  /** Longest slot, in hours: a slot is an entry window within a day (or a daily cap). */
-  maxSlotHours: 24,
-  /** How far ahead slots may be created, in days. */
-  horizonDays: 366,
-  /** Widest `from`–`to` range of a slot listing, in days. */
-  maxListDays: 92,
-  /** Default `from`–`to` range of a slot listing, in days. */
-  listDays: 7,
-  /** Idempotency-Keys are kept this long, in hours (as Stripe does). */
-  keyTtlHours: 24,
-  /** A request that claimed a key and then vanished (its process died) holds it at most this long, in ms. */
-  keyLeaseMs: 30_000,
-} as const;
+import { instant } from '../engine/params.js';
+import type { NewSlot, SlotRow } from '../store/slots.js';
+import { BOOKING_RULES } from './rules.js';
 
 /** A slot as the API takes it (shape already checked against the contract). */
 export interface SlotInput {
@@ -97,14 +77,14 @@ export function parseSlots(resourceId: string, inputs: readonly SlotInput[], now
       groupMin: size.min, groupMax: size.max,
     });
   });
-  if (errors.length) throw new AppError('invalid_request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+  if (errors.length) throw invalidFields(errors);
   const sorted = [...out].sort((a, b) => a.startMs - b.startMs || a.k - b.k);
   for (let j = 1; j < sorted.length; j++) {
     const [a, b] = [sorted[j - 1], sorted[j]];
     if (b.startMs < a.endMs) {
       const [first, second] = a.k < b.k ? [a, b] : [b, a];
       throw new AppError('slot_overlap', `body.slots[${second.k}] overlaps body.slots[${first.k}]`,
-        [{ path: `body.slots[${second.k}]`, message: `overlaps body.slots[${first.k}]` }]);
+        { errors: [{ path: `body.slots[${second.k}]`, message: `overlaps body.slots[${first.k}]` }] });
     }
   }
   return out.map(({ k: _k, ...slot }) => slot);
@@ -128,11 +108,4 @@ export function parseRange(from: string | undefined, to: string | undefined, now
   if (toMs <= fromMs) throw invalidField('query.to', 'must be after from');
   if (toMs - fromMs > BOOKING_RULES.maxListDays * DAY_MS) throw invalidField('query.to', `must be at most ${BOOKING_RULES.maxListDays} days after from`);
   return { fromMs, toMs };
-}
-
-/** Epoch ms of an ISO 8601 date-time (Asia/Shanghai without offset), or a 400 naming `field`. */
-export function instant(text: string, field: string): number {
-  const at = parseDateTime(text);
-  if (!at) throw invalidField(field, 'must be an ISO 8601 date-time such as 2026-12-05T14:00 or 2026-12-05T14:00+08:00');
-  return at.getTime();
 }

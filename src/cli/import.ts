@@ -2,7 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig } from '../config.js';
-import { openDb } from '../store/db.js';
+import { openStore } from '../store/db.js';
 import { AreaStore } from '../store/areas.js';
 import { loadTaxonomy } from '../taxonomy/taxonomy.js';
 import { AreaIndex } from '../geo/areas.js';
@@ -62,11 +62,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const config = loadConfig();
-  const db = openDb(config.dbPath);
-  seedDistricts(db, config.dataDir);
+  const config = loadConfig(process.env, {}, { secrets: 'unused' });
+  const db = await openStore(config.dbPath);
+  await seedDistricts(db, config.dataDir);
   const tax = loadTaxonomy(config.taxonomyDir);
-  const areas = new AreaIndex(new AreaStore(db).list());
+  const areas = new AreaIndex(await new AreaStore(db).list());
 
   const bar = process.stderr.isTTY && !values.json
     ? new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB | {rate} MB/s', hideCursor: true }, Presets.shades_classic)
@@ -74,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   bar?.start(Math.max(1, Math.round(size / 1e6)), 0, { rate: '0' });
   const holdMs = Number(process.env.EDUMAP_TEST_HOLD_BEFORE_COMMIT_MS ?? 0);
+  const holdStagedMs = Number(process.env.EDUMAP_TEST_HOLD_AFTER_STAGING_MS ?? 0);
   try {
     const report = await importCsv(createReadStream(positionals[0], { highWaterMark: 1 << 20 }), { db, tax, areas }, {
       crs: crs as Crs, encoding: encoding as Encoding, dryRun: values['dry-run'], strict: values.strict,
@@ -83,8 +84,10 @@ export async function main(argv: string[]): Promise<number> {
         console.log(`line ${r.line}, column ${r.column}${r.value ? ` = '${r.value}'` : ''}: ${r.reason}`);
       },
       maxReported: values.json ? 10_000 : 0,
-      // Test hook for crash safety: stop inside the write transaction so a test can kill the process there.
-      beforeCommit: holdMs > 0 ? () => holdInsideTransaction(holdMs) : undefined,
+      // Test hooks for crash safety: stop inside the write transaction, or after the first rows are staged,
+      // so that a test can kill the process there.
+      beforeCommit: holdMs > 0 ? () => hold('holding inside the import transaction', holdMs) : undefined,
+      afterChunk: holdStagedMs > 0 ? (staged) => hold(`holding after staging ${staged} rows`, holdStagedMs) : undefined,
     });
     bar?.stop();
     if (values.json) console.log(JSON.stringify(report));
@@ -101,12 +104,12 @@ export async function main(argv: string[]): Promise<number> {
     else console.error(`the file was not imported: ${e.message}`);
     return 1;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
-function holdInsideTransaction(ms: number): void {
-  console.error('holding inside the import transaction');
+function hold(message: string, ms: number): void {
+  console.error(message);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 

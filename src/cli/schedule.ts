@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, ROOT } from '../config.js';
-import { openDb } from '../store/db.js';
+import { openStore } from '../store/db.js';
 import { loadTaxonomy } from '../taxonomy/taxonomy.js';
 import { SnapshotHolder } from '../engine/holder.js';
 import { Contract } from '../http/contract.js';
 import { Bookings } from '../booking/bookings.js';
 import type { ScheduleInput } from '../booking/schedule.js';
-import { AppError } from '../errors.js';
+import { AppError, invalidField } from '../errors.js';
 
 const USAGE = `usage: npm run schedule -- FILE.json [--json]
 
@@ -53,28 +53,29 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const config = loadConfig();
-  const db = openDb(config.dbPath);
+  const config = loadConfig(process.env, {}, { secrets: 'unused' });
+  const db = await openStore(config.dbPath);
   try {
     const holder = new SnapshotHolder(db, loadTaxonomy(config.taxonomyDir));
-    holder.rebuild();
+    await holder.rebuild();
     const contract = new Contract(join(ROOT, 'openapi.yaml'));
     const bookings = new Bookings(db, holder, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours });
-    const outcomes: Outcome[] = schedules.map((entry, k) => {
+    const outcomes: Outcome[] = [];
+    for (const [k, entry] of schedules.entries()) {
       const { resource_id: id, ...body } = entry ?? {};
       const at = `schedules[${k}]`;
       try {
-        if (typeof id !== 'string') throw new AppError('invalid_request', `${at}.resource_id is required`, [{ path: 'resource_id', message: 'is required' }]);
+        if (typeof id !== 'string') throw invalidField('resource_id', 'is required');
         // The same validation as POST /v1/resources/{id}/schedule.
         const input = contract.input('scheduleSlots', { query: {}, params: { id }, body });
-        const { created, unchanged } = bookings.schedule(id, input.body as ScheduleInput);
-        return { resource_id: id, created: created.length, unchanged };
+        const { created, unchanged } = await bookings.schedule(id, input.body as ScheduleInput);
+        outcomes.push({ resource_id: id, created: created.length, unchanged });
       } catch (e) {
         if (!(e instanceof AppError)) throw e;
         const errors = e.errors?.map((f) => ({ path: `${at}.${f.path.replace(/^(body|path)\./, '')}`, message: f.message }));
-        return { resource_id: String(id), error: e.message, errors };
+        outcomes.push({ resource_id: String(id), error: e.message, errors });
       }
-    });
+    }
     if (args.values.json) console.log(JSON.stringify(outcomes));
     else {
       for (const o of outcomes) {
@@ -83,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return outcomes.some((o) => o.error) ? 1 : 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

@@ -1,15 +1,14 @@
-import type { Db } from '../store/db.js';
+import type { Database } from '../store/sql.js';
 import { dataGeneration } from '../store/db.js';
-import { ResourceReader } from '../store/resources.js';
+import { ResourceReader } from '../store/resource-reader.js';
 import { AreaStore } from '../store/areas.js';
-import { AreaIndex } from '../geo/areas.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { Snapshot } from './snapshot.js';
 
 /**
  * Holds the current snapshot and replaces it after writes. Readers take `current` once per request and
  * keep using that object, so a swap never shows them half of one; the old snapshot is collected when the
- * last request holding it ends.
+ * last request holding it ends. Rebuilds are serialised: a rebuild asked for while one runs joins the next.
  */
 export class SnapshotHolder {
   private snap: Snapshot | null = null;
@@ -17,8 +16,10 @@ export class SnapshotHolder {
   private readonly reader: ResourceReader;
   private readonly areaStore: AreaStore;
   private readonly listeners: ((s: Snapshot) => void)[] = [];
+  private building: Promise<Snapshot> | null = null;
+  private again: Promise<Snapshot> | null = null;
 
-  constructor(private readonly db: Db, private readonly tax: Taxonomy) {
+  constructor(private readonly db: Database, private readonly tax: Taxonomy) {
     this.reader = new ResourceReader(db);
     this.areaStore = new AreaStore(db);
   }
@@ -38,33 +39,43 @@ export class SnapshotHolder {
     this.listeners.push(listener);
   }
 
-  /** Builds a snapshot of the store as of now (inside one read transaction) and swaps it in. */
-  rebuild(): Snapshot {
-    const next = this.db.transaction(() => {
-      const generation = dataGeneration(this.db);
-      return new Snapshot(generation, this.tax, new AreaIndex(this.areaStore.list()), this.reader);
-    })();
-    this.snap = next;
-    for (const l of this.listeners) l(next);
-    return next;
+  /**
+   * Builds a snapshot of the store as of now and swaps it in. A call while a build runs waits for a
+   * build that starts after it (so it sees every write committed before the call).
+   */
+  rebuild(): Promise<Snapshot> {
+    if (!this.building) {
+      this.building = this.build().finally(() => {
+        this.building = null;
+      });
+      return this.building;
+    }
+    if (!this.again) {
+      this.again = this.building.catch(() => undefined).then(() => {
+        this.again = null;
+        return this.rebuild();
+      });
+    }
+    return this.again;
   }
 
   /** Rebuilds when another connection or process has committed a write batch since the last build. */
-  refreshIfChanged(): boolean {
-    if (this.snap && dataGeneration(this.db) === this.snap.generation) return false;
-    this.rebuild();
+  async refreshIfChanged(): Promise<boolean> {
+    if (this.snap && (await dataGeneration(this.db)) === this.snap.generation) return false;
+    await this.rebuild();
     return true;
   }
 
   /** Checks for writes by other processes (a CLI import) every `ms`; `stop()` ends it. */
   poll(ms: number, onError: (e: unknown) => void): void {
     if (ms <= 0) return;
+    let running = false;
     this.timer = setInterval(() => {
-      try {
-        this.refreshIfChanged();
-      } catch (e) {
-        onError(e);
-      }
+      if (running) return;
+      running = true;
+      this.refreshIfChanged().catch(onError).finally(() => {
+        running = false;
+      });
     }, ms);
     this.timer.unref();
   }
@@ -72,5 +83,20 @@ export class SnapshotHolder {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  private async build(): Promise<Snapshot> {
+    // Areas change rarely and every change bumps the generation: read them first, and scan again if the
+    // generation moved in between, so the snapshot's areas and resources are of one state.
+    for (;;) {
+      const before = await dataGeneration(this.db);
+      const areas = await this.areaStore.list();
+      const scan = await this.reader.scan();
+      if (scan.generation !== before) continue;
+      const next = new Snapshot(scan.generation, this.tax, areas, scan, this.reader);
+      this.snap = next;
+      for (const l of this.listeners) l(next);
+      return next;
+    }
   }
 }

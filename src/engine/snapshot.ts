@@ -1,9 +1,11 @@
 import KDBush from 'kdbush';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { expandTerm, rootOf, termsOfFacet } from '../taxonomy/taxonomy.js';
-import type { ResourceReader } from '../store/resources.js';
+import type { ResourceReader, ScanText } from '../store/resource-reader.js';
 import { AreaIndex, type Area } from '../geo/areas.js';
 import { parseHours, isOpenAt } from '../hours.js';
+import { AppError } from '../errors.js';
+import { decodeColumns } from './columns.js';
 
 type Hours = Extract<ReturnType<typeof parseHours>, { hours: unknown }>['hours'];
 
@@ -11,7 +13,7 @@ type Hours = Extract<ReturnType<typeof parseHours>, { hours: unknown }>['hours']
  * An immutable, in-memory index of every current resource, built from the store in one pass. Parallel
  * typed arrays hold what queries filter on (index i is the i-th resource in id order); kdbush holds the
  * points; posting lists (sorted indices) hold who has each term, type and district. Full records stay in
- * SQLite and are read by `seq` for the few resources an answer shows. Replaced whole, never mutated.
+ * the store and are read by `seq` for the few resources an answer shows. Replaced whole, never mutated.
  */
 export class Snapshot {
   /** Number of resources. */
@@ -48,6 +50,7 @@ export class Snapshot {
   readonly districtPostings: ReadonlyMap<string, Uint32Array>;
   readonly points: KDBush;
   readonly builtAt = new Date();
+  readonly areas: AreaIndex;
   /** Lower-cased `name U+0001 name_en` of every resource joined by U+000A, and where each starts; read on first use. */
   private names?: { text: string; start: Uint32Array };
   private readonly parsedHours: (Hours | null | undefined)[];
@@ -55,21 +58,27 @@ export class Snapshot {
   private readonly subIndices = new Map<Uint32Array, KDBush>();
   private readonly openMemos = new Map<number, Int8Array>();
 
+  /**
+   * Builds the index from a store scan. `reader` reads full records (and names, on the first `q`) of the
+   * versions this snapshot indexed.
+   */
   constructor(
     readonly generation: number,
     readonly tax: Taxonomy,
-    readonly areas: AreaIndex,
+    areas: readonly Area[],
+    scan: ScanText,
     readonly reader: ResourceReader,
   ) {
+    this.areas = new AreaIndex(areas);
     this.types = termsOfFacet(tax, 'type');
-    this.districts = areas.list('district').map((a) => a.id);
+    this.districts = this.areas.list('district').map((a) => a.id);
     const stages = termsOfFacet(tax, 'stage');
     this.stageBit = new Map(stages.map((s, i) => [s, i]));
     const taggable = tax.terms.filter((t) => tax.facets[t.facet].taggable).map((t) => t.id);
     this.termBit = new Map(taggable.map((t, i) => [t, i]));
     this.termWords = Math.max(1, Math.ceil(taggable.length / 32));
 
-    const cols = reader.columns({
+    const cols = decodeColumns(scan, {
       types: this.types,
       districts: this.districts,
       stageMasks: new Map(stages.map((s) => [s, relatedMask(tax, s, this.stageBit)])),
@@ -114,13 +123,14 @@ export class Snapshot {
 
   /**
    * Marks the resources whose `name` or `name_en` contains `needle` (case-insensitive): one native
-   * `indexOf` sweep over all names, each hit mapped to its resource by binary search.
+   * `indexOf` sweep over all names, each hit mapped to its resource by binary search. Call `loadNames` first.
    */
   nameMatches(needle: string): Uint8Array {
     const hits = new Uint8Array(this.size);
     const want = needle.toLowerCase().replace(/[\n\u0001]/g, '');
     if (!want) return hits.fill(1);
-    const { text, start } = this.loadNames();
+    if (!this.names) throw new Error('Snapshot.nameMatches: await loadNames() first');
+    const { text, start } = this.names;
     for (let at = text.indexOf(want); at >= 0;) {
       let lo = 0;
       let hi = this.size - 1;
@@ -135,18 +145,48 @@ export class Snapshot {
     return hits;
   }
 
-  // Names serve only `q`; reading them costs more than the rest of a build, so the first `q` pays for it.
-  private loadNames(): { text: string; start: Uint32Array } {
-    if (!this.names) {
-      const text = this.reader.names(this.seqs, this.builtAt).toLowerCase();
-      const start = new Uint32Array(this.size + 1);
-      for (let i = 1, at = -1; i <= this.size; i++) {
-        at = text.indexOf('\n', at + 1);
-        start[i] = at < 0 ? text.length + 1 : at + 1;
-      }
-      this.names = { text, start };
+  /**
+   * Reads every name of this snapshot's versions, once. Names serve only `q`; reading them costs more than
+   * the rest of a build, so the first `q` pays for it.
+   */
+  async loadNames(): Promise<void> {
+    if (this.names) return;
+    const names = await this.reader.names(this.seqs, this.builtAt);
+    if (names === undefined) throw expired();
+    const text = names.toLowerCase();
+    const start = new Uint32Array(this.size + 1);
+    for (let i = 1, at = -1; i <= this.size; i++) {
+      at = text.indexOf('\n', at + 1);
+      start[i] = at < 0 ? text.length + 1 : at + 1;
     }
-    return this.names;
+    this.names = { text, start };
+  }
+
+  /** The index of a public id; -1 when absent (binary search over the sorted ids). */
+  indexOf(id: string): number {
+    const ids = this.ids;
+    let lo = 0;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = ids[mid];
+      if (at === id) return mid;
+      if (at < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /**
+   * The stored records (answer JSON without location) of snapshot indices, in order. A version gone from
+   * the store (the snapshot outlived the retention grace) is a 503 `snapshot_expired`.
+   */
+  async records(indices: readonly number[]): Promise<string[]> {
+    const docs = await this.reader.docs(indices.map((i) => this.seqs[i]));
+    return docs.map((doc) => {
+      if (doc === undefined) throw expired();
+      return doc;
+    });
   }
 
   /** Whether resource i is open at the instant, by its opening_hours; unknown hours are never open. */
@@ -200,6 +240,11 @@ export class Snapshot {
   area(id: string): Area | undefined {
     return this.areas.get(id);
   }
+}
+
+function expired(): AppError {
+  return new AppError('snapshot_expired', 'the index this request used was replaced long ago; retry the request',
+    { extra: { retry_after_s: 1 } });
 }
 
 function relatedMask(tax: Taxonomy, id: string, bit: ReadonlyMap<string, number>): number {

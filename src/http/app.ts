@@ -1,35 +1,29 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../config.js';
-import type { Db } from '../store/db.js';
-import type { Taxonomy } from '../taxonomy/taxonomy.js';
-import type { SnapshotHolder } from '../engine/holder.js';
-import type { Logger } from '../log.js';
+import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { Contract } from './contract.js';
+import type { Logger } from '../log.js';
+import type { Service } from '../service.js';
 import { errorHandler } from './problem.js';
 import { Metrics } from './metrics.js';
-import { corsFor, limitPerMinute, securityHeaders } from './guards.js';
+import { ClientKeys, ConflictBudget, corsFor, limitPerMinute, securityHeaders } from './guards.js';
 import { opsRoutes } from './routes/ops.js';
 import { resourceRoutes } from './routes/resources.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { importRoutes } from './routes/imports.js';
 import { bookingRoutes } from './routes/bookings.js';
-import type { Bookings } from '../booking/bookings.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { webRoutes } from './routes/web.js';
 import { matchRoutes } from './routes/match.js';
 
-/** Everything the HTTP layer needs, built once by the caller (server.ts, tests). */
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  tax: Taxonomy;
-  holder: SnapshotHolder;
-  contract: Contract;
-  log: Logger;
-  /** Slots, bookings and the availability index. */
-  bookings: Bookings;
+/** Everything the HTTP layer needs: the service, built once by the caller (server.ts, tests). */
+export type AppDeps = Service;
+
+/** What the routes share besides the service: metrics, rate-limit buckets, the conflict budget. */
+export interface HttpParts {
+  metrics: Metrics;
+  clients: ClientKeys;
+  conflicts: ConflictBudget;
 }
 
 /**
@@ -39,9 +33,17 @@ export interface AppDeps {
 export function createApp(deps: AppDeps, state: { draining: boolean } = { draining: false }): express.Express {
   const app = express();
   const metrics = new Metrics(deps.holder);
+  const adminDigests = deps.config.adminKeys.map((k) => createHash('sha256').update(k).digest());
+  const clients = new ClientKeys(async (token) => {
+    const digest = createHash('sha256').update(token).digest();
+    if (adminDigests.some((d) => timingSafeEqual(d, digest))) return true;
+    return deps.bookings.isToken(token);
+  });
+  const parts: HttpParts = { metrics, clients, conflicts: new ConflictBudget(deps.config.visitorConflictsPerHour) };
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
+  app.set('trust proxy', deps.config.trustProxy);
 
   app.use(requestLog(deps.log));
   app.use(metrics.middleware());
@@ -49,9 +51,9 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(corsFor(deps.config));
   app.use(opsRoutes(deps, metrics, state));
   app.use(webRoutes());
-  const search = limitPerMinute(deps.config.searchPerMinute, 'search');
+  const search = limitPerMinute(deps.config.searchPerMinute, 'search', clients);
   app.use(['/v1/resources', '/v1/match', '/v1/clusters'], search);
-  app.use('/v1/bookings', limitPerMinute(deps.config.bookingPerMinute, 'booking'));
+  app.use('/v1/bookings', limitPerMinute(deps.config.bookingPerMinute, 'booking', clients));
   app.use('/v1', (_req, _res, next) => {
     next(deps.holder.ready ? undefined : new AppError('not_ready', 'the index is still being built; retry shortly'));
   });
@@ -60,16 +62,46 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(matchRoutes(deps));
   app.use(clusterRoutes(deps));
   app.use(importRoutes(deps, metrics));
-  app.use(bookingRoutes(deps));
+  app.use(bookingRoutes(deps, parts));
 
-  app.use((req, _res, next) => {
-    next(new AppError('not_found', `no route for ${req.method} ${req.path}; see /openapi.yaml`));
+  app.use(wrongMethod(deps.contract.routes()));
+  app.use((_req, _res, next) => {
+    next(new AppError('not_found', 'no such path; see /openapi.yaml'));
   });
   app.use(errorHandler(deps.log));
   return app;
 }
 
-/** One log line per request: method, route, status, duration, request id. No query values, no bodies. */
+/**
+ * A 405 with `Allow` for a path the contract knows under other methods (before the 404 for unknown paths).
+ * Express route patterns (`/v1/areas/:id`, `/v1/bookings/:id.ics`) become regular expressions once.
+ */
+function wrongMethod(routes: { method: string; path: string }[]) {
+  const byPattern = new Map<string, { re: RegExp; methods: Set<string> }>();
+  for (const r of routes) {
+    let entry = byPattern.get(r.path);
+    if (!entry) {
+      const source = r.path.split(/(:\w+)/).map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+      byPattern.set(r.path, (entry = { re: new RegExp(`^${source}$`), methods: new Set() }));
+    }
+    entry.methods.add(r.method);
+    if (r.method === 'GET') entry.methods.add('HEAD');
+  }
+  const entries = [...byPattern.values()];
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const methods = new Set<string>();
+    for (const e of entries) if (e.re.test(req.path)) for (const m of e.methods) methods.add(m);
+    if (!methods.size || methods.has(req.method)) return next();
+    const allow = [...methods].sort().join(', ');
+    res.setHeader('Allow', allow);
+    next(new AppError('method_not_allowed', `${req.method} is not allowed here; use ${allow}`));
+  };
+}
+
+/**
+ * One log line per request: method, route template (`unmatched` for a path no route took), status,
+ * duration, request id. Never the raw path or query, which may carry phone or ID numbers.
+ */
 function requestLog(log: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
@@ -78,7 +110,7 @@ function requestLog(log: Logger) {
     res.setHeader('X-Request-Id', id);
     res.on('finish', () => {
       log.info({
-        req_id: id, method: req.method, route: req.route?.path ?? req.path, status: res.statusCode,
+        req_id: id, method: req.method, route: req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: res.statusCode,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
       }, 'request');
     });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { AppError, type FieldError } from '../errors.js';
+import { invalidFields, type FieldError } from '../errors.js';
 
 // ajv-formats is CommonJS; its default export is the plugin function at run time.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
@@ -71,9 +71,7 @@ export class Contract {
     if (!op.query(query)) errors.push(...fieldErrors(op.query.errors!, 'query'));
     if (!op.params(params)) errors.push(...fieldErrors(op.params.errors!, 'path'));
     if (op.body && !op.body(req.body)) errors.push(...fieldErrors(op.body.errors!, 'body'));
-    if (errors.length) {
-      throw new AppError('invalid_request', errors.map((e) => `${e.path} ${e.message}`).join('; '), errors);
-    }
+    if (errors.length) throw invalidFields(errors);
     return { query, params, body: req.body };
   }
 

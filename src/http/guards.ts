@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import cors from 'cors';
@@ -7,14 +7,44 @@ import { AppError } from '../errors.js';
 import type { Config } from '../config.js';
 import { sendProblem } from './problem.js';
 
+/** Whether a bearer token is a credential this service issued (a key, a booking token). */
+export type CredentialCheck = (token: string) => Promise<boolean>;
+
+/** How long a token found valid keeps its own bucket without being looked up again, in ms. */
+const VALID_FOR_MS = 60_000;
+const VALID_CACHE = 10_000;
+
 /**
- * Who a request counts against: the bearer token's hash when it carries one (an app's or an operator's
- * key, a booking token), else the client's IP. Tokens are hashed so no secret sits in the limiter's memory.
+ * Who a request counts against: a bearer token's hash when the token is a valid credential (an operator's
+ * or a venue's key, a booking token), else the client's address — so a made-up token never buys a fresh
+ * bucket. Tokens are hashed, so no secret sits in the limiter's memory. Behind a balancer the address is
+ * the one `trust proxy` (EDUMAP_TRUST_PROXY) lets express read from X-Forwarded-For.
  */
-export function clientKey(req: Request): string {
-  const match = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '');
-  if (match) return `key:${createHash('sha256').update(match[1]).digest('base64url').slice(0, 22)}`;
-  // IPv6 clients are counted per /56 network, not per address (one subscriber holds many addresses).
+export class ClientKeys {
+  private readonly valid = new Map<string, number>();
+
+  constructor(private readonly isCredential: CredentialCheck) {}
+
+  /** The bucket of a request. */
+  async of(req: Request): Promise<string> {
+    const match = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '');
+    if (match) {
+      const digest = createHash('sha256').update(match[1]).digest('base64url').slice(0, 22);
+      const until = this.valid.get(digest);
+      const now = Date.now();
+      if (until !== undefined && until > now) return `key:${digest}`;
+      if (await this.isCredential(match[1])) {
+        if (this.valid.size >= VALID_CACHE) this.valid.clear();
+        this.valid.set(digest, now + VALID_FOR_MS);
+        return `key:${digest}`;
+      }
+    }
+    return addressKey(req);
+  }
+}
+
+/** The bucket of a client address; IPv6 clients are counted per /56 network (one subscriber holds many addresses). */
+export function addressKey(req: Request): string {
   return `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
 }
 
@@ -22,7 +52,7 @@ export function clientKey(req: Request): string {
  * A per-client rate limit answering 429 problem+json with the standard `RateLimit-Policy`/`RateLimit`
  * headers (IETF draft 8) and `Retry-After`. Counts are per process; with WORKERS=N each worker counts alone.
  */
-export function limitPerMinute(perMinute: number, name: string): RequestHandler {
+export function limitPerMinute(perMinute: number, name: string, keys: ClientKeys): RequestHandler {
   if (perMinute <= 0) return (_req, _res, next) => next();
   return rateLimit({
     windowMs: 60_000,
@@ -30,11 +60,45 @@ export function limitPerMinute(perMinute: number, name: string): RequestHandler 
     identifier: name,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    keyGenerator: clientKey,
+    keyGenerator: (req) => keys.of(req),
     handler: (_req, res, _next, options) => {
       sendProblem(res, new AppError('rate_limited', `more than ${options.limit} ${name} requests a minute from this client; retry after the Retry-After seconds`));
     },
   });
+}
+
+/**
+ * How many visitor conflicts (409 `visitor_already_booked`) one client may meet in an hour before its
+ * bookings with visitor IDs are refused with a 429: probing ID numbers one after another to learn where a
+ * child is booked is slow, whatever the other limits.
+ */
+export class ConflictBudget {
+  private readonly spent = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(private readonly perHour: number, private readonly clock: () => number = Date.now) {}
+
+  /** A 429 when the client has met its budget of conflicts this hour. */
+  check(client: string, res: Response): void {
+    if (this.perHour <= 0) return;
+    const entry = this.spent.get(client);
+    const now = this.clock();
+    if (entry && entry.resetAt > now && entry.count >= this.perHour) {
+      res.setHeader('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000)));
+      throw new AppError('rate_limited', `more than ${this.perHour} bookings a visitor could not be booked for in an hour from this client; retry after the Retry-After seconds`);
+    }
+  }
+
+  /** Counts one conflict against the client. */
+  record(client: string): void {
+    if (this.perHour <= 0) return;
+    const now = this.clock();
+    let entry = this.spent.get(client);
+    if (!entry || entry.resetAt <= now) {
+      if (this.spent.size >= VALID_CACHE) this.spent.clear();
+      this.spent.set(client, (entry = { count: 0, resetAt: now + 3_600_000 }));
+    }
+    entry.count++;
+  }
 }
 
 /** Security headers (helmet) with a content policy that lets the bundled map page run, and nothing else. */

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { StoreBusy, StoreUnavailable } from '../store/sql.js';
 
 /** The problem+json document of an AppError. */
 export function problemDocument(err: AppError): Record<string, unknown> {
@@ -41,16 +42,23 @@ export function sendProblem(res: Response, err: AppError): void {
   res.status(err.status).type('application/problem+json').send(JSON.stringify(problemDocument(err)));
 }
 
-/** Maps errors thrown by body parsers (which carry `status`/`type`) onto the catalogue. */
-function fromExpress(err: { status?: number; type?: string; message?: string }): AppError | undefined {
-  if (err.type === 'entity.too.large') return new AppError('payload_too_large', 'the request body is larger than allowed');
-  if (err.type === 'entity.parse.failed') {
-    return new AppError('invalid_request', 'the body is not valid JSON', [{ path: 'body', message: 'is not valid JSON' }]);
+/**
+ * Maps what other layers throw onto the catalogue: a busy store is a 503 `busy` wherever it happens, an
+ * unreachable one a 503 `not_ready`; body parsers' errors (which carry `status`/`type`) their 4xx.
+ */
+export function known(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof StoreBusy) return new AppError('busy', 'the database stayed locked too long; retry shortly', { cause: err });
+  if (err instanceof StoreUnavailable) return new AppError('not_ready', 'the database cannot be reached; retry shortly', { cause: err });
+  const e = (err ?? {}) as { status?: number; type?: string; message?: string };
+  if (e.type === 'entity.too.large') return new AppError('payload_too_large', 'the request body is larger than allowed', { cause: err });
+  if (e.type === 'entity.parse.failed') {
+    return new AppError('invalid_request', 'the body is not valid JSON', { errors: [{ path: 'body', message: 'is not valid JSON' }], cause: err });
   }
-  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
-    return new AppError('unsupported_media_type', err.message);
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+    return new AppError('unsupported_media_type', e.message, { cause: err });
   }
-  if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) return new AppError('invalid_request', err.message);
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new AppError('invalid_request', e.message, { cause: err });
   return undefined;
 }
 
@@ -58,17 +66,20 @@ function fromExpress(err: { status?: number; type?: string; message?: string }):
 export function errorHandler(log: Logger) {
   // Four parameters: express recognises an error handler by its arity.
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const known = err instanceof AppError ? err : fromExpress((err ?? {}) as { status?: number; type?: string });
+    const answer = known(err);
+    const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
     if (res.headersSent) {
-      log.error({ err, url: req.originalUrl }, 'error after the answer started');
+      log.error({ err, method: req.method, route }, 'error after the answer started');
       res.destroy();
       return;
     }
-    if (known) {
-      sendProblem(res, known);
+    if (answer) {
+      if (answer.status >= 500) log.warn({ err: answer.cause ?? answer, code: answer.code, method: req.method, route }, 'answered 5xx');
+      if (answer.code === 'busy' || answer.code === 'snapshot_expired') res.setHeader('Retry-After', '1');
+      sendProblem(res, answer);
       return;
     }
-    log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+    log.error({ err, method: req.method, route }, 'unhandled error');
     sendProblem(res, new AppError('internal', 'an unexpected error occurred; it has been logged'));
   };
 }

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import Papa from 'papaparse';
 import { closest } from 'fastest-levenshtein';
 import { AppError, type FieldError } from '../errors.js';
-import type { Db } from '../store/db.js';
-import { Staging } from '../store/resources.js';
+import type { Database } from '../store/sql.js';
+import { Staging } from '../store/resource-staging.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import type { AreaIndex } from '../geo/areas.js';
 import type { Crs } from '../geo/crs.js';
@@ -28,6 +28,8 @@ export interface ImportOptions {
   maxReported?: number;
   /** Runs inside the write transaction just before it commits. */
   beforeCommit?: () => void;
+  /** Called after each chunk of valid rows is staged, with how many are staged so far. */
+  afterChunk?: (staged: number) => void;
   now?: Date;
 }
 
@@ -51,7 +53,7 @@ export interface ImportReport {
   apply_seconds: number;
 }
 
-export interface ImportDeps { db: Db; tax: Taxonomy; areas: AreaIndex }
+export interface ImportDeps { db: Database; tax: Taxonomy; areas: AreaIndex }
 
 const REQUIRED_COLUMNS = ['id', 'name', 'type', 'lng', 'lat', 'tags'];
 /** A header with more problems than this is not a resource file: list this many and stop. */
@@ -98,6 +100,8 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     let nextLine = 1;
     await new Promise<void>((resolve, reject) => {
       let failure: unknown;
+      let flushing: Promise<void> = Promise.resolve();
+      let staged = 0;
       Papa.parse<string[]>(text, {
         skipEmptyLines: false,
         step: (result, parser) => {
@@ -124,27 +128,38 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
             for (let i = 0; i < header.length; i++) row[header[i]] = fields[i].trim();
             const checked = validator.check(row, line);
             if ('rejections' in checked) checked.rejections.forEach(rejectRow);
-            else staging.add(checked.row);
+            else if (staging.add(checked.row)) {
+              // A chunk is full: write it before reading on.
+              parser.pause();
+              staged += staging.chunk;
+              flushing = staging.flush().then(() => {
+                options.afterChunk?.(staged);
+                parser.resume();
+              }, (e: unknown) => {
+                failure = e;
+                parser.abort();
+              });
+            }
           } catch (e) {
             failure = e;
             parser.abort();
           }
         },
-        complete: () => (failure ? reject(failure) : resolve()),
+        complete: () => void flushing.then(() => (failure ? reject(failure) : resolve())),
         error: (e: Error) => reject(failure ?? e),
       });
     });
-    if (!header) throw new AppError('invalid_csv', 'the file is empty: a header row is required', [{ path: 'header', message: 'is missing' }]);
+    if (!header) throw new AppError('invalid_csv', 'the file is empty: a header row is required', { errors: [{ path: 'header', message: 'is missing' }] });
 
     // Rejections are found in stream order, except duplicates, found as rows are staged: list by line.
     report.rejected.sort((a, b) => a.line - b.line);
     const mayApply = !options.dryRun && !(options.strict && report.rejected_rows > 0);
     const applyStarted = performance.now();
-    const counts = mayApply ? staging.apply(now, options.beforeCommit) : staging.classify();
+    const counts = mayApply ? await staging.apply(now, options.beforeCommit) : await staging.classify();
     Object.assign(report, counts, { applied: mayApply, apply_seconds: (performance.now() - applyStarted) / 1000 });
     return report;
   } finally {
-    staging.drop();
+    await staging.drop();
     report.seconds = (performance.now() - started) / 1000;
   }
 }
@@ -175,7 +190,7 @@ function checkHeader(record: string[]): string[] {
   for (const name of REQUIRED_COLUMNS) {
     if (!header.includes(name)) errors.push({ path: 'header', message: `required column '${name}' is missing` });
   }
-  if (errors.length) throw new AppError('invalid_csv', errors.map((e) => e.message).join('; '), errors);
+  if (errors.length) throw new AppError('invalid_csv', errors.map((e) => e.message).join('; '), { errors });
   return header;
 }
 
@@ -200,9 +215,9 @@ async function* decode(
   const run = (chunk: Buffer, final: boolean) => {
     try {
       return decoder!.decode(chunk, { stream: !final });
-    } catch {
+    } catch (e) {
       throw new AppError('invalid_csv', `the file is not valid ${decoder!.encoding} (within bytes ${bytes - chunk.length}–${bytes}); choose encoding=utf8 or gb18030`,
-        [{ path: 'encoding', message: `bytes are not valid ${decoder!.encoding}` }]);
+        { errors: [{ path: 'encoding', message: `bytes are not valid ${decoder!.encoding}` }], cause: e });
     }
   };
   for await (const part of input) {

@@ -1,10 +1,10 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
-import { resolveTerm, termsOfFacet, UnknownTermError } from '../taxonomy/taxonomy.js';
+import { resolveTerm, TAG_FACETS, termsOfFacet, UnknownTermError } from '../taxonomy/taxonomy.js';
 import type { AreaIndex } from '../geo/areas.js';
 import { type Crs, isCrs, roundCoord, toWgs84 } from '../geo/crs.js';
 import { parseHours } from '../hours.js';
-import type { StagedRow } from '../store/resources.js';
+import type { StagedRow } from '../store/resource-staging.js';
 
 /** The CSV columns, in the order `npm run gen` and the bundled data write them. */
 export const COLUMNS = [
@@ -16,8 +16,12 @@ export type Column = (typeof COLUMNS)[number];
 /** One problem with one row: 1-based line of the file, the column, the offending value, why. */
 export interface Rejection { line: number; column: string; value: string; reason: string }
 
-/** The facets whose terms may appear in `tags`. */
-export const TAG_FACETS = ['domain', 'theme', 'scenario'] as const;
+/**
+ * Control characters a text cell may not hold (all but TAB): a bare CR or an escape in a name would pass
+ * into every answer, log and calendar file that shows it.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 const BOOLEAN_WORDS: Record<string, boolean> = {
   true: true, false: false, '1': true, '0': false, yes: true, no: false, y: true, n: false,
@@ -103,6 +107,14 @@ export class RowValidator {
     }
     const rejections: Rejection[] = [];
     const { tax, areas } = this.ctx;
+    for (const column of Object.keys(row)) {
+      const bad = CONTROL.exec(row[column]);
+      if (bad) {
+        const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+        rejections.push(reject(column, `contains a control character (U+${code}); only tab is allowed in text`));
+      }
+    }
+    if (rejections.length) return { rejections };
 
     const given: [number, number] = [Number(row.lng), Number(row.lat)];
     const crs = (row.crs || this.ctx.crs).toLowerCase();

@@ -1,9 +1,8 @@
 import { distance } from 'geokdbush';
-import { AppError, invalidField } from '../errors.js';
-import { type Crs, type LngLat, toWgs84 } from '../geo/crs.js';
+import { invalidField } from '../errors.js';
+import type { Crs, LngLat } from '../geo/crs.js';
 import { search, type SearchQuery } from '../engine/search.js';
-import { termParam } from '../engine/request.js';
-import { TAG_FACETS } from '../import/rows.js';
+import { parseTagGroups, point, termParam } from '../engine/params.js';
 import { parseDateTime } from '../time.js';
 import type { Snapshot } from '../engine/snapshot.js';
 
@@ -80,28 +79,27 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
   const crs = req.crs ?? 'wgs84';
   const limit = req.limit ?? 5;
   if (!req.origins.length) throw invalidField('body.origins', 'needs at least one origin');
-  const origins = req.origins.map((o, k) => {
-    if (Math.abs(o.lng) > 180) throw invalidField(`body.origins[${k}].lng`, 'must be between -180 and 180');
-    if (Math.abs(o.lat) > 90) throw invalidField(`body.origins[${k}].lat`, 'must be between -90 and 90');
-    return { point: toWgs84([o.lng, o.lat], crs), label: o.label ?? (k === 0 ? 'origin' : `origin ${k + 1}`), weight: o.weight ?? 1 };
-  });
+  const origins = req.origins.map((o, k) => ({
+    point: point(o.lng, o.lat, crs, `body.origins[${k}].lng`, `body.origins[${k}].lat`),
+    label: o.label ?? (k === 0 ? 'origin' : `origin ${k + 1}`),
+    weight: o.weight ?? 1,
+  }));
   const totalWeight = origins.reduce((s, o) => s + o.weight, 0);
   const needs = req.needs ?? {};
 
   const domainWeights = Object.entries(needs.domains ?? {}).map(([name, weight]) => {
     if (!(weight > 0)) throw invalidField(`body.needs.domains.${name}`, 'must be a positive weight');
-    const id = termParam(snap, name, ['domain'], `body.needs.domains.${name}`);
+    const id = termParam(snap.tax, name, ['domain'], `body.needs.domains.${name}`);
     return { id, weight };
   });
   const domainTotal = domainWeights.reduce((s, d) => s + d.weight, 0);
   const times = instants(needs.time);
 
   const query: SearchQuery = { limit: SCORING.pool, radiusKm: req.radius_km };
-  if (needs.stage) query.stages = [termParam(snap, needs.stage, ['stage'], 'body.needs.stage')];
-  if (needs.types?.length) query.types = needs.types.map((t, k) => termParam(snap, t, ['type'], `body.needs.types[${k}]`));
+  if (needs.stage) query.stages = [termParam(snap.tax, needs.stage, ['stage'], 'body.needs.stage')];
+  if (needs.types?.length) query.types = needs.types.map((t, k) => termParam(snap.tax, t, ['type'], `body.needs.types[${k}]`));
   if (needs.free !== undefined) query.free = needs.free;
-  const required = (needs.tags ?? []).map((value, k) =>
-    value.split('|').map((s) => s.trim()).filter(Boolean).map((name) => termParam(snap, name, TAG_FACETS, `body.needs.tags[${k}]`)));
+  const required = parseTagGroups(snap.tax, needs.tags ?? [], (k) => `body.needs.tags[${k}]`);
   // Candidates must offer at least one requested domain, and every required tag.
   query.tags = domainWeights.length ? [...required, domainWeights.map((d) => d.id)] : required;
   const memo = new Int8Array(snap.hoursText.length);
@@ -197,7 +195,7 @@ function instants(time: NonNullable<MatchRequest['needs']>['time']): Date[] {
   const from = parse(time.from, 'from');
   const to = parse(time.to, 'to');
   if (at) return [at];
-  if (!from || !to) throw new AppError('invalid_request', 'body.needs.time needs at, or from and to', [{ path: 'body.needs.time', message: 'needs at, or from and to' }]);
+  if (!from || !to) throw invalidField('body.needs.time', 'needs at, or from and to');
   if (to <= from) throw invalidField('body.needs.time.to', 'must be after from');
   return [from, new Date((from.getTime() + to.getTime()) / 2), to];
 }

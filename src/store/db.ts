@@ -1,47 +1,39 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { SqliteDatabase } from './sqlite.js';
+import type { Database, Sql } from './sql.js';
 
-export type Db = Database.Database;
+export type { Database, Sql, Tx } from './sql.js';
 
 /**
- * Opens (creating if needed) the SQLite database: WAL, foreign keys on, a busy timeout so that several
- * processes can share the file, and every pending migration applied in one transaction each.
+ * Opens the store named by `location` (a SQLite file path, or `:memory:`) and applies every pending
+ * migration. Throws StoreUnavailable naming the location and the cause when it cannot be opened.
  */
-export function openDb(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('temp_store = FILE');
-  db.pragma('cache_size = -32768'); // 32 MiB: bulk imports touch several large B-trees
-  db.pragma('temp.cache_size = -32768');
-  migrate(db, migrations);
+export async function openStore(location: string, options: { migrations?: readonly Migration[]; busyTimeoutMs?: number } = {}): Promise<Database> {
+  const db = SqliteDatabase.open(location, options);
+  try {
+    await migrate(db, options.migrations ?? MIGRATIONS);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
   return db;
 }
 
-/** Applies the migrations not yet recorded, in version order. Returns the versions applied. */
-export function migrate(db: Db, migrations: readonly Migration[]): number[] {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const applied = new Set(
-    db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
-  );
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+/**
+ * Applies the migrations not yet recorded, in version order, one write transaction each (two processes
+ * starting together wait for each other, and the second finds the work done). Returns the versions applied.
+ */
+export async function migrate(db: Database, migrations: readonly Migration[]): Promise<number[]> {
+  await db.tx((t) => t.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`));
   const done: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (applied.has(m.version)) continue;
-    // IMMEDIATE: two processes starting together must not both apply the same migration.
-    db.transaction(() => {
-      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
-      if (again) return;
-      db.exec(m.sql);
-      record.run(m.version, m.name, new Date().toISOString());
+    await db.tx(async (t) => {
+      if (await t.value('SELECT 1 FROM schema_migrations WHERE version = ?', [m.version])) return;
+      await t.exec(m.sql);
+      await t.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
       done.push(m.version);
-    }).immediate();
+    });
   }
   return done;
 }
@@ -50,15 +42,14 @@ export function migrate(db: Db, migrations: readonly Migration[]): number[] {
  * A counter bumped by every committed write batch that changes what queries see (imports, areas).
  * Servers compare it to the value their snapshot was built from.
  */
-export function dataGeneration(db: Db): number {
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'generation'").get() as { value: string } | undefined;
-  return row ? Number(row.value) : 0;
+export async function dataGeneration(sql: Sql): Promise<number> {
+  const value = await sql.value<string>("SELECT value FROM meta WHERE key = 'generation'");
+  return value === undefined ? 0 : Number(value);
 }
 
-/** Bumps the data generation; call inside the write batch's transaction. */
-export function bumpGeneration(db: Db): number {
-  const next = dataGeneration(db) + 1;
-  db.prepare("INSERT INTO meta (key, value) VALUES ('generation', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-    .run(String(next));
-  return next;
+/** Bumps the data generation; call inside the write batch's transaction. Returns the new value. */
+export async function bumpGeneration(t: Sql): Promise<number> {
+  await t.run("INSERT INTO meta (key, value) VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING");
+  const next = await t.value<string>("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation' RETURNING value");
+  return Number(next);
 }

@@ -2,7 +2,12 @@
  * Numbered schema migrations, applied in order and recorded in `schema_migrations`. Append only:
  * a migration that has shipped is never edited.
  */
-export interface Migration { version: number; name: string; sql: string }
+export interface Migration {
+  version: number;
+  name: string;
+  /** The DDL for SQLite. */
+  sql: string;
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -101,6 +106,23 @@ export const MIGRATIONS: readonly Migration[] = [
         created_ms      INTEGER NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX idempotency_created ON idempotency_keys(created_ms);
+    `,
+  },
+  {
+    version: 3,
+    name: 'booking tokens are random: looked up by digest; a replay carries its token sealed under the Idempotency-Key',
+    sql: `
+      -- A bearer token is looked up by its SHA-256 (rate limits count a request against a valid token only).
+      CREATE INDEX bookings_token ON bookings(token_sha256);
+      -- The random token of the booking an Idempotency-Key created, sealed (AES-256-GCM) under a key derived
+      -- from the Idempotency-Key and the request itself, so that only a client replaying that request can
+      -- read it back. Purged with the key after 24 h.
+      ALTER TABLE idempotency_keys ADD COLUMN token_box BLOB;
+      -- Slot changes are numbered by one counter row that each changing transaction increments first: it
+      -- holds that row until it commits, so the numbers commit in order and a cache reading "changed after
+      -- n" never misses a change that committed late with a smaller number.
+      INSERT INTO meta (key, value) SELECT 'slot_seq', CAST(coalesce(max(changed_seq), 0) AS TEXT) FROM slots WHERE true
+        ON CONFLICT (key) DO NOTHING;
     `,
   },
 ];

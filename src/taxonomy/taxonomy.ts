@@ -30,6 +30,9 @@ export interface Taxonomy {
   lookup: ReadonlyMap<string, string>;
 }
 
+/** The facets whose terms may appear in a resource's `tags` (and in tag filters). */
+export const TAG_FACETS = ['domain', 'theme', 'scenario'] as const;
+
 /** Thrown for a term that is neither an id nor an alias; carries the nearest known spellings. */
 export class UnknownTermError extends Error {
   constructor(readonly term: string, readonly suggestions: string[], readonly facet?: string) {

@@ -5,7 +5,8 @@ import type { SlotInput } from '../../booking/slots.js';
 import type { ScheduleInput } from '../../booking/schedule.js';
 import { requireAdmin } from '../auth.js';
 import { jsonBody } from '../body.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps, HttpParts } from '../app.js';
+import { addressKey } from '../guards.js';
 
 /** Largest JSON body of a booking request, and of a slot or schedule upload. */
 const BOOKING_BODY_LIMIT = '16kb';
@@ -15,55 +16,62 @@ const SLOTS_BODY_LIMIT = '512kb';
  * Slots (`GET`/`POST /v1/resources/{id}/slots`, `POST /v1/resources/{id}/schedule`) and bookings
  * (`POST /v1/bookings`, `GET`/`DELETE /v1/bookings/{id}`, `GET /v1/bookings/{id}.ics`).
  */
-export function bookingRoutes({ contract, bookings, config }: AppDeps): Router {
+export function bookingRoutes({ contract, bookings, config }: AppDeps, { conflicts }: HttpParts): Router {
   const router = Router();
   const admin = requireAdmin(config.adminKeys);
 
-  router.get('/v1/resources/:id/slots', (req, res) => {
+  router.get('/v1/resources/:id/slots', async (req, res) => {
     const { query, params } = contract.input('listSlots', req);
-    const items = bookings.listSlots(params.id, query.from as string | undefined, query.to as string | undefined);
+    const items = await bookings.listSlots(params.id, query.from as string | undefined, query.to as string | undefined);
     res.json({ resource_id: params.id, count: items.length, items });
   });
 
-  router.post('/v1/resources/:id/slots', admin, jsonBody(SLOTS_BODY_LIMIT), (req, res) => {
+  router.post('/v1/resources/:id/slots', admin, jsonBody(SLOTS_BODY_LIMIT), async (req, res) => {
     const { params, body } = contract.input('createSlots', req);
-    const items = bookings.createSlots(params.id, (body as { slots: SlotInput[] }).slots);
+    const items = await bookings.createSlots(params.id, (body as { slots: SlotInput[] }).slots);
     res.status(201).json({ resource_id: params.id, count: items.length, items });
   });
 
-  router.post('/v1/resources/:id/schedule', admin, jsonBody(SLOTS_BODY_LIMIT), (req, res) => {
+  router.post('/v1/resources/:id/schedule', admin, jsonBody(SLOTS_BODY_LIMIT), async (req, res) => {
     const { params, body } = contract.input('scheduleSlots', req);
-    const { created, unchanged } = bookings.schedule(params.id, body as ScheduleInput);
+    const { created, unchanged } = await bookings.schedule(params.id, body as ScheduleInput);
     res.status(201).json({ resource_id: params.id, created: created.length, unchanged, items: created });
   });
 
-  router.post('/v1/bookings', jsonBody(BOOKING_BODY_LIMIT), (req, res) => {
+  router.post('/v1/bookings', jsonBody(BOOKING_BODY_LIMIT), async (req, res) => {
     const { body } = contract.input('createBooking', req);
-    const outcome = bookings.book(body as BookingRequest, req.get('idempotency-key'));
+    const request = body as BookingRequest;
+    // Visitor conflicts are budgeted per client address: a made-up token must not buy a fresh budget, and
+    // a booking carries no credential of its own.
+    const client = addressKey(req);
+    if (request.visitor_ids?.length) conflicts.check(client, res);
+    const outcome = await bookings.book(request, req.get('idempotency-key'));
     res.setHeader('Idempotent-Replayed', String(outcome.replayed));
     res.setHeader('Cache-Control', 'no-store');
+    if (outcome.error?.code === 'visitor_already_booked') conflicts.record(client);
     if (outcome.error) throw outcome.error;
     res.status(201).location(`/v1/bookings/${outcome.booking.id}`).json(outcome.booking);
   });
 
   // Before `/v1/bookings/:id`, which would take `bk_….ics` as an id.
-  router.get('/v1/bookings/:id.ics', (req, res) => {
+  router.get('/v1/bookings/:id.ics', async (req, res) => {
     const { params } = contract.input('getBookingCalendar', req);
+    const text = await bookings.ics(params.id, bookingToken(req));
     res.setHeader('Cache-Control', 'no-store');
     res.type('text/calendar; charset=utf-8').setHeader('Content-Disposition', `attachment; filename="${params.id}.ics"`);
-    res.send(bookings.ics(params.id, bookingToken(req)));
+    res.send(text);
   });
 
-  router.get('/v1/bookings/:id', (req, res) => {
+  router.get('/v1/bookings/:id', async (req, res) => {
     const { params } = contract.input('getBooking', req);
     res.setHeader('Cache-Control', 'no-store');
-    res.json(bookings.get(params.id, bookingToken(req)));
+    res.json(await bookings.get(params.id, bookingToken(req)));
   });
 
-  router.delete('/v1/bookings/:id', (req, res) => {
+  router.delete('/v1/bookings/:id', async (req, res) => {
     const { params } = contract.input('cancelBooking', req);
     res.setHeader('Cache-Control', 'no-store');
-    res.json(bookings.cancel(params.id, bookingToken(req)));
+    res.json(await bookings.cancel(params.id, bookingToken(req)));
   });
 
   return router;

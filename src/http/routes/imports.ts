@@ -33,7 +33,7 @@ export function importRoutes({ contract, holder, db, tax, config, log }: AppDeps
     metrics.imports.inc({ outcome: report.dry_run ? 'dry_run' : report.applied ? 'applied' : 'strict_rejected' });
     for (const result of ['inserted', 'updated', 'unchanged'] as const) metrics.importRows.inc({ result }, report[result]);
     metrics.importRows.inc({ result: 'rejected' }, report.rejected_rows);
-    if (report.applied && report.inserted + report.updated > 0) holder.rebuild();
+    if (report.applied && report.inserted + report.updated > 0) await holder.rebuild();
     log.info({ rows: report.rows, inserted: report.inserted, updated: report.updated, rejected_rows: report.rejected_rows,
       applied: report.applied, seconds: report.seconds }, 'import');
     res.json(report);

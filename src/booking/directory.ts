@@ -1,0 +1,58 @@
+import { AppError } from '../errors.js';
+import type { SnapshotHolder } from '../engine/holder.js';
+import type { Snapshot } from '../engine/snapshot.js';
+
+/** What bookings show of a resource. */
+export interface ResourceInfo {
+  name: string;
+  address: string | null;
+  /** `[lng, lat]`, WGS-84. */
+  point: [number, number];
+}
+
+/** Resources whose name and address are kept per snapshot. */
+const INFO_CACHE_SIZE = 10_000;
+
+/**
+ * The resources the booking module talks about, looked up in the snapshot in service: names and addresses
+ * read once per snapshot (bookings repeat the same few), and the opening hours schedules start from.
+ */
+export class Directory {
+  private readonly cache = new WeakMap<Snapshot, Map<string, ResourceInfo | undefined>>();
+
+  constructor(readonly holder: SnapshotHolder) {}
+
+  /** Name, address and point of a current resource; undefined when it is not (or no longer) current. */
+  async info(id: string): Promise<ResourceInfo | undefined> {
+    const snap = this.holder.current;
+    let cache = this.cache.get(snap);
+    if (!cache) this.cache.set(snap, (cache = new Map()));
+    if (cache.has(id)) return cache.get(id);
+    const i = snap.indexOf(id);
+    let info: ResourceInfo | undefined;
+    if (i >= 0) {
+      const [doc] = await snap.records([i]);
+      const { name, address } = JSON.parse(doc) as { name: string; address?: string | null };
+      info = { name, address: address ?? null, point: [snap.lng[i], snap.lat[i]] };
+    }
+    if (cache.size >= INFO_CACHE_SIZE) cache.clear();
+    cache.set(id, info);
+    return info;
+  }
+
+  /**
+   * A current resource's opening hours (null when it has none), or a 404. Looks again after a refresh when
+   * another process may have just added it.
+   */
+  async hours(id: string): Promise<string | null> {
+    let snap = this.holder.current;
+    let i = snap.indexOf(id);
+    if (i < 0 && (await this.holder.refreshIfChanged())) {
+      snap = this.holder.current;
+      i = snap.indexOf(id);
+    }
+    if (i < 0) throw new AppError('not_found', `no resource '${id}'`);
+    const code = snap.hoursCode[i];
+    return code >= 0 ? snap.hoursText[code] : null;
+  }
+}

@@ -1,0 +1,139 @@
+import type { Crs } from '../geo/crs.js';
+import { fromWgs84, roundCoord } from '../geo/crs.js';
+import { AppError } from '../errors.js';
+import { match, SCORING, type MatchRequest } from '../match/match.js';
+import type { SnapshotHolder } from './holder.js';
+import type { Snapshot } from './snapshot.js';
+import { search } from './search.js';
+import { compileSearch } from './compile.js';
+import { clusters, DOMAINS, primaryDomainsOf } from './clusters.js';
+import { encodeCursor, matchNeed, parseNeed, type Kind, type Need, type SearchParams } from './params.js';
+import { resourceFeatures, resourcesJson, type FreeSlot } from './render.js';
+
+/** Free places of future slots, as the booking module keeps them (see `booking/availability.ts`). */
+export interface SeatIndex {
+  /** Brings the index up to date with the store; call before `acceptFor` / `firstFit`. */
+  refresh(): Promise<void>;
+  /** A test of snapshot index i: whether that resource has a slot meeting `need`. */
+  acceptFor(snap: Snapshot, need: Need): (i: number) => boolean;
+  /** The earliest slot of a resource meeting `need`. */
+  firstFit(resourceId: string, need: Need): FreeSlot | undefined;
+}
+
+/** An answer ready to send: its media type and its body. */
+export interface Answer {
+  type: string;
+  body: string;
+}
+
+/** Search parameters with the answer format. */
+export type SearchRequest = SearchParams & { format?: 'json' | 'geojson' };
+/** Cluster parameters: a search's filters plus the view. */
+export type ClusterRequest = SearchParams & { zoom: number; bbox: string };
+/** The match body, with the party that must find seats. */
+export type MatchBody = MatchRequest & { needs?: MatchRequest['needs'] & { party?: { seats: number; kind?: Kind } } };
+
+/**
+ * The one query path of the service: validated parameters in, the answer out. Search, clusters and match
+ * share the compile (coordinates, terms, area), the availability test inside the kNN scan, and rendering;
+ * each takes the snapshot in service once, so an answer is whole from one snapshot.
+ */
+export class Queries {
+  constructor(private readonly holder: SnapshotHolder, private readonly seats: SeatIndex, private readonly clock: () => number = Date.now) {}
+
+  /** `GET /v1/resources`: filtered, nearest first (or by id), paged by cursor; JSON or GeoJSON. */
+  async search(p: SearchRequest): Promise<Answer> {
+    const snap = this.holder.current;
+    const query = await compileSearch(snap, p);
+    const need = parseNeed(p);
+    if (need) query.accept = await this.accept(snap, need);
+    const result = search(snap, query);
+    const crs = p.crs ?? 'wgs84';
+    const last = result.indices.length - 1;
+    const next = result.more ? encodeCursor(p, { id: snap.ids[result.indices[last]], distanceKm: result.distancesKm?.[last] }) : null;
+    const extras = { distancesKm: result.distancesKm, slots: need ? this.slotsOf(snap, result.indices, need) : undefined };
+    if (p.format === 'geojson') {
+      const features = await resourceFeatures(snap, result.indices, crs, extras);
+      return geojson(`{"type":"FeatureCollection","crs":"${crs}","count":${features.length},"next_cursor":${JSON.stringify(next)},"features":[${features.join(',')}]}`);
+    }
+    const items = await resourcesJson(snap, result.indices, crs, extras);
+    return json(`{"crs":"${crs}","count":${items.length},"items":[${items.join(',')}],"next_cursor":${JSON.stringify(next)}}`);
+  }
+
+  /** `GET /v1/resources/{id}`; a 404 for an unknown id. */
+  async resource(id: string, crs: Crs = 'wgs84'): Promise<Answer> {
+    const snap = this.holder.current;
+    const i = snap.indexOf(id);
+    if (i < 0) throw new AppError('not_found', `no resource '${id}'`);
+    const [record] = await resourcesJson(snap, [i], crs);
+    return json(`${record.slice(0, -1)},"crs":"${crs}"}`);
+  }
+
+  /** `GET /v1/clusters`: the markers of a map view over the same filters as the search. */
+  async clusters(p: ClusterRequest): Promise<Answer> {
+    const { zoom, ...params } = p;
+    const snap = this.holder.current;
+    const query = await compileSearch(snap, params);
+    // Free seats in a window: the same test as the search, so the map shows what the list can book.
+    const need = parseNeed(params);
+    if (need) query.accept = await this.accept(snap, need);
+    const crs: Crs = params.crs ?? 'wgs84';
+    const result = clusters(snap, query, query.bbox!, zoom);
+    const primary = primaryDomainsOf(snap);
+    const single = result.items.filter((c) => c.index >= 0).map((c) => c.index);
+    const records = new Map((await snap.records(single)).map((doc, k) => [single[k], JSON.parse(doc) as { name?: string; name_en?: string | null }]));
+    const items = result.items.map((c) => {
+      const [lng, lat] = fromWgs84([c.lng, c.lat], crs).map(roundCoord);
+      if (c.index < 0) {
+        const domains: Record<string, number> = {};
+        c.domains.forEach((n, k) => {
+          if (n) domains[DOMAINS[k] ?? 'none'] = n;
+        });
+        return { kind: 'cluster', id: `c${c.clusterId}`, count: c.count, lng, lat, expansion_zoom: c.expansionZoom, domains };
+      }
+      const doc = records.get(c.index)!;
+      return {
+        kind: 'resource', id: snap.ids[c.index], count: 1, lng, lat, name: doc.name ?? snap.ids[c.index], name_en: doc.name_en ?? null,
+        type: snap.types[snap.typeCode[c.index]] ?? null, domain: DOMAINS[primary[c.index]] ?? null,
+      };
+    });
+    return json(JSON.stringify({ crs, zoom, total: result.total, count: items.length, items }));
+  }
+
+  /** `POST /v1/match`: one-click matching from one or several origins, with reasons and the slot each would book. */
+  async match(body: MatchBody): Promise<Answer> {
+    const snap = this.holder.current;
+    const crs = body.crs ?? 'wgs84';
+    // Seats are a hard filter inside the kNN scan.
+    const need = matchNeed(body.needs?.party, body.needs?.time, this.clock());
+    const result = match(snap, body, need ? { accept: await this.accept(snap, need) } : {});
+    const indices = result.items.map((item) => item.index);
+    const resources = await resourcesJson(snap, indices, crs);
+    const slots = need ? this.slotsOf(snap, indices, need) : undefined;
+    const items = result.items.map((item, k) => {
+      const { index: _index, ...rest } = item;
+      const slot = slots ? `,"slot":${JSON.stringify(slots[k])}` : '';
+      return `{"rank":${k + 1},"resource":${resources[k]},${JSON.stringify(rest).slice(1, -1)}${slot}}`;
+    });
+    const origins = body.origins.map((o, k) => ({ label: o.label ?? (k === 0 ? 'origin' : `origin ${k + 1}`), lng: roundCoord(o.lng), lat: roundCoord(o.lat), weight: o.weight ?? 1 }));
+    return json(`{"crs":"${crs}","combine":"${result.combine}","scoring":${JSON.stringify(SCORING)},` +
+      `"origins":${JSON.stringify(origins)},"count":${items.length},"items":[${items.join(',')}]}`);
+  }
+
+  private async accept(snap: Snapshot, need: Need): Promise<(i: number) => boolean> {
+    await this.seats.refresh();
+    return this.seats.acceptFor(snap, need);
+  }
+
+  private slotsOf(snap: Snapshot, indices: readonly number[], need: Need): (FreeSlot | null)[] {
+    return indices.map((i) => this.seats.firstFit(snap.ids[i], need) ?? null);
+  }
+}
+
+function json(body: string): Answer {
+  return { type: 'application/json', body };
+}
+
+function geojson(body: string): Answer {
+  return { type: 'application/geo+json', body };
+}

@@ -1,0 +1,94 @@
+import type { Database } from './sql.js';
+import { placeholders } from './sql.js';
+import { SqliteDatabase } from './sqlite.js';
+import { formatShanghai } from '../time.js';
+
+/**
+ * What a snapshot is built from: every current resource as one line of `\t`-separated fields,
+ * `seq lngE7 latE7 type district stages free terms hours` (coordinates in 1e-7 degrees, which is exactly how
+ * they were rounded when stored; `stages` and `terms` `|`-joined; `free` 1/0/-1; `hours` last, possibly
+ * empty), lines joined by `\n` in id order, and the ids in the same order. The engine decodes it.
+ */
+export interface ScanText {
+  /** The data generation the scan saw (see `dataGeneration`). */
+  generation: number;
+  size: number;
+  text: string;
+  ids: string[];
+}
+
+/** A snapshot's rows are read as one string; V8 strings end at 2^29 characters, about 5M resources here. */
+export const MAX_SNAPSHOT_ROWS = 5_000_000;
+
+const CURRENT = 'FROM resources r WHERE r.retired_at IS NULL ORDER BY r.id';
+
+/** Read access to stored resources for snapshots and single-record answers. */
+export class ResourceReader {
+  constructor(readonly db: Database) {}
+
+  /**
+   * Every current resource, read in one transaction (see `ScanText`). SQLite joins all rows into one text
+   * and the engine cuts it up: in better-sqlite3 that is several times cheaper than fetching a million
+   * rows, and no object per row outlives the build.
+   */
+  async scan(): Promise<ScanText> {
+    if (!(this.db instanceof SqliteDatabase)) throw new Error('ResourceReader.scan: no bulk scan for this database');
+    const line = `r.seq || char(9) || CAST(round(r.lng * 10000000) AS INTEGER) || char(9) || CAST(round(r.lat * 10000000) AS INTEGER)
+      || char(9) || r.type || char(9) || r.district || char(9) || r.stages || char(9) || coalesce(r.free, -1)
+      || char(9) || r.terms || char(9) || coalesce(r.opening_hours, '')`;
+    return this.db.exclusive((raw) => raw.transaction(() => {
+      const size = raw.prepare('SELECT count(*) FROM resources WHERE retired_at IS NULL').pluck().get() as number;
+      if (size > MAX_SNAPSHOT_ROWS) throw new Error(`a snapshot holds at most ${MAX_SNAPSHOT_ROWS} resources; the store has ${size}`);
+      const text = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${line} AS line ${CURRENT})`).pluck().get() as string | null) ?? '';
+      const ids = raw.prepare(`SELECT r.id ${CURRENT}`).pluck().all() as string[];
+      const generation = Number(raw.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get() ?? 0);
+      return { generation, size, text, ids };
+    })());
+  }
+
+  /**
+   * `name` + U+0001 + `name_en` of exactly the versions `seqs` (in id order, as a snapshot lists them),
+   * joined by U+000A: one string, not a million. Versions current at `since` or later are read (a version
+   * replaced since then is still stored, for the retention grace) and matched by seq; undefined when some
+   * are gone (the snapshot outlived the grace).
+   */
+  async names(seqs: Float64Array, since: Date): Promise<string | undefined> {
+    let maxSeq = 0;
+    for (const seq of seqs) if (seq > maxSeq) maxSeq = seq;
+    const text = (await this.db.value<string | null>(`SELECT group_concat(line, char(10)) FROM (
+        SELECT r.seq || char(1) || replace(r.name || char(1) || coalesce(r.name_en, ''), char(10), ' ') AS line
+          FROM resources r WHERE r.seq <= ? AND (r.retired_at IS NULL OR r.retired_at >= ?) ORDER BY r.id, r.seq)`,
+    [maxSeq, formatShanghai(new Date(since.getTime() - 1000))])) ?? '';
+    const out: string[] = [];
+    let i = 0;
+    for (let at = 0; at < text.length && i < seqs.length;) {
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      const cut = text.indexOf('\u0001', at);
+      if (Number(text.slice(at, cut)) === seqs[i]) {
+        out.push(text.slice(cut + 1, end));
+        i++;
+      }
+      at = end + 1;
+    }
+    return i === seqs.length ? out.join('\n') : undefined;
+  }
+
+  /**
+   * The stored answer JSON (with `updated_at`, without location) of several versions, in the order asked;
+   * undefined for a version that is gone. One statement for the lot.
+   */
+  async docs(seqs: readonly number[]): Promise<(string | undefined)[]> {
+    if (seqs.length === 0) return [];
+    const rows = await this.db.all<{ seq: number; doc: string; updated_at: string }>(
+      `SELECT seq, doc, updated_at FROM resources WHERE seq IN (${placeholders(seqs.length)})`, seqs);
+    const found = new Map<number, string>();
+    for (const { seq, doc, updated_at: updated } of rows) found.set(seq, `${doc.slice(0, -1)},"updated_at":"${updated}"}`);
+    return seqs.map((seq) => found.get(seq));
+  }
+
+  /** Number of current resources. */
+  async size(): Promise<number> {
+    return (await this.db.value<number>('SELECT count(*) FROM resources WHERE retired_at IS NULL')) ?? 0;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The one interface the rest of the service speaks to a database through. Store modules write portable
+ * SQL against it; `sqlite.ts` (embedded, the default) implements it, and a server database can implement it
+ * too. The conventions that keep the SQL portable:
+ *
+ * - positional `?` placeholders only;
+ * - INTEGER / REAL / TEXT / BLOB columns (booleans as 0/1, instants as epoch ms or ISO 8601 text);
+ * - `coalesce`, `ON CONFLICT (…) DO …`, `RETURNING`, `LIMIT`, `||` — nothing only one engine knows;
+ * - a rule that must hold under concurrency is one conditional statement or a constraint, never a read
+ *   followed by a write (a write transaction takes the write lock before its first statement, but a
+ *   server database may run it under READ COMMITTED).
+ *
+ * Failures that callers must tell apart are thrown as the classes below, never as a driver's own errors.
+ */
+
+/** A value bound to a placeholder. */
+export type SqlValue = string | number | bigint | Buffer | null;
+
+/** What a statement that writes did. */
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number;
+}
+
+/** Statements, outside or inside a transaction. */
+export interface Sql {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Every row of a query, as objects keyed by column name. */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** The first row of a query, or undefined. */
+  get<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** The first column of the first row, or undefined. */
+  value<T = unknown>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** A statement that writes. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
+}
+
+/** Statements inside one transaction. */
+export interface Tx extends Sql {
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  /** Runs `fn` in a savepoint: a throw undoes what it wrote, and the transaction goes on. */
+  savepoint<T>(fn: (t: Tx) => Promise<T>): Promise<T>;
+}
+
+/** A database connection (or pool). */
+export interface Database extends Sql {
+  /** Where it is, for messages (a file path, or a URL without its password). */
+  readonly location: string;
+  /**
+   * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. A write transaction
+   * takes the write lock first, so every read inside it sees what its writes will be checked against; a
+   * read transaction sees one consistent state. `fn` must use `t`, never the database itself.
+   */
+  tx<T>(fn: (t: Tx) => Promise<T>, mode?: 'write' | 'read'): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The database stayed locked (or the transaction met a conflict) for longer than allowed: retry later. */
+export class StoreBusy extends Error {
+  override readonly name = 'StoreBusy';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A constraint refused a write: a unique key taken, a CHECK failed, a reference missing. */
+export class ConstraintViolation extends Error {
+  override readonly name = 'ConstraintViolation';
+  constructor(readonly kind: 'unique' | 'check' | 'foreign_key' | 'other', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The database cannot be opened or reached; the message names where it is and why. */
+export class StoreUnavailable extends Error {
+  override readonly name = 'StoreUnavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** `?, ?, ?` for a list of `n` values (an `IN (…)` list). */
+export function placeholders(n: number): string {
+  return new Array(n).fill('?').join(', ');
+}
