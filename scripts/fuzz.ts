@@ -564,7 +564,7 @@ const MUTATIONS: Record<string, { applies: (op: Operation) => boolean; apply: Mu
   },
   csv: {
     applies: (op) => Boolean(op.body?.types.some((t) => t.includes('csv'))),
-    apply: (d, rand, ctx) => {
+    apply: (d, rand) => {
       const csv = pick(rand, CSV_CASES);
       d.label = `csv.${csv.name}`;
       d.json = undefined;
@@ -780,6 +780,7 @@ const UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** A request as HTTP/1.1 bytes: header values as latin1, or UTF-8 where a character is beyond latin1. */
 function serialize(req: FuzzRequest, host: string): Buffer {
+  // eslint-disable-next-line no-control-regex
   const bytes = (text: string) => (/[^\x00-\xff]/.test(text) ? Buffer.from(text) : Buffer.from(text, 'latin1'));
   const lines = [`${req.method} ${req.path} HTTP/1.1`, `Host: ${host}`, 'Connection: close'];
   for (const [name, value] of Object.entries(req.headers)) for (const v of [value].flat()) lines.push(`${name}: ${v}`);

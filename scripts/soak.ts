@@ -19,7 +19,7 @@ import { createRandom } from './gen.js';
 import { formatShanghai } from '../src/time.js';
 import { phoneNumber, residentId } from '../test/support.js';
 import {
-  UsageError, adminHeaders, intFlag, mb, percentile, send, sendJson, sleep, startServer, tempDir,
+  UsageError, adminHeaders, intFlag, mb, percentile, send, sendJson, startServer, tempDir,
   type Answer, type Failure, type Memory, type ServerProcess,
 } from './harness.js';
 

@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { distance } from 'geokdbush';
+import { fromWgs84 } from '../src/geo/crs.js';
 import { testService, type TestService } from './support.js';
 
 let svc: TestService;
@@ -70,10 +72,16 @@ describe('POST /v1/match', () => {
     const gcj = { lng: 116.33265, lat: 39.96198 }; // ≈ home, as Amap would show it
     const a = await post({ origins: [gcj], crs: 'gcj02', needs: { domains: { zhi: 1 } }, limit: 5 });
     expect(a.body.crs).toBe('gcj02');
-    const wgs = a.body.items[0].resource.location;
-    expect(Math.abs(wgs.lng - 116.3)).toBeLessThan(1);
     const b = await post({ origins: [home], needs: { domains: { zhi: 1 } }, limit: 5 });
     expect(a.body.items.map((i: { resource: { id: string } }) => i.resource.id)).toEqual(b.body.items.map((i: { resource: { id: string } }) => i.resource.id));
+    // Locations come back in GCJ-02: each is its WGS-84 twin converted (≈ 500 m off in Beijing), to the centimetre.
+    for (const [k, item] of (a.body.items as { resource: { location: { lng: number; lat: number } } }[]).entries()) {
+      const wgs = b.body.items[k].resource.location;
+      const [lng, lat] = fromWgs84([wgs.lng, wgs.lat], 'gcj02');
+      expect(item.resource.location.lng).toBeCloseTo(lng, 6);
+      expect(item.resource.location.lat).toBeCloseTo(lat, 6);
+      expect(distance(wgs.lng, wgs.lat, item.resource.location.lng, item.resource.location.lat)).toBeGreaterThan(0.2);
+    }
   });
 
   test.each([
@@ -89,6 +97,7 @@ describe('POST /v1/match', () => {
     [{ origins: [home], needs: { require_open: true } }, 'body.needs.require_open'],
     [{ origins: [home], limit: 0 }, 'body.limit'],
     [{ origins: [home], colour: 'red' }, 'body.colour'],
+    [{ origins: [home], needs: { tags: ['|'] } }, 'body.needs.tags[0]'],
   ])('400 naming the field for %j', async (body, path) => {
     const res = await post(body);
     expect(res.status).toBe(400);

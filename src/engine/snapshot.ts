@@ -127,6 +127,7 @@ export class Snapshot {
    */
   nameMatches(needle: string): Uint8Array {
     const hits = new Uint8Array(this.size);
+    // eslint-disable-next-line no-control-regex -- the separators of the names text
     const want = needle.toLowerCase().replace(/[\n\u0001]/g, '');
     if (!want) return hits.fill(1);
     if (!this.names) throw new Error('Snapshot.nameMatches: await loadNames() first');

@@ -59,7 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => server?.close(resolve));
-  svc?.close();
+  await svc?.close();
 });
 
 /** A page in a fresh context that records every request and every script error. */

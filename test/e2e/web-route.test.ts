@@ -20,8 +20,8 @@ beforeAll(async () => {
   page = express().use(webRoutes(built)).use(errorHandler(createLogger({ ...DEFAULTS, logLevel: 'silent' })));
   svc = await testService();
 }, 60_000);
-afterAll(() => {
-  svc.close();
+afterAll(async () => {
+  await svc.close();
   rmSync(built, { recursive: true, force: true });
 });
 
