@@ -383,18 +383,24 @@ function announce(text: string): void {
   if (live.textContent !== text) live.textContent = text;
 }
 
-function renderList(): void {
+/** Draws the list; `focusIndex` moves the focus to that item (the first of a page just loaded). */
+function renderList(focusIndex?: number): void {
+  const results = byId('results');
+  const active = document.activeElement as HTMLElement | null;
+  const hadFocus = active !== null && results.contains(active);
+  const focusedId = hadFocus ? active.dataset.id ?? null : null;
   const english = lang() === 'en';
   const heading = listHeading();
   const more = h('button', { type: 'button', class: 'secondary more', hidden: !nextCursor }, t('more'));
   more.addEventListener('click', async () => {
     const view = state.listOnly ? { bbox: CITY_BBOX, centre: CITY_CENTRE } : map.view();
     const page = await getJson<ResourcePage>('/v1/resources', listParams(view, nextCursor!));
+    const first = listItems.length;
     listItems = listItems.concat(page.items);
     nextCursor = page.next_cursor;
-    renderList();
+    renderList(first);
   });
-  replace(byId('results'),
+  replace(results,
     h('div', { class: 'results-head' },
       h('h2', { id: 'results-title' }, heading),
       h('p', { class: 'muted small', id: 'list-status', role: 'status' }, listItems.length ? '' : t('none'))),
@@ -402,6 +408,12 @@ function renderList(): void {
       listItems.map((r) => resultItem(r, terms, english, state.origin !== null,
         (x) => void showResource(x.id, state.origin ? x.distance_m : undefined)))),
     more);
+  // A redraw must not lose the keyboard's place: the same item keeps the focus, else the list itself has it.
+  const items = results.querySelectorAll<HTMLElement>('.result');
+  const next = focusIndex !== undefined ? items[focusIndex]
+    : focusedId ? [...items].find((el) => el.dataset.id === focusedId) : undefined;
+  if (next) next.focus();
+  else if (hadFocus || focusIndex !== undefined) results.focus();
 }
 
 function showError(e: unknown): void {

@@ -255,7 +255,7 @@ export class MapView {
       icon: L.divIcon({ className: 'marker-host', html: el, iconSize: [size, size], iconAnchor: [size / 2, size / 2] }),
       title: label, keyboard: true, riseOnHover: true,
     });
-    marker.on('click', () => this.map.flyTo([m.lat, m.lng], Math.min(m.expansion_zoom ?? this.map.getZoom() + 2, 18), { duration: 0.5 }));
+    onActivate(marker, () => this.map.flyTo([m.lat, m.lng], Math.min(m.expansion_zoom ?? this.map.getZoom() + 2, 18), { duration: 0.5 }));
     marker.on('add', () => marker.getElement()?.setAttribute('aria-label', label));
     return marker;
   }
@@ -273,7 +273,7 @@ export class MapView {
       icon: L.divIcon({ className: 'marker-host', html: el, iconSize: [22, 22], iconAnchor: [11, 11] }),
       title: name, keyboard: true, riseOnHover: true, zIndexOffset: m.id === this.selected ? 3000 : 0,
     });
-    marker.on('click', () => this.events.resource(m.id));
+    onActivate(marker, () => this.events.resource(m.id));
     marker.on('add', () => marker.getElement()?.setAttribute('aria-label', `${name} (${domainName(domain)})`));
     return marker;
   }
@@ -349,6 +349,20 @@ function ring(domains: Record<string, number>): string {
     at = next;
   }
   return `conic-gradient(${stops.join(', ')})`;
+}
+
+/**
+ * Runs `act` when a marker is clicked, or pressed with Enter or Space while it has the focus: Leaflet gives
+ * marker icons role=button and a tab stop, but Enter only opens popups, which these markers do not have.
+ */
+function onActivate(marker: L.Marker, act: () => void): void {
+  marker.on('click', act);
+  marker.on('keydown', (e) => {
+    const key = (e as L.LeafletKeyboardEvent).originalEvent.key;
+    if (key !== 'Enter' && key !== ' ') return;
+    (e as L.LeafletKeyboardEvent).originalEvent.preventDefault();
+    act();
+  });
 }
 
 /** Text made safe for Leaflet's attribution control, which writes HTML. */
