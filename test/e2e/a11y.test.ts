@@ -193,6 +193,10 @@ test('text at 200 % and a window at 200 % zoom: nothing cut off, nothing to scro
     const box = (await zoomed.page.locator(selector).first().boundingBox())!;
     expect({ selector, right: box.x + box.width <= 640.5, left: box.x >= -0.5 }).toEqual({ selector, right: true, left: true });
   }
+  // The map lies above the list, not over it.
+  const mapBox = (await zoomed.page.locator('.mapwrap').boundingBox())!;
+  const listBox = (await zoomed.page.locator('#results').boundingBox())!;
+  expect(listBox.y).toBeGreaterThanOrEqual(mapBox.y + mapBox.height - 0.5);
   await zoomed.page.screenshot({ path: join(ARTIFACTS, 'map-zoom200.png'), fullPage: true });
   expect([...errors, ...zoomed.errors]).toEqual([]);
   await zoomed.context.close();
