@@ -1,13 +1,14 @@
 /**
  * Builds the map page from `web/` into `public/build/` (ignored by git): one ES module bundle and one
- * stylesheet with content-hashed names under `assets/`, everything from npm packages (Leaflet, polylabel),
- * nothing fetched from elsewhere at run time, and `index.html` pointing at them.
+ * stylesheet with content-hashed names under `assets/`, everything from npm packages (Leaflet, polylabel,
+ * gcoord), nothing fetched from elsewhere at run time, and `index.html` pointing at them.
  *
- *   npm run build:web            (npm start and npm test run it first)
+ *   npm run build:web                   (npm start and npm test run it first)
+ *   npm run build:web -- --sourcemap    source maps beside the bundle, for debugging; refused when NODE_ENV=production
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { ROOT } from '../src/config.js';
@@ -17,12 +18,25 @@ export const WEB_SRC = join(ROOT, 'web');
 export const WEB_OUT = join(ROOT, 'public', 'build');
 
 /** What a build wrote, relative to `outDir`. */
-export interface WebBuild { js: string; css: string; favicon: string; bytes: number; ms: number }
+export interface WebBuild { js: string; css: string; favicon: string; bytes: number; ms: number; sourcemap: boolean }
 
-/** Bundles the page into `outDir` (emptied first). Throws with esbuild's messages on a compile error. */
-export async function buildWeb(outDir: string = WEB_OUT, options: { minify?: boolean } = {}): Promise<WebBuild> {
+/** How to build. */
+export interface WebBuildOptions {
+  /** Minify the bundle (default true). */
+  minify?: boolean;
+  /** Write linked source maps beside the bundle (default false: a served page never carries its sources). */
+  sourcemap?: boolean;
+}
+
+/**
+ * Bundles the page into `outDir`. Each file appears whole (written aside, then renamed), assets before the
+ * `index.html` that names them, and files of earlier builds are removed after: so a server may serve from
+ * `outDir` while it is rebuilt, and two builds of the same sources may run at once (the test files do).
+ * Throws with esbuild's messages on a compile error.
+ */
+export async function buildWeb(outDir: string = WEB_OUT, options: WebBuildOptions = {}): Promise<WebBuild> {
   const started = performance.now();
-  rmSync(outDir, { recursive: true, force: true });
+  const sourcemap = options.sourcemap ?? false;
   const assets = join(outDir, 'assets');
   mkdirSync(assets, { recursive: true });
   const result = await build({
@@ -33,33 +47,55 @@ export async function buildWeb(outDir: string = WEB_OUT, options: { minify?: boo
     platform: 'browser',
     target: ['chrome100', 'firefox100', 'safari15'],
     minify: options.minify ?? true,
-    sourcemap: true,
+    sourcemap,
     entryNames: '[name]-[hash]',
     assetNames: '[name]-[hash]',
     loader: { '.png': 'file', '.svg': 'file' },
     metafile: true,
+    write: false,
     logLevel: 'silent',
     legalComments: 'linked',
   });
-  const outputs = Object.keys(result.metafile.outputs).map((p) => relative(outDir, join(ROOT, p)));
+  const written = new Set<string>();
+  const put = (path: string, contents: string | Uint8Array) => {
+    mkdirSync(dirname(path), { recursive: true });
+    const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    writeFileSync(aside, contents);
+    renameSync(aside, path);
+    written.add(path);
+  };
+  for (const file of result.outputFiles) put(file.path, file.contents);
+
+  const outputs = result.outputFiles.map((f) => relative(outDir, f.path));
   const js = outputs.find((p) => /app-[\w]+\.js$/.test(p));
   const css = outputs.find((p) => /app-[\w]+\.css$/.test(p));
   if (!js || !css) throw new Error(`esbuild wrote no app bundle: ${outputs.join(', ')}`);
 
   const icon = readFileSync(join(WEB_SRC, 'favicon.svg'));
   const favicon = `assets/favicon-${createHash('sha256').update(icon).digest('hex').slice(0, 8)}.svg`;
-  copyFileSync(join(WEB_SRC, 'favicon.svg'), join(outDir, favicon));
+  put(join(outDir, favicon), icon);
 
   const html = readFileSync(join(WEB_SRC, 'index.html'), 'utf8')
     .replaceAll('%JS%', `/${js}`).replaceAll('%CSS%', `/${css}`).replaceAll('%FAVICON%', `/${favicon}`);
-  writeFileSync(join(outDir, 'index.html'), html);
-  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  return { js, css, favicon, bytes, ms: Math.round(performance.now() - started) };
+  put(join(outDir, 'index.html'), html);
+
+  // Whatever an earlier build left (other hashes, source maps of a debugging build) goes now.
+  for (const name of readdirSync(assets)) {
+    const path = join(assets, name);
+    if (!written.has(path) && !name.endsWith('.tmp')) rmSync(path, { force: true });
+  }
+  const bytes = result.outputFiles.reduce((sum, f) => sum + f.contents.byteLength, 0);
+  return { js, css, favicon, bytes, ms: Math.round(performance.now() - started), sourcemap };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  buildWeb().then((b) => {
-    console.log(`map page built in ${b.ms} ms: ${basename(b.js)}, ${basename(b.css)} (${(b.bytes / 1024).toFixed(0)} KiB with source maps) → ${relative(process.cwd(), WEB_OUT)}/`);
+  const sourcemap = process.argv.includes('--sourcemap');
+  if (sourcemap && process.env.NODE_ENV === 'production') {
+    console.error('build:web: --sourcemap is refused with NODE_ENV=production (a production page never serves its sources)');
+    process.exit(2);
+  }
+  buildWeb(WEB_OUT, { sourcemap }).then((b) => {
+    console.log(`map page built in ${b.ms} ms: ${basename(b.js)}, ${basename(b.css)} (${(b.bytes / 1024).toFixed(0)} KiB${b.sourcemap ? ' with source maps' : ''}) → ${relative(process.cwd(), WEB_OUT)}/`);
   }).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { secrets, throwawaySecrets } from './secrets.js';
 import { ConfigError } from './errors.js';
+import { baseMapOf } from './basemap.js';
 
 /** The repository root, found from this file's location (src/ or dist/src/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../..' : '..');
@@ -58,6 +59,16 @@ export interface Config {
   drainDelayMs: number;
   /** On SIGTERM: how long in-flight requests may take to finish before they are cut, in ms. */
   shutdownGraceMs: number;
+  /** Base map of the map page: `none` (offline), `tianditu`, `amap` or an http(s) XYZ URL template (src/basemap.ts). */
+  tiles: string;
+  /** 天地图 browser key (浏览器端), required by `tiles: 'tianditu'`; the page sends it with every tile request. */
+  tiandituKey: string;
+  /** System of a URL template's tiles, `wgs84` or `gcj02`: required with a template, refused with the others. */
+  tilesCrs: string | null;
+  /** Credit of a URL template's tiles, plain text shown on the map: required with a template. */
+  tilesAttribution: string;
+  /** 审图号 of the base map (e.g. `GS(2024)0568号`), shown with the attribution when set. */
+  mapReviewNo: string;
 }
 
 /** Defaults, each overridable by the environment variable named beside it. */
@@ -87,6 +98,11 @@ export const DEFAULTS: Config = {
   corsOrigins: [], // EDUMAP_CORS_ORIGINS, comma-separated, or *
   drainDelayMs: 0, // EDUMAP_DRAIN_DELAY_MS (set it to your balancer's health-check interval)
   shutdownGraceMs: 10_000, // EDUMAP_SHUTDOWN_GRACE_MS
+  tiles: 'none', // EDUMAP_TILES
+  tiandituKey: '', // EDUMAP_TIANDITU_KEY
+  tilesCrs: null, // EDUMAP_TILES_CRS
+  tilesAttribution: '', // EDUMAP_TILES_ATTRIBUTION
+  mapReviewNo: '', // EDUMAP_MAP_REVIEW_NO
 };
 
 const LEVELS: Config['logLevel'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -137,8 +153,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const adminKeys = (env.EDUMAP_ADMIN_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (adminKeys.some((k) => k.length < 16)) throw new ConfigError('EDUMAP_ADMIN_KEYS: each key must be at least 16 characters');
   const dbPath = env.EDUMAP_DB || DEFAULTS.dbPath;
+  const tiles = {
+    tiles: env.EDUMAP_TILES || DEFAULTS.tiles,
+    tiandituKey: env.EDUMAP_TIANDITU_KEY ?? DEFAULTS.tiandituKey,
+    tilesCrs: env.EDUMAP_TILES_CRS || DEFAULTS.tilesCrs,
+    tilesAttribution: env.EDUMAP_TILES_ATTRIBUTION ?? DEFAULTS.tilesAttribution,
+    mapReviewNo: env.EDUMAP_MAP_REVIEW_NO ?? DEFAULTS.mapReviewNo,
+  };
+  baseMapOf(tiles); // throws naming the variable at fault
   const config: Config = {
     ...DEFAULTS,
+    ...tiles,
     ...(options.secrets === 'unused' ? throwawaySecrets() : secrets(env, dbPath)),
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
     host: env.HOST || DEFAULTS.host,

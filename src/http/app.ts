@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(securityHeaders());
   app.use(corsFor(deps.config));
   app.use(opsRoutes(deps, metrics, state));
-  app.use(webRoutes());
+  app.use(webRoutes(deps.config));
   const search = limitPerMinute(deps.config.searchPerMinute, 'search', clients);
   app.use(['/v1/resources', '/v1/match', '/v1/clusters'], search);
   app.use('/v1/bookings', limitPerMinute(deps.config.bookingPerMinute, 'booking', clients));

@@ -143,7 +143,7 @@ test('the map page: districts and clusters, 体 filter, nearest from here, a res
   // English and back.
   await page.click('#lang');
   await expect(page.textContent('h1')).resolves.toBe('Beijing Education Resource Map');
-  await page.waitForSelector('.district-label:has-text("Haidian")');
+  await page.waitForSelector('.district-label:not(.hidden) span:text-is("Haidian")');
   await page.click('#lang');
   await expect(page.textContent('h1')).resolves.toBe('北京教育资源地图');
 

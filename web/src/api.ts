@@ -49,7 +49,8 @@ export interface AreaFeature {
   geometry: { type: 'Polygon' | 'MultiPolygon'; coordinates: number[][][] | number[][][][] };
   properties: { name: string; kind: string };
 }
-export interface AreaList { count: number; items: { id: string; kind: string; name: string }[] }
+/** `GET /v1/areas?format=geojson`: every outline in one answer. */
+export interface AreaCollection { type: 'FeatureCollection'; crs: string; features: AreaFeature[] }
 
 export interface Slot {
   id: number | string;

@@ -96,7 +96,7 @@ async function renderSlots(box: HTMLElement, r: Resource, ctx: CardContext): Pro
 function bookingForm(r: Resource, slots: Slot[]): HTMLElement {
   let key: string | null = null; // one Idempotency-Key per distinct request: a retry of the same form reuses it
   let keyFor = '';
-  const error = h('p', { class: 'error', role: 'alert' });
+  const error = h('p', { class: 'error', role: 'alert', id: 'booking-error' });
   const radios = slots.map((s, k) => {
     const left = s.remaining.individual;
     const input = h('input', { type: 'radio', name: 'slot', value: String(s.id), id: `slot-${s.id}`, disabled: left <= 0, checked: false });
@@ -124,6 +124,10 @@ function bookingForm(r: Resource, slots: Slot[]): HTMLElement {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     error.textContent = '';
+    for (const field of [name, phone, party]) {
+      field.removeAttribute('aria-invalid');
+      field.removeAttribute('aria-describedby');
+    }
     const chosen = form.querySelector<HTMLInputElement>('input[name=slot]:checked');
     if (!name.value.trim()) return fail(t('nameInvalid'), name);
     if (!/^1\d{10}$/.test(phone.value.trim())) return fail(t('phoneInvalid'), phone);
@@ -160,8 +164,13 @@ function bookingForm(r: Resource, slots: Slot[]): HTMLElement {
     }
   });
 
+  /** Shows the problem, marks the field at fault (screen readers read the message with it) and focuses it. */
   function fail(message: string, focus: HTMLElement | null): void {
     error.textContent = message;
+    if (focus instanceof HTMLInputElement && focus.type !== 'radio') {
+      focus.setAttribute('aria-invalid', 'true');
+      focus.setAttribute('aria-describedby', 'booking-error');
+    }
     focus?.focus();
   }
   return form;

@@ -1,10 +1,12 @@
 import 'leaflet/dist/leaflet.css';
 import './style.css';
-import { ApiError, getJson, postJson, type AreaFeature, type AreaList, type ClusterPage, type LngLat, type Params, type Resource, type ResourcePage, type Taxonomy } from './api.js';
+import { ApiError, getJson, postJson, type AreaCollection, type ClusterPage, type LngLat, type Params, type Resource, type ResourcePage, type Taxonomy } from './api.js';
 import { haversineM, renderCard, shanghaiIso } from './card.js';
+import { pageConfig } from './config.js';
 import { featuresOf, type Features } from './contract.js';
+import { fromWgs84 } from './crs.js';
 import { byId, h, replace } from './dom.js';
-import { formatDay, labelled, lang, savedLang, setLang, t, type Lang } from './i18n.js';
+import { districtName, formatDay, labelled, lang, savedLang, setLang, t, type Lang } from './i18n.js';
 import { displayName, resultItem } from './list.js';
 import { MapView } from './mapview.js';
 import { renderMatch, type MatchAnswer, type MatchRequest } from './match.js';
@@ -20,13 +22,28 @@ interface State {
   /** `YYYY-MM-DD`: only resources with a free seat that day. */
   date: string;
   q: string;
+  /** A district's adcode: only resources inside it. */
+  area: string;
+  /** In the map's system (`crs`). */
   origin: LngLat | null;
+  /** The list alone, for the whole city, without the map. */
+  listOnly: boolean;
 }
 
 const LIST_LIMIT = 20;
 
-const state: State = { domains: new Set(), stage: '', free: false, openNow: false, date: '', q: '', origin: null };
+/** The base map the server chose; every coordinate the page draws, keeps or sends is in `crs`. */
+const config = pageConfig();
+const crs = config.baseMap.crs;
+
+/** The whole city as a `bbox` (wide enough in either system), for the counts of the list-only view. */
+const CITY_BBOX = '115.3,39.35,117.6,41.15';
+/** Tian'anmen: the list-only view sorts by distance from it until a starting point is set. */
+const CITY_CENTRE = fromWgs84([116.3975, 39.9087], crs);
+
+const state: State = { domains: new Set(), stage: '', free: false, openNow: false, date: '', q: '', area: '', origin: null, listOnly: false };
 let terms: Terms;
+let districts: AreaCollection;
 let features: Features;
 let map: MapView;
 let listItems: Resource[] = [];
@@ -38,22 +55,25 @@ let generation = 0;
 
 async function main(): Promise<void> {
   setLang(savedLang());
+  setLargeText(savedLargeText());
   const [tax, contract, areas] = await Promise.all([
     getJson<Taxonomy>('/v1/taxonomy'),
     fetch('/openapi.yaml').then((r) => r.text()),
-    getJson<AreaList>('/v1/areas', { kind: 'district' }),
+    // Every district's outline in one answer, in the base map's system.
+    getJson<AreaCollection>('/v1/areas', { format: 'geojson', kind: 'district', crs }),
   ]);
   terms = new Terms(tax);
   features = featuresOf(contract);
+  districts = areas;
   buildChrome();
   map = new MapView(byId('map'), {
     view: () => void refresh(),
     origin: (at) => setOrigin(at),
     resource: (id) => void showResource(id),
-  });
-  const shapes = await Promise.all(areas.items.map((a) => getJson<AreaFeature>(`/v1/areas/${a.id}`)));
-  map.setDistricts(shapes);
-  document.body.dataset.districts = String(shapes.length);
+  }, config.baseMap);
+  map.setDistricts(areas);
+  document.body.dataset.districts = String(areas.features.length);
+  document.body.dataset.crs = crs;
   await refresh();
 }
 
@@ -69,8 +89,18 @@ function buildChrome(): void {
   bind(langButton, 'switchLang');
   bind(langButton, 'switchLangLabel', 'aria-label');
   langButton.addEventListener('click', () => switchLang(lang() === 'zh' ? 'en' : 'zh'));
+  const large = bind(byId<HTMLButtonElement>('large-text'), 'largeText');
+  large.addEventListener('click', () => {
+    setLargeText(!document.documentElement.classList.contains('large-text'));
+    map.resize();
+  });
+  const listOnly = bind(byId<HTMLButtonElement>('list-only'), 'listOnly');
+  listOnly.addEventListener('click', () => setListOnly(!state.listOnly));
   bind(byId('map'), 'mapLabel', 'aria-label');
+  bind(byId('map-keys'), 'mapKeys');
   bind(byId('results'), 'resultsLabel', 'aria-label');
+  bind(byId('controls'), 'controlsLabel', 'aria-label');
+  bind(byId('card'), 'cardLabel', 'aria-label');
 
   const chips = DOMAINS.map((d) => {
     const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
@@ -121,6 +151,20 @@ function buildChrome(): void {
     void refresh();
   });
 
+  const area = h('select', { id: 'f-area' });
+  const areaOptions = () => replace(area,
+    h('option', { value: '' }, t('allDistricts')),
+    districts.features.map((f) => h('option', { value: f.id, selected: f.id === state.area }, districtName(f.id, f.properties.name))));
+  areaOptions();
+  relabelers.push(areaOptions);
+  area.addEventListener('change', () => {
+    state.area = area.value;
+    const bounds = state.area ? map.districtBounds(state.area) : null;
+    // Show the district chosen (the move refreshes); the whole city again refreshes in place.
+    if (bounds && !state.listOnly) map.fit(bounds);
+    else void refresh();
+  });
+
   const search = h('input', { type: 'search', id: 'f-q', maxlength: '100', autocomplete: 'off' });
   bind(search, 'searchPlaceholder', 'placeholder');
   let typing = 0;
@@ -135,6 +179,8 @@ function buildChrome(): void {
   const originText = h('p', { class: 'origin-text', id: 'origin-text', role: 'status' });
   const locate = bind(h('button', { type: 'button', class: 'secondary', id: 'locate' }), 'useLocation');
   locate.addEventListener('click', () => locateMe(originText));
+  const centre = bind(h('button', { type: 'button', class: 'secondary', id: 'use-centre' }), 'useCentre');
+  centre.addEventListener('click', () => setOrigin(map.centre()));
   const clearOrigin = bind(h('button', { type: 'button', class: 'link', id: 'clear-origin', hidden: true }), 'clear');
   clearOrigin.addEventListener('click', () => setOrigin(null));
   const match = bind(h('button', { type: 'button', class: 'primary', id: 'match' }), 'match');
@@ -148,16 +194,45 @@ function buildChrome(): void {
     h('div', { class: 'group filters', role: 'group', 'aria-labelledby': 'filters-title' },
       bind(h('h2', { class: 'group-title visually-hidden', id: 'filters-title' }), 'filters'),
       h('label', { class: 'field', for: 'f-stage' }, bind(h('span', {}), 'stage'), stage),
+      h('label', { class: 'field', for: 'f-area' }, bind(h('span', {}), 'area'), area),
       h('label', { class: 'field', for: 'f-date' },
         bind(h('span', {}), 'seatsOn'), date,
         features.availabilitySearch ? null : bind(h('span', { class: 'muted small' }), 'seatsUnavailable')),
-      h('div', { class: 'checks' }, check('f-free', 'free'), check('f-open', 'openNow')),
-      h('label', { class: 'field wide', for: 'f-q' }, bind(h('span', {}), 'search'), search)),
+      h('label', { class: 'field', for: 'f-q' }, bind(h('span', {}), 'search'), search),
+      h('div', { class: 'checks' }, check('f-free', 'free'), check('f-open', 'openNow'))),
     h('div', { class: 'group origin' },
       h('div', { class: 'origin-row' }, bind(h('span', { class: 'origin-label' }), 'origin'), originText, clearOrigin),
-      h('div', { class: 'buttons' }, locate, match)));
+      h('div', { class: 'buttons' }, locate, centre, match)));
   renderOriginText();
   renderLegend();
+}
+
+/** Larger text (适老化): the whole page scales, since every size is in rem. Remembered like the language. */
+function setLargeText(on: boolean): void {
+  document.documentElement.classList.toggle('large-text', on);
+  document.getElementById('large-text')?.setAttribute('aria-pressed', String(on));
+  try {
+    localStorage.setItem('edumap.largeText', on ? '1' : '0');
+  } catch {
+    // storage may be off; the choice then lasts for this page only
+  }
+}
+
+function savedLargeText(): boolean {
+  try {
+    return localStorage.getItem('edumap.largeText') === '1';
+  } catch {
+    return false;
+  }
+}
+
+/** The list alone (for the whole city, or the district chosen), or the list beside the map. */
+function setListOnly(on: boolean): void {
+  state.listOnly = on;
+  document.body.classList.toggle('list-only', on);
+  byId('list-only').setAttribute('aria-pressed', String(on));
+  if (!on) map.resize();
+  void refresh();
 }
 
 const chipLabels: [HTMLElement, Domain][] = [];
@@ -212,7 +287,8 @@ function locateMe(status: HTMLElement): void {
   status.textContent = t('locating');
   navigator.geolocation.getCurrentPosition(
     (pos) => {
-      const at: LngLat = [Math.round(pos.coords.longitude * 1e6) / 1e6, Math.round(pos.coords.latitude * 1e6) / 1e6];
+      // The browser answers in WGS-84; the map, the list and the API calls are in the base map's system.
+      const at = fromWgs84([Math.round(pos.coords.longitude * 1e6) / 1e6, Math.round(pos.coords.latitude * 1e6) / 1e6], crs);
       setOrigin(at);
       map.focus(at, 13);
     },
@@ -234,6 +310,8 @@ function filterParams(forClusters: boolean): Params {
     free: state.free ? 'true' : undefined,
     open_at: state.openNow ? shanghaiIso(new Date()) : undefined,
     q: state.q || undefined,
+    area: state.area || undefined,
+    crs,
   };
   if (state.date && (forClusters ? features.availabilityClusters : features.availabilitySearch)) {
     const window = dayWindow(state.date);
@@ -253,7 +331,7 @@ function dayWindow(day: string): { from: string; to: string } {
 /** Redraws the markers and the list for the current view and filters; older answers are dropped. */
 async function refresh(): Promise<void> {
   const mine = ++generation;
-  const view = map.view();
+  const view = state.listOnly ? { bbox: CITY_BBOX, zoom: 8, centre: CITY_CENTRE } : map.view();
   document.body.dataset.loading = 'true';
   const listStatus = document.getElementById('list-status');
   if (listStatus && !openCard && !lastMatch) listStatus.textContent = t('loading');
@@ -263,13 +341,16 @@ async function refresh(): Promise<void> {
       getJson<ResourcePage>('/v1/resources', listParams(view)),
     ]);
     if (mine !== generation) return;
-    map.setMarkers(clusters.items, (m) => displayName({ id: m.id, name: m.name, name_en: m.name_en }, lang() === 'en'));
+    if (!state.listOnly) map.setMarkers(clusters.items, (m) => displayName({ id: m.id, name: m.name, name_en: m.name_en }, lang() === 'en'));
     viewTotal = clusters.total;
     listItems = page.items;
     nextCursor = page.next_cursor;
     document.body.dataset.markers = String(clusters.items.length);
     // While a card is open the list keeps what the user chose from; it shows the new view on the way back.
-    if (!lastMatch && !openCard) renderList();
+    if (!lastMatch && !openCard) {
+      renderList();
+      announce(`${t('updated')}: ${listHeading()}`);
+    }
   } catch (e) {
     if (mine !== generation) return;
     showError(e);
@@ -278,25 +359,48 @@ async function refresh(): Promise<void> {
   }
 }
 
+/** The list: nearest the starting point; else the view's, from its centre; the list alone covers the city. */
 function listParams(view: { bbox: string; centre: LngLat }, cursor?: string): Params {
-  return state.origin
-    ? { near: state.origin.join(','), limit: LIST_LIMIT, cursor, ...filterParams(false) }
-    : { near: view.centre.join(','), bbox: view.bbox, limit: LIST_LIMIT, cursor, ...filterParams(false) };
+  if (state.origin) return { near: state.origin.join(','), limit: LIST_LIMIT, cursor, ...filterParams(false) };
+  if (state.listOnly) return { near: CITY_CENTRE.join(','), limit: LIST_LIMIT, cursor, ...filterParams(false) };
+  return { near: view.centre.join(','), bbox: view.bbox, limit: LIST_LIMIT, cursor, ...filterParams(false) };
 }
 
-function renderList(): void {
+function listHeading(): string {
+  if (state.origin) return t('nearest');
+  const where = state.listOnly ? (state.area ? areaName(state.area) : t('wholeCity')) : t('inView');
+  return `${where} · ${viewTotal ?? listItems.length} ${t('places')}`;
+}
+
+function areaName(id: string): string {
+  const f = districts.features.find((x) => x.id === id);
+  return f ? districtName(f.id, f.properties.name) : id;
+}
+
+/** Says a change out loud to screen readers (a polite live region that stays in the page). */
+function announce(text: string): void {
+  const live = byId('live');
+  if (live.textContent !== text) live.textContent = text;
+}
+
+/** Draws the list; `focusIndex` moves the focus to that item (the first of a page just loaded). */
+function renderList(focusIndex?: number): void {
+  const results = byId('results');
+  const active = document.activeElement as HTMLElement | null;
+  const hadFocus = active !== null && results.contains(active);
+  const focusedId = hadFocus ? active.dataset.id ?? null : null;
   const english = lang() === 'en';
-  const heading = state.origin
-    ? `${t('nearest')}`
-    : `${t('inView')} · ${viewTotal ?? listItems.length} ${t('places')}`;
+  const heading = listHeading();
   const more = h('button', { type: 'button', class: 'secondary more', hidden: !nextCursor }, t('more'));
   more.addEventListener('click', async () => {
-    const page = await getJson<ResourcePage>('/v1/resources', listParams(map.view(), nextCursor!));
+    const view = state.listOnly ? { bbox: CITY_BBOX, centre: CITY_CENTRE } : map.view();
+    const page = await getJson<ResourcePage>('/v1/resources', listParams(view, nextCursor!));
+    const first = listItems.length;
     listItems = listItems.concat(page.items);
     nextCursor = page.next_cursor;
-    renderList();
+    renderList(first);
   });
-  replace(byId('results'),
+  replace(results,
     h('div', { class: 'results-head' },
       h('h2', { id: 'results-title' }, heading),
       h('p', { class: 'muted small', id: 'list-status', role: 'status' }, listItems.length ? '' : t('none'))),
@@ -304,6 +408,12 @@ function renderList(): void {
       listItems.map((r) => resultItem(r, terms, english, state.origin !== null,
         (x) => void showResource(x.id, state.origin ? x.distance_m : undefined)))),
     more);
+  // A redraw must not lose the keyboard's place: the same item keeps the focus, else the list itself has it.
+  const items = results.querySelectorAll<HTMLElement>('.result');
+  const next = focusIndex !== undefined ? items[focusIndex]
+    : focusedId ? [...items].find((el) => el.dataset.id === focusedId) : undefined;
+  if (next) next.focus();
+  else if (hadFocus || focusIndex !== undefined) results.focus();
 }
 
 function showError(e: unknown): void {
@@ -316,7 +426,7 @@ function showError(e: unknown): void {
 // Card and matching
 
 async function showResource(id: string, distanceM?: number): Promise<void> {
-  const r = await getJson<Resource>(`/v1/resources/${encodeURIComponent(id)}`);
+  const r = await getJson<Resource>(`/v1/resources/${encodeURIComponent(id)}`, { crs });
   if (distanceM !== undefined) r.distance_m = distanceM;
   else if (state.origin) r.distance_m = Math.round(haversineM(state.origin, [r.location.lng, r.location.lat]));
   const opener = openCard ? null : document.activeElement as HTMLElement | null;
@@ -324,20 +434,23 @@ async function showResource(id: string, distanceM?: number): Promise<void> {
   const pane = byId('card');
   pane.hidden = false;
   document.body.classList.add('card-open');
-  const phone = window.matchMedia('(max-width: 760px)').matches;
-  map.select(r.id, [r.location.lng, r.location.lat], phone ? 0 : pane.offsetWidth);
-  const card = renderCard(pane, r, {
-    terms, origin: state.origin, booking: features.booking,
-    back: () => {
-      openCard = null;
-      map.select(null);
-      pane.hidden = true;
-      replace(pane);
-      document.body.classList.remove('card-open');
-      if (!lastMatch) renderList();
-      (opener?.isConnected ? opener : byId('results').querySelector<HTMLElement>('.result'))?.focus();
-    },
-  });
+  const phone = window.matchMedia('(max-width: 47.5rem)').matches;
+  if (!state.listOnly) map.select(r.id, [r.location.lng, r.location.lat], phone ? 0 : pane.offsetWidth);
+  const back = () => {
+    openCard = null;
+    map.select(null);
+    pane.hidden = true;
+    pane.onkeydown = null;
+    replace(pane);
+    document.body.classList.remove('card-open');
+    if (!lastMatch) renderList();
+    (opener?.isConnected ? opener : byId('results').querySelector<HTMLElement>('.result'))?.focus();
+  };
+  // Escape closes the card, as it would a dialog, and gives the focus back to what opened it.
+  pane.onkeydown = (e) => {
+    if (e.key === 'Escape') back();
+  };
+  const card = renderCard(pane, r, { terms, origin: state.origin, booking: features.booking, back });
   pane.scrollTop = 0;
   if (phone) pane.scrollIntoView({ block: 'start', behavior: 'smooth' });
   await card;
@@ -377,7 +490,7 @@ function matchRequest(): MatchRequest {
     needs.time = { at: shanghaiIso(new Date()) };
     needs.require_open = true;
   }
-  return { origins: [{ lng: state.origin![0], lat: state.origin![1], label: t('origin') }], needs, limit: 5 };
+  return { origins: [{ lng: state.origin![0], lat: state.origin![1], label: t('origin') }], crs, needs, limit: 5 };
 }
 
 function showMatch(answer: MatchAnswer): void {

@@ -32,6 +32,8 @@ export interface MatchAnswer {
 /** The request the page sends: the starting point, the chosen domains with equal weights, the filters. */
 export interface MatchRequest {
   origins: { lng: number; lat: number; label?: string }[];
+  /** System of the origins, and of the answer's locations. */
+  crs?: 'wgs84' | 'gcj02';
   needs: {
     domains?: Record<string, number>;
     stage?: string;

@@ -21,7 +21,14 @@ export function catalogRoutes({ contract, holder, tax }: AppDeps): Router {
   router.get('/v1/areas', (req, res) => {
     const { query } = contract.input('listAreas', req);
     const snap = holder.current;
-    const items = snap.areas.list(query.kind as Area['kind'] | undefined).map((a) => ({
+    const areas = snap.areas.list(query.kind as Area['kind'] | undefined);
+    if (query.format === 'geojson') {
+      const crs = (query.crs as Crs | undefined) ?? 'wgs84';
+      const features = areas.map((a) => JSON.stringify(areaFeature(a, crs))).join(',');
+      res.type('application/geo+json').send(`{"type":"FeatureCollection","crs":"${crs}","features":[${features}]}`);
+      return;
+    }
+    const items = areas.map((a) => ({
       id: a.id, kind: a.kind, name: a.name, parent_id: a.parentId,
       resources: a.kind === 'district' ? snap.districtPostings.get(a.id)?.length ?? 0 : undefined,
     }));
@@ -33,16 +40,20 @@ export function catalogRoutes({ contract, holder, tax }: AppDeps): Router {
     const area = holder.current.area(params.id);
     if (!area) throw new AppError('not_found', `no area '${params.id}'`);
     const crs = (query.crs as Crs | undefined) ?? 'wgs84';
-    res.type('application/geo+json').send(JSON.stringify({
-      type: 'Feature',
-      id: area.id,
-      crs,
-      geometry: convertGeometry(area.geometry, crs),
-      properties: { name: area.name, kind: area.kind, parent_id: area.parentId, ...area.properties },
-    }));
+    res.type('application/geo+json').send(JSON.stringify({ ...areaFeature(area, crs), crs }));
   });
 
   return router;
+}
+
+/** An area as a GeoJSON Feature with its outline in `crs`. */
+function areaFeature(area: Area, crs: Crs) {
+  return {
+    type: 'Feature',
+    id: area.id,
+    geometry: convertGeometry(area.geometry, crs),
+    properties: { name: area.name, kind: area.kind, parent_id: area.parentId, ...area.properties },
+  };
 }
 
 type Coords = number[] | Coords[];

@@ -1,36 +1,63 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import express, { Router } from 'express';
 import { ROOT } from '../../config.js';
 import { AppError } from '../../errors.js';
+import { baseMapOf, type BaseMap, type TileSettings } from '../../basemap.js';
 
 /** Where `npm run build:web` writes the map page: `index.html` and hashed files under `assets/`. */
 export const WEB_BUILD_DIR = join(ROOT, 'public', 'build');
 
+/** The comment in `web/index.html` that the page's configuration replaces at serve time. */
+export const CONFIG_MARK = '<!--edumap-config-->';
+
+/** What the page learns from the server: read by `web/src/config.ts` from `<script id="edumap-config">`. */
+export interface PageConfig {
+  baseMap: Omit<BaseMap, 'origins'>;
+}
+
 /**
- * The page may talk to this server only: no CDN, no tiles, no fonts from elsewhere. Styles are set from
- * script (CSSOM), never as inline attributes, so `style-src 'self'` holds.
+ * The page may talk to this server only, and load images from the configured tile hosts: no CDN, no fonts
+ * from elsewhere, no tile host with `EDUMAP_TILES=none`. Styles are set from script (CSSOM), never as
+ * inline attributes, so `style-src 'self'` holds.
  */
-const CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
-].join('; ');
+export function pagePolicy(baseMap: Pick<BaseMap, 'origins'>): string {
+  return [
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", ["img-src 'self' data:", ...baseMap.origins].join(' '),
+    "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * The page's configuration as an inert JSON data block (`type="application/json"` is never run, so the
+ * `script-src 'self'` policy stands). `<` is escaped so no value can close the element.
+ */
+export function configBlock(config: PageConfig): string {
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  return `<script type="application/json" id="edumap-config">${json}</script>`;
+}
 
 /**
  * The map page at `/` and its bundled assets at `/assets/*` (content-hashed names, cached for a year).
  * Only these two paths are taken, so `/v1`, `/healthz`, `/readyz` and `/openapi.yaml` are never shadowed.
+ * The base map comes from the tile settings (validated again here: it throws on bad ones).
  */
-export function webRoutes(dir: string = WEB_BUILD_DIR): Router {
+export function webRoutes(settings: TileSettings, dir: string = WEB_BUILD_DIR): Router {
   const router = Router();
   const index = join(dir, 'index.html');
+  const { origins, ...baseMap } = baseMapOf(settings);
+  const policy = pagePolicy({ origins });
+  const block = configBlock({ baseMap });
 
-  router.get('/', (_req, res) => {
+  router.get('/', async (_req, res) => {
     if (!existsSync(index)) throw new AppError('not_found', 'the map page is not built; run `npm run build:web`');
-    res.setHeader('Content-Security-Policy', CSP);
+    const html = (await readFile(index, 'utf8')).replace(CONFIG_MARK, block);
+    res.setHeader('Content-Security-Policy', policy);
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    res.sendFile(index);
+    res.type('html').send(html);
   });
 
   router.use('/assets', express.static(join(dir, 'assets'), {
