@@ -38,6 +38,7 @@ import { search } from '../src/engine/search.js';
 import { importCsv } from '../src/import/csv.js';
 import { seedDistricts } from '../src/service.js';
 import { Bookings, type BookingRequest } from '../src/booking/bookings.js';
+import { Audit } from '../src/access/audit.js';
 import type { Need } from '../src/engine/params.js';
 import type { NewSlot } from '../src/store/slots.js';
 
@@ -101,7 +102,7 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
     await load(db, o.resources, o.seed);
     const holder = new SnapshotHolder(db, loadTaxonomy(join(ROOT, 'taxonomy')));
     const snap = await holder.rebuild();
-    const bookings = new Bookings(db, holder, { hashKey: BENCH_HASH_KEY, cancelCutoffHours: 2 });
+    const bookings = new Bookings(db, holder, new Audit(db), { hashKey: BENCH_HASH_KEY, cancelCutoffHours: 2 });
     const day0 = Date.parse(`${new Date(Date.now() + 8 * HOUR + DAY).toISOString().slice(0, 10)}T00:00:00+08:00`);
     const slots = await addSlots(db, bookings, snap.ids, day0, o.seed);
     // Start the timed writes without the set-up's WAL to checkpoint.

@@ -13,6 +13,8 @@ import { importCsv, type ImportReport } from './import/csv.js';
 import { Contract } from './http/contract.js';
 import type { Logger } from './log.js';
 import { Bookings } from './booking/bookings.js';
+import { Audit } from './access/audit.js';
+import { KeyRing } from './access/keys.js';
 
 /** The bundled data files loaded into an empty database, in order. */
 export const BUNDLED_CSV = ['resources.csv', 'osm-sample.csv'];
@@ -29,6 +31,9 @@ export interface Service {
   /** Search, clusters, match and single resources: the query path. */
   queries: Queries;
   bookings: Bookings;
+  /** Keys and their principals (stored keys and the bootstrap `EDUMAP_ADMIN_KEYS`). */
+  keys: KeyRing;
+  audit: Audit;
   /** Stops background work and closes the store. */
   close(): Promise<void>;
 }
@@ -46,10 +51,12 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   const holder = new SnapshotHolder(db, tax);
   const snap = await holder.rebuild();
   log.info({ resources: snap.size, generation: snap.generation, taxonomy: tax.version }, 'snapshot built');
-  const bookings = new Bookings(db, holder, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours, log });
+  const audit = new Audit(db);
+  const keys = new KeyRing(db, config.adminKeys, audit);
+  const bookings = new Bookings(db, holder, audit, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours, log });
   const queries = new Queries(holder, bookings.availability);
   return {
-    config, db, tax, holder, contract, log, queries, bookings,
+    config, db, tax, holder, contract, log, queries, bookings, keys, audit,
     async close() {
       holder.stop();
       await db.close();

@@ -8,7 +8,7 @@ import { icsCalendar } from '../src/booking/ics.js';
 import { SlotStore } from '../src/store/slots.js';
 import { openStore } from '../src/store/db.js';
 import { formatShanghai } from '../src/time.js';
-import { phoneNumber, residentId, testService, type TestService } from './support.js';
+import { phoneNumber, residentId, testService, type TestService, OPERATOR } from './support.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -45,7 +45,7 @@ describe('the availability index against a brute-force oracle over SQL', () => {
         }
       }
       const withRoom = slots.filter((s) => s.capacity.individual + s.capacity.group > 0);
-      if (withRoom.length) await svc.bookings.createSlots(id, withRoom);
+      if (withRoom.length) await svc.bookings.createSlots(id, withRoom, OPERATOR);
     }
     const slotIds = await svc.db.all<{ id: number; resource_id: string }>('SELECT id, resource_id FROM slots');
     const otherDb = await openStore(svc.config.dbPath); // stands in for another worker process

@@ -9,7 +9,7 @@ import { createLogger } from '../src/log.js';
 import { secrets, DEV_SECRETS_FILE } from '../src/secrets.js';
 import { bumpGeneration } from '../src/store/db.js';
 import { formatShanghai } from '../src/time.js';
-import { ADMIN_KEY, HEADER, ROOT, TEST_DATA_KEY, TEST_HASH_KEY, csvLine, phoneNumber, rawSqlite, testService, type TestService } from './support.js';
+import { ADMIN_KEY, HEADER, ROOT, TEST_DATA_KEY, TEST_HASH_KEY, csvLine, phoneNumber, rawSqlite, testService, type TestService, OPERATOR } from './support.js';
 
 const HOUR = 3_600_000;
 const day0 = Date.parse(`${formatShanghai(new Date(Date.now() + 2 * 86_400_000)).slice(0, 10)}T00:00:00+08:00`);
@@ -96,7 +96,7 @@ describe('booking tokens, rate limits and output', () => {
   afterEach(() => svc.close());
 
   async function bookOne() {
-    const [slot] = await svc.bookings.createSlots('museum', [{ start: at(9), end: at(10), capacity: { individual: 10 } }]);
+    const [slot] = await svc.bookings.createSlots('museum', [{ start: at(9), end: at(10), capacity: { individual: 10 } }], OPERATOR);
     const res = await request(svc.app).post('/v1/bookings').set('Idempotency-Key', 'k1')
       .send({ slot_id: slot.id, kind: 'individual', party_size: 1, contact: { name: '王', phone: phoneNumber(1) } });
     expect(res.status).toBe(201);
@@ -165,7 +165,7 @@ describe('booking tokens, rate limits and output', () => {
   });
 
   test('repeated visitor conflicts from one client are rate limited', async () => {
-    const slots = await svc.bookings.createSlots('museum', [{ start: at(9), end: at(10), capacity: { individual: 100 } }]);
+    const slots = await svc.bookings.createSlots('museum', [{ start: at(9), end: at(10), capacity: { individual: 100 } }], OPERATOR);
     const { residentId } = await import('./support.js');
     const body = (k: number) => ({ slot_id: slots[0].id, kind: 'individual', party_size: 1, contact: { name: '王', phone: phoneNumber(k) }, visitor_ids: [residentId(1)] });
     expect((await request(svc.app).post('/v1/bookings').set('Idempotency-Key', 'first').send(body(0))).status).toBe(201);

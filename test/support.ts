@@ -9,8 +9,11 @@ import { createApp } from '../src/http/app.js';
 import { importCsv, type ImportOptions } from '../src/import/csv.js';
 import { freePort } from '../scripts/harness.js';
 import { SqliteDatabase } from '../src/store/sqlite.js';
+import { commandLine } from '../src/access/keys.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
+/** The principal of writes a test makes straight through the domain (as a command on the machine would). */
+export const OPERATOR = commandLine('test');
 /** The secrets of test services and test server processes (never real ones). */
 export const TEST_HASH_KEY = 'test-hash-key-0123456789-0123456789-abcdef';
 export const TEST_DATA_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';

@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { formatShanghai } from '../src/time.js';
-import { phoneNumber, residentId, startServer, testService, type ServerProcess, type TestService, rawSqlite } from './support.js';
+import { phoneNumber, residentId, startServer, testService, type ServerProcess, type TestService, rawSqlite, OPERATOR } from './support.js';
 
 // Real server processes on one database file: what holds here holds in production with WORKERS=N.
 
@@ -31,7 +31,7 @@ async function start(env: Record<string, string>): Promise<ServerProcess> {
 }
 
 async function slot(hours: number, individual: number): Promise<number> {
-  const [made] = await svc.bookings.createSlots(resourceId, [{ start: at(hours), end: at(hours + 1), capacity: { individual } }]);
+  const [made] = await svc.bookings.createSlots(resourceId, [{ start: at(hours), end: at(hours + 1), capacity: { individual } }], OPERATOR);
   return made.id;
 }
 

@@ -16,6 +16,9 @@ import { checkRequest, requestFingerprint, type BookingRequest, type CheckedRequ
 import { parseRange, parseSlots, shanghaiDay, slotJson, type SlotInput, type SlotJson } from './slots.js';
 import { materialise, type ScheduleInput } from './schedule.js';
 import { icsCalendar } from './ics.js';
+import type { Audit } from '../access/audit.js';
+import type { Principal } from '../access/keys.js';
+import { assertSeats } from '../access/scope.js';
 
 export type { BookingRequest } from './rules.js';
 export type { BookingJson } from './render.js';
@@ -52,7 +55,7 @@ export class Bookings {
   private readonly hasher: Hasher;
   private readonly clock: () => number;
 
-  constructor(private readonly db: Database, holder: SnapshotHolder, private readonly options: BookingOptions) {
+  constructor(private readonly db: Database, holder: SnapshotHolder, private readonly audit: Audit, private readonly options: BookingOptions) {
     this.slots = new SlotStore(db);
     this.rows = new BookingStore(db);
     this.clock = options.clock ?? Date.now;
@@ -62,9 +65,12 @@ export class Bookings {
     this.hasher = new Hasher(options.hashKey);
   }
 
-  /** Creates slots of a resource (all or none). Overlapping each other or a stored slot is a 409 naming the slot. */
-  async createSlots(resourceId: string, inputs: readonly SlotInput[]): Promise<SlotJson[]> {
-    await this.directory.hours(resourceId);
+  /**
+   * Creates slots of a resource (all or none), for a principal who runs its seats. Overlapping each other or
+   * a stored slot is a 409 naming the slot.
+   */
+  async createSlots(resourceId: string, inputs: readonly SlotInput[], by: Principal): Promise<SlotJson[]> {
+    assertSeats(by, await this.directory.resource(resourceId));
     const slots = parseSlots(resourceId, inputs, this.clock());
     return this.db.tx(async (t) => {
       for (const [k, s] of slots.entries()) {
@@ -74,7 +80,9 @@ export class Bookings {
             { errors: [{ path: `body.slots[${k}]`, message: `overlaps slot ${clash.id} (${range(clash)})` }] });
         }
       }
-      return (await this.slots.insert(t, slots, formatShanghai(new Date(this.clock())))).map(slotJson);
+      const made = (await this.slots.insert(t, slots, formatShanghai(new Date(this.clock())))).map(slotJson);
+      await this.audit.record(t, by, 'slots.create', resourceId, { slots: made.length });
+      return made;
     });
   }
 
@@ -83,9 +91,10 @@ export class Bookings {
    * left as it is, so re-running a schedule each week only adds the new days; one that overlaps a stored
    * slot otherwise is a 409 and nothing is written.
    */
-  async schedule(resourceId: string, input: ScheduleInput): Promise<{ created: SlotJson[]; unchanged: number }> {
-    const hours = await this.directory.hours(resourceId);
-    const slots = materialise(resourceId, input, hours, this.clock());
+  async schedule(resourceId: string, input: ScheduleInput, by: Principal): Promise<{ created: SlotJson[]; unchanged: number }> {
+    const resource = await this.directory.resource(resourceId);
+    assertSeats(by, resource);
+    const slots = materialise(resourceId, input, resource.hours, this.clock());
     return this.db.tx(async (t) => {
       const fresh = [];
       let unchanged = 0;
@@ -98,13 +107,15 @@ export class Bookings {
             { errors: [{ path: 'body.hours', message: `gives ${when}, which overlaps slot ${clashes[0].id}` }] });
         } else fresh.push(s);
       }
-      return { created: (await this.slots.insert(t, fresh, formatShanghai(new Date(this.clock())))).map(slotJson), unchanged };
+      const created = (await this.slots.insert(t, fresh, formatShanghai(new Date(this.clock())))).map(slotJson);
+      await this.audit.record(t, by, 'slots.schedule', resourceId, { created: created.length, unchanged });
+      return { created, unchanged };
     });
   }
 
   /** Slots of a resource starting in [from, to) (default: the coming 7 days). */
   async listSlots(resourceId: string, from?: string, to?: string): Promise<SlotJson[]> {
-    await this.directory.hours(resourceId);
+    await this.directory.resource(resourceId);
     const { fromMs, toMs } = parseRange(from, to, this.clock());
     return (await this.slots.slotsOf(resourceId, fromMs, toMs)).map(slotJson);
   }

@@ -41,10 +41,10 @@ export class Directory {
   }
 
   /**
-   * A current resource's opening hours (null when it has none), or a 404. Looks again after a refresh when
-   * another process may have just added it.
+   * A current resource's district and opening hours (null when it has none), or a 404. Looks again after
+   * a refresh when another process may have just added it.
    */
-  async hours(id: string): Promise<string | null> {
+  async resource(id: string): Promise<{ id: string; district: string; hours: string | null }> {
     let snap = this.holder.current;
     let i = snap.indexOf(id);
     if (i < 0 && (await this.holder.refreshIfChanged())) {
@@ -53,6 +53,6 @@ export class Directory {
     }
     if (i < 0) throw new AppError('not_found', `no resource '${id}'`);
     const code = snap.hoursCode[i];
-    return code >= 0 ? snap.hoursText[code] : null;
+    return { id, district: snap.districts[snap.districtCode[i]] ?? '', hours: code >= 0 ? snap.hoursText[code] : null };
   }
 }

@@ -9,6 +9,8 @@ import { Contract } from '../http/contract.js';
 import { Bookings } from '../booking/bookings.js';
 import type { ScheduleInput } from '../booking/schedule.js';
 import { AppError, invalidField } from '../errors.js';
+import { Audit } from '../access/audit.js';
+import { commandLine } from '../access/keys.js';
 
 const USAGE = `usage: npm run schedule -- FILE.json [--json]
 
@@ -59,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     const holder = new SnapshotHolder(db, loadTaxonomy(config.taxonomyDir));
     await holder.rebuild();
     const contract = new Contract(join(ROOT, 'openapi.yaml'));
-    const bookings = new Bookings(db, holder, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours });
+    const bookings = new Bookings(db, holder, new Audit(db), { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours });
+    const by = commandLine('npm run schedule');
     const outcomes: Outcome[] = [];
     for (const [k, entry] of schedules.entries()) {
       const { resource_id: id, ...body } = entry ?? {};
@@ -68,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         if (typeof id !== 'string') throw invalidField('resource_id', 'is required');
         // The same validation as POST /v1/resources/{id}/schedule.
         const input = contract.input('scheduleSlots', { query: {}, params: { id }, body });
-        const { created, unchanged } = await bookings.schedule(id, input.body as ScheduleInput);
+        const { created, unchanged } = await bookings.schedule(id, input.body as ScheduleInput, by);
         outcomes.push({ resource_id: id, created: created.length, unchanged });
       } catch (e) {
         if (!(e instanceof AppError)) throw e;

@@ -1,6 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
@@ -15,6 +14,7 @@ import { bookingRoutes } from './routes/bookings.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { webRoutes } from './routes/web.js';
 import { matchRoutes } from './routes/match.js';
+import { auditRoutes } from './routes/audit.js';
 
 /** Everything the HTTP layer needs: the service, built once by the caller (server.ts, tests). */
 export type AppDeps = Service;
@@ -33,12 +33,7 @@ export interface HttpParts {
 export function createApp(deps: AppDeps, state: { draining: boolean } = { draining: false }): express.Express {
   const app = express();
   const metrics = new Metrics(deps.holder);
-  const adminDigests = deps.config.adminKeys.map((k) => createHash('sha256').update(k).digest());
-  const clients = new ClientKeys(async (token) => {
-    const digest = createHash('sha256').update(token).digest();
-    if (adminDigests.some((d) => timingSafeEqual(d, digest))) return true;
-    return deps.bookings.isToken(token);
-  });
+  const clients = new ClientKeys(async (token) => (await deps.keys.principal(token)) !== undefined || deps.bookings.isToken(token));
   const parts: HttpParts = { metrics, clients, conflicts: new ConflictBudget(deps.config.visitorConflictsPerHour) };
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -63,6 +58,7 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(clusterRoutes(deps));
   app.use(importRoutes(deps, metrics));
   app.use(bookingRoutes(deps, parts));
+  app.use(auditRoutes(deps));
 
   app.use(wrongMethod(deps.contract.routes()));
   app.use((_req, _res, next) => {

@@ -1,22 +1,22 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request } from 'express';
 import { AppError } from '../errors.js';
+import type { KeyRing, Principal } from '../access/keys.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+/** The bearer token of a request, or undefined. */
+export function bearer(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+}
 
 /**
- * Guards admin endpoints: no bearer token is a 401, a token that is not one of `keys` a 403.
- * Keys are compared as SHA-256 digests in constant time, so timing reveals neither key nor length.
+ * Who sends a request that writes: no bearer token is a 401; a token that is no key (unknown, revoked) a
+ * 403. What the key may do is the domain's to check (`access/scope.ts`), with the principal passed in.
  */
-export function requireAdmin(keys: readonly string[]) {
-  const digests = keys.map(digest);
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    const header = req.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) return next(new AppError('unauthorized', 'send Authorization: Bearer <admin key>'));
-    const given = digest(match[1]);
-    let ok = false;
-    for (const d of digests) ok = timingSafeEqual(given, d) || ok;
-    next(ok ? undefined : new AppError('forbidden', 'this key is not an admin key'));
+export function authenticator(keys: KeyRing): (req: Request) => Promise<Principal> {
+  return async (req) => {
+    const token = bearer(req);
+    if (!token) throw new AppError('unauthorized', 'send Authorization: Bearer <key> (an operator, district or venue key)');
+    const principal = await keys.principal(token);
+    if (!principal) throw new AppError('forbidden', 'this key is not valid: unknown or revoked');
+    return principal;
   };
 }

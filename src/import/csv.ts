@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import Papa from 'papaparse';
 import { closest } from 'fastest-levenshtein';
 import { AppError, type FieldError } from '../errors.js';
-import type { Database } from '../store/sql.js';
-import { Staging } from '../store/resource-staging.js';
+import type { Database, Tx } from '../store/sql.js';
+import { Staging, type ApplyCounts } from '../store/resource-staging.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import type { AreaIndex } from '../geo/areas.js';
 import type { Crs } from '../geo/crs.js';
@@ -30,6 +30,10 @@ export interface ImportOptions {
   beforeCommit?: () => void;
   /** Called after each chunk of valid rows is staged, with how many are staged so far. */
   afterChunk?: (staged: number) => void;
+  /** Why a resource in a district is outside the importing key's scope (null: inside): such rows are rejected. */
+  outside?: (district: string) => string | null;
+  /** Runs inside the transaction that applies the rows (the audit entry), with what the import did. */
+  inside?: (t: Tx, summary: ApplyCounts & { rejected_rows: number }) => Promise<void>;
   now?: Date;
 }
 
@@ -91,7 +95,7 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     else report.rejected_truncated = true;
   };
 
-  const validator = new RowValidator({ tax: deps.tax, areas: deps.areas, crs: options.crs ?? 'wgs84' });
+  const validator = new RowValidator({ tax: deps.tax, areas: deps.areas, crs: options.crs ?? 'wgs84', outside: options.outside });
   const staging = new Staging(deps.db).duplicates((row, firstLine) =>
     rejectRow({ line: row.line, column: 'id', value: row.id, reason: `duplicate id; line ${firstLine} already has it` }));
   try {
@@ -155,7 +159,8 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     report.rejected.sort((a, b) => a.line - b.line);
     const mayApply = !options.dryRun && !(options.strict && report.rejected_rows > 0);
     const applyStarted = performance.now();
-    const counts = mayApply ? await staging.apply(now, options.beforeCommit) : await staging.classify();
+    const inside = options.inside && ((t: Tx, counts: ApplyCounts) => options.inside!(t, { ...counts, rejected_rows: report.rejected_rows }));
+    const counts = mayApply ? await staging.apply(now, options.beforeCommit, inside) : await staging.classify();
     Object.assign(report, counts, { applied: mayApply, apply_seconds: (performance.now() - applyStarted) / 1000 });
     return report;
   } finally {

@@ -72,6 +72,8 @@ export interface RowContext {
   areas: AreaIndex;
   /** The system of `lng`/`lat` when a row has no `crs` of its own. */
   crs: Crs;
+  /** Why a resource in this district is outside the importing key's scope (null: inside); none: all inside. */
+  outside?: (district: string) => string | null;
 }
 
 /**
@@ -136,6 +138,8 @@ export class RowValidator {
           rejections.push(reject('district', `disagrees with the point, which lies in ${district.name} (${district.id})`));
         }
       }
+      const outside = district && this.ctx.outside?.(district.id);
+      if (outside) rejections.push(reject('district', `out_of_scope: ${outside}`, district!.id));
     }
 
     const tags: string[] = [];

@@ -125,4 +125,76 @@ export const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT (key) DO NOTHING;
     `,
   },
+  {
+    version: 4,
+    name: 'keys with roles and scopes, and the audit log',
+    sql: `
+      CREATE TABLE api_keys (
+        id            TEXT PRIMARY KEY,                -- public id (k_…), listed and named in the audit log
+        secret_sha256 BLOB NOT NULL UNIQUE,            -- the key itself is printed once and never stored
+        role          TEXT NOT NULL CHECK (role IN ('operator', 'district', 'venue')),
+        districts     TEXT NOT NULL DEFAULT '',        -- '|'-joined adcodes (district keys)
+        resources     TEXT NOT NULL DEFAULT '',        -- '|'-joined resource ids (venue keys)
+        label         TEXT NOT NULL DEFAULT '',
+        created_at    TEXT NOT NULL,
+        revoked_at    TEXT
+      );
+      -- Every write by a key: who, what, when, which target; never personal data.
+      CREATE TABLE audit_log (
+        seq        INTEGER PRIMARY KEY,
+        at         TEXT NOT NULL,
+        key_id     TEXT NOT NULL,
+        key_label  TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        target     TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT '{}'
+      );
+      -- Keys change rarely; servers compare this counter to know when their cached keys are stale.
+      INSERT INTO meta (key, value) VALUES ('keys_seq', '0') ON CONFLICT (key) DO NOTHING;
+    `,
+  },
+  {
+    version: 5,
+    name: 'bookings: cancelled by the venue, no-shows, check-in',
+    sql: `
+      -- SQLite cannot change a CHECK in place: the table is rebuilt with the wider set of statuses. The
+      -- visitors' rows reference it, so they are set aside first (no dangling reference at any point).
+      CREATE TABLE visitors_kept AS SELECT resource_id, day, visitor_hmac, booking_id FROM booking_visitors;
+      DROP TABLE booking_visitors;
+      CREATE TABLE bookings_next (
+        id            TEXT PRIMARY KEY,
+        slot_id       INTEGER NOT NULL REFERENCES slots(id),
+        kind          TEXT NOT NULL CHECK (kind IN ('individual', 'group')),
+        party_size    INTEGER NOT NULL CHECK (party_size >= 1),
+        status        TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled', 'cancelled_by_venue', 'no_show')),
+        token_sha256  BLOB NOT NULL,
+        contact_name  TEXT NOT NULL,
+        phone_hmac    BLOB NOT NULL,
+        phone_masked  TEXT NOT NULL,
+        visitors      INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        cancelled_at  TEXT,
+        checked_in_at TEXT
+      ) WITHOUT ROWID;
+      INSERT INTO bookings_next (id, slot_id, kind, party_size, status, token_sha256, contact_name, phone_hmac,
+          phone_masked, visitors, created_at, cancelled_at)
+        SELECT id, slot_id, kind, party_size, status, token_sha256, contact_name, phone_hmac, phone_masked,
+          visitors, created_at, cancelled_at FROM bookings;
+      DROP TABLE bookings;
+      ALTER TABLE bookings_next RENAME TO bookings;
+      CREATE INDEX bookings_slot ON bookings(slot_id);
+      CREATE INDEX bookings_phone ON bookings(phone_hmac);
+      CREATE INDEX bookings_token ON bookings(token_sha256);
+      CREATE TABLE booking_visitors (
+        resource_id  TEXT NOT NULL,
+        day          TEXT NOT NULL,
+        visitor_hmac BLOB NOT NULL,
+        booking_id   TEXT NOT NULL REFERENCES bookings(id),
+        PRIMARY KEY (resource_id, day, visitor_hmac)
+      ) WITHOUT ROWID;
+      CREATE INDEX booking_visitors_booking ON booking_visitors(booking_id);
+      INSERT INTO booking_visitors SELECT resource_id, day, visitor_hmac, booking_id FROM visitors_kept;
+      DROP TABLE visitors_kept;
+    `,
+  },
 ];

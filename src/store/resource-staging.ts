@@ -84,9 +84,10 @@ export class Staging {
   /**
    * Moves the staged rows into the store in one transaction: new ids inserted, changed ids get a new
    * version (the old one retired), unchanged ids untouched. Bumps the data generation when anything changed.
-   * `beforeCommit` runs inside the transaction (a test hook for crash safety).
+   * `inside` runs inside the transaction with the counts (the audit entry); `beforeCommit` last (a test
+   * hook for crash safety).
    */
-  async apply(now: Date, beforeCommit?: () => void): Promise<ApplyCounts> {
+  async apply(now: Date, beforeCommit?: () => void, inside?: (t: Tx, counts: ApplyCounts) => Promise<void>): Promise<ApplyCounts> {
     await this.flush();
     const nowIso = formatShanghai(now);
     const t = this.table;
@@ -107,6 +108,7 @@ export class Staging {
               FROM ${t} WHERE action IN ('insert', 'update') ORDER BY id`, [nowIso]);
           await bumpGeneration(tx);
         }
+        await inside?.(tx, counts);
         beforeCommit?.();
         return counts;
       } finally {

@@ -3,7 +3,7 @@ import { AppError } from '../../errors.js';
 import type { BookingRequest } from '../../booking/bookings.js';
 import type { SlotInput } from '../../booking/slots.js';
 import type { ScheduleInput } from '../../booking/schedule.js';
-import { requireAdmin } from '../auth.js';
+import { authenticator, bearer } from '../auth.js';
 import { jsonBody } from '../body.js';
 import type { AppDeps, HttpParts } from '../app.js';
 import { addressKey } from '../guards.js';
@@ -16,9 +16,9 @@ const SLOTS_BODY_LIMIT = '512kb';
  * Slots (`GET`/`POST /v1/resources/{id}/slots`, `POST /v1/resources/{id}/schedule`) and bookings
  * (`POST /v1/bookings`, `GET`/`DELETE /v1/bookings/{id}`, `GET /v1/bookings/{id}.ics`).
  */
-export function bookingRoutes({ contract, bookings, config }: AppDeps, { conflicts }: HttpParts): Router {
+export function bookingRoutes({ contract, bookings, keys }: AppDeps, { conflicts }: HttpParts): Router {
   const router = Router();
-  const admin = requireAdmin(config.adminKeys);
+  const auth = authenticator(keys);
 
   router.get('/v1/resources/:id/slots', async (req, res) => {
     const { query, params } = contract.input('listSlots', req);
@@ -26,15 +26,17 @@ export function bookingRoutes({ contract, bookings, config }: AppDeps, { conflic
     res.json({ resource_id: params.id, count: items.length, items });
   });
 
-  router.post('/v1/resources/:id/slots', admin, jsonBody(SLOTS_BODY_LIMIT), async (req, res) => {
+  router.post('/v1/resources/:id/slots', jsonBody(SLOTS_BODY_LIMIT), async (req, res) => {
+    const by = await auth(req);
     const { params, body } = contract.input('createSlots', req);
-    const items = await bookings.createSlots(params.id, (body as { slots: SlotInput[] }).slots);
+    const items = await bookings.createSlots(params.id, (body as { slots: SlotInput[] }).slots, by);
     res.status(201).json({ resource_id: params.id, count: items.length, items });
   });
 
-  router.post('/v1/resources/:id/schedule', admin, jsonBody(SLOTS_BODY_LIMIT), async (req, res) => {
+  router.post('/v1/resources/:id/schedule', jsonBody(SLOTS_BODY_LIMIT), async (req, res) => {
+    const by = await auth(req);
     const { params, body } = contract.input('scheduleSlots', req);
-    const { created, unchanged } = await bookings.schedule(params.id, body as ScheduleInput);
+    const { created, unchanged } = await bookings.schedule(params.id, body as ScheduleInput, by);
     res.status(201).json({ resource_id: params.id, created: created.length, unchanged, items: created });
   });
 
@@ -79,7 +81,7 @@ export function bookingRoutes({ contract, bookings, config }: AppDeps, { conflic
 
 /** The bearer token of a booking, or a 401. */
 function bookingToken(req: Request): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (!match) throw new AppError('unauthorized', 'send Authorization: Bearer <booking token> (the token of the booking answer)');
-  return match[1];
+  const token = bearer(req);
+  if (!token) throw new AppError('unauthorized', 'send Authorization: Bearer <booking token> (the token of the booking answer)');
+  return token;
 }

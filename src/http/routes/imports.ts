@@ -2,17 +2,21 @@ import { Router, type Request } from 'express';
 import { AppError } from '../../errors.js';
 import { importCsv, type Encoding } from '../../import/csv.js';
 import type { Crs } from '../../geo/crs.js';
-import { requireAdmin } from '../auth.js';
+import { authenticator } from '../auth.js';
+import { resourceOutside } from '../../access/scope.js';
 import type { AppDeps } from '../app.js';
 import type { Metrics } from '../metrics.js';
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
 
 /** `POST /v1/imports`: a CSV body, streamed into the importer; the snapshot is rebuilt when rows changed. */
-export function importRoutes({ contract, holder, db, tax, config, log }: AppDeps, metrics: Metrics): Router {
+export function importRoutes({ contract, holder, db, tax, config, log, keys, audit }: AppDeps, metrics: Metrics): Router {
   const router = Router();
+  const auth = authenticator(keys);
 
-  router.post('/v1/imports', requireAdmin(config.adminKeys), async (req, res) => {
+  router.post('/v1/imports', async (req, res) => {
+    const by = await auth(req);
+    if (by.role === 'venue') throw new AppError('out_of_scope', 'a venue key cannot import resources; ask the district bureau or an operator');
     const { query } = contract.input('importResources', req);
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!CSV_TYPES.includes(type)) {
@@ -25,6 +29,8 @@ export function importRoutes({ contract, holder, db, tax, config, log }: AppDeps
     try {
       report = await importCsv(limited(req, config.importMaxBytes), { db, tax, areas: holder.current.areas }, {
         crs: query.crs as Crs, encoding: query.encoding as Encoding, dryRun: query.dry_run as boolean, strict: query.strict as boolean,
+        outside: (district) => resourceOutside(by, district),
+        inside: (t, summary) => audit.record(t, by, 'resources.import', 'resources', { ...summary }),
       });
     } catch (e) {
       metrics.imports.inc({ outcome: 'failed' });
