@@ -18,6 +18,12 @@ const require = createRequire(import.meta.url);
 // The package writes some names shorter than the notices do; answers use the notices' names.
 const NOTICE_NAMES: Record<string, string> = { 清明: '清明节', 端午: '端午节', 中秋: '中秋节' };
 
+/**
+ * Days the package leaves out of a holiday its notice states whole; added unless the package has them.
+ * 2011: "端午节：6月4日至6日放假公休，共3天"; 2012: "端午节：6月22日至24日放假公休，共3天" (6/23 was 端午 itself).
+ */
+const CORRECTIONS: Record<string, string> = { '2011-06-05': '端午节', '2012-06-23': '端午节' };
+
 let cached: YearData[] | undefined;
 
 /** Every year `chinese-days` carries, in year order, as `YearData` (parsed once, then shared). */
@@ -33,6 +39,7 @@ export function packageYears(): readonly YearData[] {
   };
   for (const [date, value] of Object.entries(data.holidays)) yearEntry(date).holidays.push([date, noticeName(value)]);
   for (const date of Object.keys(data.workdays)) yearEntry(date).workdays.push(date);
+  for (const [date, name] of Object.entries(CORRECTIONS)) if (!(date in data.holidays)) yearEntry(date).holidays.push([date, name]);
 
   cached = [...byYear.entries()].sort(([a], [b]) => a - b).map(([year, entry]) => ({
     year,
