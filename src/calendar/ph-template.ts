@@ -1,4 +1,4 @@
-import { addDays, weekday } from './dates.js';
+import { dayNumber, fromDayNumber } from './dates.js';
 
 /**
  * `PH` rewritten as weekdays, one day at a time. opening_hours offers no way to supply holidays, so the
@@ -72,14 +72,21 @@ export function phTemplate(canonical: string): PhTemplate | null | { error: stri
  * the days `isHoliday` says. Texts repeat from day to day, so callers can keep one parse per text.
  */
 export function phTextForDay(template: PhTemplate, date: string, isHoliday: (date: string) => boolean): string {
-  const window = [addDays(date, -1), date];
-  const days = window.map(weekday);
-  const never = days.includes(3) ? 'Sa' : 'We'; // a weekday that is neither D-1 nor D
+  const day = dayNumber(date);
+  const window = [day - 1, day];
+  const weekdays = window.map((n) => (n + 4) % 7); // 1970-01-01 was a Thursday
+  const never = weekdays.includes(3) ? 'Sa' : 'We'; // a weekday that is neither D-1 nor D
+  const asked = new Map<number, boolean>(); // each of D-2 … D+1 is asked once
+  const holiday = (n: number) => {
+    let is = asked.get(n);
+    if (is === undefined) asked.set(n, (is = isHoliday(fromDayNumber(n))));
+    return is;
+  };
   let text = template.parts[0];
   template.slots.forEach((slot, i) => {
     const names: string[] = [];
-    window.forEach((day, j) => {
-      if (isHoliday(addDays(day, -slot.offsetDays)) && (!slot.onWeekdays || slot.onWeekdays.has(days[j]))) names.push(WEEKDAYS[days[j]]);
+    window.forEach((n, j) => {
+      if (holiday(n - slot.offsetDays) && (!slot.onWeekdays || slot.onWeekdays.has(weekdays[j]))) names.push(WEEKDAYS[weekdays[j]]);
     });
     text += (names.length ? names.join(',') : never) + template.parts[i + 1];
   });
