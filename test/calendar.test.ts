@@ -175,7 +175,7 @@ describe('a loaded year', () => {
     calendar.withYear(EXAMPLE_2027);
     expect(calendar.day('2027-02-10').estimated).toBe(true);
     expect(calendar.yearData(2027)).toBeUndefined();
-    expect(calendar.years.map((y) => y.year)).toEqual(everyDay('2004-01-01', '2026-01-01').filter((d) => d.endsWith('-01-01')).map((d) => Number(d.slice(0, 4))));
+    expect(calendar.years.map((y) => y.year)).toEqual(Array.from({ length: 23 }, (_, i) => 2004 + i));
   });
 
   test('may begin in the December before: 元旦 2027 from 2026-12-31 marks that day too', () => {
@@ -325,7 +325,7 @@ describe('estimated years (the statute as revised from 2025)', () => {
       const est = estimateYear(year.year).holidays.filter((h) => ['春节', '清明节', '端午节', '中秋节', '中秋节、国庆节'].includes(h.name));
       const days = est.flatMap((h) => everyDay(h.name === '春节' ? addDays(h.from, 1) : h.from, h.to)); // 除夕 was off only 2008–13 and from 2025
       expect(days.length).toBe(6);
-      for (const date of days) expect([date, calendar.yearData(year.year) && noticeHoliday(year, date) !== undefined]).toEqual([date, true]);
+      for (const date of days) expect([date, noticeHoliday(year, date) !== undefined]).toEqual([date, true]);
     }
   });
 
