@@ -38,3 +38,9 @@ export function shanghaiWallClock(instant: Date): Date {
   const probe = new Date(wallMs);
   return new Date(wallMs + probe.getTimezoneOffset() * 60_000);
 }
+
+/** The instant of a Date whose local fields read as Beijing wall-clock time: the inverse of `shanghaiWallClock`. */
+export function fromShanghaiWallClock(wall: Date): Date {
+  return new Date(Date.UTC(wall.getFullYear(), wall.getMonth(), wall.getDate(), wall.getHours(), wall.getMinutes(), wall.getSeconds(),
+    wall.getMilliseconds()) - SHANGHAI_OFFSET_MIN * 60_000);
+}

@@ -7,11 +7,8 @@ import { packageCalendar, packageYears } from '../src/calendar/official.js';
 import { parseYearFile, toYearFile, validateYearFile } from '../src/calendar/year-file.js';
 import type { YearData } from '../src/calendar/year.js';
 import { isOpenAt as libraryIsOpenAt, parseHours } from '../src/hours.js';
-import { parseDateTime, shanghaiWallClock } from '../src/time.js';
+import { fromShanghaiWallClock, parseDateTime, shanghaiWallClock } from '../src/time.js';
 
-/** The instant of a Date whose local fields read as Beijing wall-clock time (as the library answers). */
-const fromWallClock = (wall: Date) => new Date(Date.UTC(wall.getFullYear(), wall.getMonth(), wall.getDate(), wall.getHours(),
-  wall.getMinutes(), wall.getSeconds()) - 8 * 3_600_000);
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 /** A year file the tests know to be valid, as YearData. */
 const load = (name: string): YearData => {
@@ -465,7 +462,7 @@ describe('opening_hours with PH read from the calendar', () => {
       for (const [from, to] of WINDOWS) {
         const [a, b] = [at(`${from}T00:00`), at(`${addDays(to, 1)}T00:00`)];
         const library = theirs.hours.getOpenIntervals(shanghaiWallClock(a), shanghaiWallClock(b))
-          .map(([start, end, unknown]) => ({ start: fromWallClock(start), end: fromWallClock(end), unknown }));
+          .map(([start, end, unknown]) => ({ start: fromShanghaiWallClock(start), end: fromShanghaiWallClock(end), unknown }));
         expect(normalised(openIntervals(ours, a, b))).toEqual(normalised(library));
       }
     });

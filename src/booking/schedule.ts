@@ -1,6 +1,6 @@
 import { invalidField, invalidFields } from '../errors.js';
 import { parseHours } from '../hours.js';
-import { SHANGHAI_OFFSET_MIN, shanghaiWallClock } from '../time.js';
+import { fromShanghaiWallClock, SHANGHAI_OFFSET_MIN, shanghaiWallClock } from '../time.js';
 import type { NewSlot } from '../store/slots.js';
 import { BOOKING_RULES } from './rules.js';
 import { parseSlots, quotaErrors, shanghaiDay } from './slots.js';
@@ -52,8 +52,8 @@ export function materialise(resourceId: string, input: ScheduleInput, fallbackHo
   const intervals = parsed.hours.getOpenIntervals(shanghaiWallClock(new Date(firstDayMs)), shanghaiWallClock(new Date(firstDayMs + days * DAY_MS)));
   for (const [from, to, unknown] of intervals) {
     if (unknown) continue;
-    const start = fromWallClock(from);
-    const end = fromWallClock(to);
+    const start = fromShanghaiWallClock(from).getTime();
+    const end = fromShanghaiWallClock(to).getTime();
     if (!input.slot_minutes) {
       if (end - start > BOOKING_RULES.maxSlotHours * 60 * MINUTE_MS) {
         throw invalidField('body.hours', `opens for more than ${BOOKING_RULES.maxSlotHours} hours at a stretch; give slot_minutes`);
@@ -80,10 +80,4 @@ function dayStart(day: string, field = 'body.from'): number {
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
   if (!m || new Date(ms).getUTCDate() !== Number(m[3])) throw invalidField(field, 'must be a date such as 2026-12-05');
   return ms - SHANGHAI_OFFSET_MIN * MINUTE_MS;
-}
-
-/** The instant of a Date whose local fields read as Beijing wall-clock time (the inverse of `shanghaiWallClock`). */
-function fromWallClock(wall: Date): number {
-  return Date.UTC(wall.getFullYear(), wall.getMonth(), wall.getDate(), wall.getHours(), wall.getMinutes(), wall.getSeconds())
-    - SHANGHAI_OFFSET_MIN * MINUTE_MS;
 }

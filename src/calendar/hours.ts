@@ -1,5 +1,5 @@
 import OpeningHours from 'opening_hours';
-import { shanghaiWallClock, SHANGHAI_OFFSET_MIN } from '../time.js';
+import { fromShanghaiWallClock, shanghaiWallClock } from '../time.js';
 import type { Calendar } from './calendar.js';
 import { addDays, shanghaiDate, shanghaiMidnight } from './dates.js';
 import { phTemplate, phTextForDay, type PhTemplate } from './ph-template.js';
@@ -71,7 +71,7 @@ export function openIntervals(hours: CalendarHours, from: Date, to: Date): OpenI
     const start = new Date(Math.max(from.getTime(), shanghaiMidnight(day).getTime()));
     const end = new Date(Math.min(to.getTime(), shanghaiMidnight(next).getTime()));
     for (const [a, b, unknown, comment] of evaluator.getOpenIntervals(shanghaiWallClock(start), shanghaiWallClock(end))) {
-      const interval = { start: fromWallClock(a), end: fromWallClock(b), unknown, ...(comment === undefined ? {} : { comment }) };
+      const interval = { start: fromShanghaiWallClock(a), end: fromShanghaiWallClock(b), unknown, ...(comment === undefined ? {} : { comment }) };
       const prev = out[out.length - 1];
       if (prev && prev.end.getTime() === interval.start.getTime() && prev.unknown === unknown && prev.comment === comment) {
         out[out.length - 1] = { ...prev, end: interval.end };
@@ -125,10 +125,4 @@ function parseRewritten(text: string): Library {
   } catch (e) {
     throw new Error(`opening_hours refused the PH rewrite ${JSON.stringify(text)}: ${String(e).split('\n')[0]}`, { cause: e });
   }
-}
-
-/** The instant of a Date whose local fields read as Beijing wall-clock time (the inverse of `shanghaiWallClock`). */
-function fromWallClock(wall: Date): Date {
-  return new Date(Date.UTC(wall.getFullYear(), wall.getMonth(), wall.getDate(), wall.getHours(), wall.getMinutes(), wall.getSeconds(),
-    wall.getMilliseconds()) - SHANGHAI_OFFSET_MIN * 60_000);
 }

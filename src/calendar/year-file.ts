@@ -1,6 +1,7 @@
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { FieldError } from '../errors.js';
+import { DATE_MESSAGE, fieldErrorsOf } from '../validation.js';
 import { dayNumber, weekday } from './dates.js';
 import type { HolidayRange, YearData } from './year.js';
 
@@ -71,7 +72,7 @@ interface YearFile {
  * as `holidays[1].to`. Pure: reads nothing, changes nothing.
  */
 export function validateYearFile(doc: unknown): { year: YearData } | { errors: FieldError[] } {
-  if (!validateShape(doc)) return { errors: shapeErrors(validateShape.errors ?? []) };
+  if (!validateShape(doc)) return { errors: fieldErrorsOf(validateShape.errors ?? [], '', patternMessage) };
   const file = doc as unknown as YearFile;
   const errors: FieldError[] = [];
   const inYear = (date: string, path: string) => {
@@ -144,28 +145,8 @@ export function toYearFile(year: YearData): YearFile {
 
 const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
-/** ajv errors as `{ path, message }`, paths like `holidays[1].to`, messages that say what to write. */
-function shapeErrors(errors: ErrorObject[]): FieldError[] {
-  const out: FieldError[] = [];
-  const seen = new Set<string>();
-  for (const e of errors) {
-    let path = e.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('').replace(/^\./, '');
-    const at = (name: string) => (path ? `${path}.${name}` : name);
-    let message = e.message ?? 'is invalid';
-    if (e.keyword === 'additionalProperties') {
-      path = at(String(e.params.additionalProperty));
-      message = 'is not a known field';
-    } else if (e.keyword === 'required') {
-      path = at(String(e.params.missingProperty));
-      message = 'is required';
-    } else if ((e.keyword === 'format' || e.keyword === 'pattern') && /(^|\.)(from|to)$|^workdays\[\d+\]$/.test(path)) {
-      message = 'must be a date written YYYY-MM-DD, such as 2027-02-06';
-    } else if (e.keyword === 'pattern') {
-      message = 'must not be blank';
-    }
-    const key = `${path} ${message}`;
-    if (!seen.has(key)) out.push({ path, message });
-    seen.add(key);
-  }
-  return out;
+/** A date that misses its pattern is asked for as a date; any other pattern here is `\S`, "not blank". */
+function patternMessage(e: { keyword: string }, path: string): string | undefined {
+  if (e.keyword !== 'pattern') return undefined;
+  return /(^|\.)(from|to)$|^workdays\[\d+\]$/.test(path) ? DATE_MESSAGE : 'must not be blank';
 }
