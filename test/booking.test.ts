@@ -191,15 +191,10 @@ describe('schedules', () => {
     expect(list.body.count).toBe(0);
   });
 
-  test('PH off leaves out the public holidays the opening_hours library knows for Beijing', async () => {
-    const { parseHours } = await import('../src/hours.js');
-    const { shanghaiWallClock } = await import('../src/time.js');
-    const ph = parseHours('PH');
-    if (!('hours' in ph)) throw new Error(ph.error);
-    const holidays = ph.hours.getOpenIntervals(shanghaiWallClock(new Date(day0)), shanghaiWallClock(new Date(day0 + 360 * DAY)));
-    expect(holidays.length).toBeGreaterThan(0); // e.g. New Year's Day, National Day
-    const first = holidays[0][0];
-    const holiday = `${first.getFullYear()}-${String(first.getMonth() + 1).padStart(2, '0')}-${String(first.getDate()).padStart(2, '0')}`;
+  test("PH off leaves out the calendar's public holidays, the lunar ones (春节) too", async () => {
+    const today = formatShanghai(new Date(day0)).slice(0, 10);
+    const next = svc.holder.current.calendar.days(today, `${Number(today.slice(0, 4)) + 1}-12-31`);
+    const holiday = next.find((d) => d.holiday === '春节')!.date;
     const res = await request(svc.app).post('/v1/resources/palace/schedule').set(admin).send({
       hours: 'Mo-Su 09:00-17:00; PH off', from: holiday, days: 1, capacity: { individual: 100 },
     });

@@ -6,9 +6,18 @@ import { isOpenAt, openIntervals, parseHoursWithCalendar, type CalendarHours } f
 import { packageCalendar, packageYears } from '../src/calendar/official.js';
 import { parseYearFile, toYearFile, validateYearFile } from '../src/calendar/year-file.js';
 import type { YearData } from '../src/calendar/year.js';
-import { isOpenAt as libraryIsOpenAt, parseHours } from '../src/hours.js';
+import OpeningHours from 'opening_hours';
 import { fromShanghaiWallClock, parseDateTime, shanghaiWallClock } from '../src/time.js';
 
+/** The opening_hours library alone, with its own cn holidays: the oracle (and the mistake) the calendar's PH is checked against. */
+function parseHours(text: string): { hours: OpeningHours } | { error: string } {
+  try {
+    return { hours: new OpeningHours(text, { lat: 39.9042, lon: 116.4074, address: { country_code: 'cn', state: '北京市' } }) };
+  } catch (e) {
+    return { error: String(e).split('\n')[0].trim() };
+  }
+}
+const libraryIsOpenAt = (hours: OpeningHours, instant: Date) => hours.getState(shanghaiWallClock(instant));
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 /** A year file the tests know to be valid, as YearData. */
 const load = (name: string): YearData => {

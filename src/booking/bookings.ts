@@ -84,8 +84,8 @@ export class Bookings {
    * slot otherwise is a 409 and nothing is written.
    */
   async schedule(resourceId: string, input: ScheduleInput): Promise<{ created: SlotJson[]; unchanged: number }> {
-    const hours = await this.directory.hours(resourceId);
-    const slots = materialise(resourceId, input, hours, this.clock());
+    const { hours, calendar } = await this.directory.hours(resourceId);
+    const slots = materialise(resourceId, input, hours, calendar, this.clock());
     return this.db.tx(async (t) => {
       const fresh = [];
       let unchanged = 0;

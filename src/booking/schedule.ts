@@ -1,6 +1,7 @@
 import { invalidField, invalidFields } from '../errors.js';
-import { parseHours } from '../hours.js';
-import { fromShanghaiWallClock, SHANGHAI_OFFSET_MIN, shanghaiWallClock } from '../time.js';
+import type { Calendar } from '../calendar/calendar.js';
+import { openIntervals, parseHoursWithCalendar } from '../calendar/hours.js';
+import { SHANGHAI_OFFSET_MIN } from '../time.js';
 import type { NewSlot } from '../store/slots.js';
 import { BOOKING_RULES } from './rules.js';
 import { parseSlots, quotaErrors, shanghaiDay } from './slots.js';
@@ -36,12 +37,12 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
  * The slots a schedule gives from its first day for `days` days, in time order, leaving out those that
  * start before `nowMs`. `fallbackHours` is the resource's own opening_hours. Throws a 400 naming the field.
  */
-export function materialise(resourceId: string, input: ScheduleInput, fallbackHours: string | null, nowMs: number): NewSlot[] {
+export function materialise(resourceId: string, input: ScheduleInput, fallbackHours: string | null, calendar: Calendar, nowMs: number): NewSlot[] {
   const quota = quotaErrors(input, 'body');
   if (quota.length) throw invalidFields(quota);
   const text = input.hours ?? fallbackHours;
   if (!text) throw invalidField('body.hours', 'is required: the resource has no opening_hours of its own');
-  const parsed = parseHours(text);
+  const parsed = parseHoursWithCalendar(text, calendar);
   if ('error' in parsed) throw invalidField('body.hours', `is not valid opening_hours: ${parsed.error}`);
   const firstDayMs = input.from === undefined ? dayStart(shanghaiDay(nowMs)) : dayStart(input.from, 'body.from');
   const days = input.days ?? SCHEDULE_DAYS;
@@ -49,11 +50,10 @@ export function materialise(resourceId: string, input: ScheduleInput, fallbackHo
   for (const [k, d] of (input.closed_dates ?? []).entries()) dayStart(d, `body.closed_dates[${k}]`);
 
   const windows: { start: number; end: number }[] = [];
-  const intervals = parsed.hours.getOpenIntervals(shanghaiWallClock(new Date(firstDayMs)), shanghaiWallClock(new Date(firstDayMs + days * DAY_MS)));
-  for (const [from, to, unknown] of intervals) {
-    if (unknown) continue;
-    const start = fromShanghaiWallClock(from).getTime();
-    const end = fromShanghaiWallClock(to).getTime();
+  for (const interval of openIntervals(parsed.hours, new Date(firstDayMs), new Date(firstDayMs + days * DAY_MS))) {
+    if (interval.unknown) continue;
+    const start = interval.start.getTime();
+    const end = interval.end.getTime();
     if (!input.slot_minutes) {
       if (end - start > BOOKING_RULES.maxSlotHours * 60 * MINUTE_MS) {
         throw invalidField('body.hours', `opens for more than ${BOOKING_RULES.maxSlotHours} hours at a stretch; give slot_minutes`);

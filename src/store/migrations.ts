@@ -125,4 +125,17 @@ export const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT (key) DO NOTHING;
     `,
   },
+  // Versions 4–7 belong to other issues; migrations apply by version, so any of them may land first.
+  {
+    version: 8,
+    name: "calendar years loaded by operators (China's public holidays and make-up working days)",
+    sql: `
+      -- One announced year per row, as the operator loaded it; it replaces the package's data for that year.
+      CREATE TABLE calendar_years (
+        year      INTEGER PRIMARY KEY,
+        file      TEXT NOT NULL,                       -- the year file as JSON, validated when loaded
+        loaded_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
