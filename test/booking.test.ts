@@ -206,6 +206,30 @@ describe('schedules', () => {
     expect(normal.body.created).toBe(1); // one slot per open interval without slot_minutes: a daily cap
   });
 
+  test('the answer says what a schedule left: 09:00-16:00 in 120-minute slots keeps 15:00–16:00, or lists it with drop', async () => {
+    const from = formatShanghai(new Date(day0)).slice(0, 10);
+    const send = (extra: object) => request(svc.app).post('/v1/resources/nlc/schedule').set(admin)
+      .send({ hours: 'Mo-Su 09:00-16:00', slot_minutes: 120, from, days: 1, capacity: { individual: 10 }, ...extra });
+    const dropped = await send({ last_slot: 'drop' });
+    expect(dropped.status).toBe(201);
+    expect(dropped.body).toMatchObject({ created: 3, leftover: [{ date: from, from: at(15), to: at(16) }], holidays: [] });
+    expect(dropped.body.warnings).toEqual([expect.stringContaining('last_slot: drop')]);
+    const kept = await send({});
+    expect(kept.body).toMatchObject({ created: 1, unchanged: 3, leftover: [], items: [{ start: at(15), end: at(16) }] });
+    expect(kept.body.warnings).toEqual([expect.stringContaining('last_slot: short')]);
+    expect((await send({ last_slot: 'trim' })).body.errors[0]).toEqual({ path: 'body.last_slot', message: 'must be one of short, extend, drop' });
+    expect((await send({ holidays: 'weekday' })).body.errors[0]).toEqual({ path: 'body.holidays', message: 'must be one of hours, closed, open, as_weekday' });
+  });
+
+  test('holidays: closed leaves out the next 春节 even when the hours open every day, and lists it', async () => {
+    const today = formatShanghai(new Date(day0)).slice(0, 10);
+    const holiday = svc.holder.current.calendar.days(today, `${Number(today.slice(0, 4)) + 1}-12-31`).find((d) => d.holiday === '春节')!.date;
+    const res = await request(svc.app).post('/v1/resources/palace/schedule').set(admin)
+      .send({ hours: 'Mo-Su 09:00-17:00', holidays: 'closed', from: holiday, days: 1, capacity: { individual: 100 } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ created: 0, holidays: [{ date: holiday, holiday: '春节', slots: 0 }] });
+  });
+
   test("without hours the resource's own opening_hours are used", async () => {
     const from = formatShanghai(new Date(day0)).slice(0, 10);
     const res = await request(svc.app).post('/v1/resources/palace/schedule').set(admin).send({ from, days: 7, capacity: { individual: 10 } });

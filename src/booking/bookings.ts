@@ -14,7 +14,7 @@ import { Hasher, maskPhone, newBookingId, newToken, openToken, sealToken, tokenD
 import { bookingJson, cancelDeadline, type BookingJson } from './render.js';
 import { checkRequest, requestFingerprint, type BookingRequest, type CheckedRequest } from './rules.js';
 import { parseRange, parseSlots, shanghaiDay, slotJson, type SlotInput, type SlotJson } from './slots.js';
-import { materialise, type ScheduleInput } from './schedule.js';
+import { materialise, type Materialised, type ScheduleInput } from './schedule.js';
 import { icsCalendar } from './ics.js';
 
 export type { BookingRequest } from './rules.js';
@@ -22,6 +22,9 @@ export type { BookingJson } from './render.js';
 
 /** What `book` did: a booking, or a known error; `replayed` when the Idempotency-Key had answered before. */
 export type BookOutcome = { replayed: boolean } & ({ booking: BookingJson; error?: undefined } | { error: AppError; booking?: undefined });
+
+/** What a schedule did: the slots created, how many were there already, and what the schedule reports. */
+export type ScheduleOutcome = { created: SlotJson[]; unchanged: number } & Omit<Materialised, 'slots'>;
 
 /** Options of `Bookings`. */
 export interface BookingOptions {
@@ -79,14 +82,14 @@ export class Bookings {
   }
 
   /**
-   * Materialises a weekly schedule into slots. A slot identical (same start and end) to a stored one is
+   * Materialises a weekly schedule into slots (see `materialise`). A slot identical (same start and end) to a stored one is
    * left as it is, so re-running a schedule each week only adds the new days; one that overlaps a stored
    * slot otherwise is a 409 and nothing is written.
    */
-  async schedule(resourceId: string, input: ScheduleInput): Promise<{ created: SlotJson[]; unchanged: number }> {
+  async schedule(resourceId: string, input: ScheduleInput): Promise<ScheduleOutcome> {
     const { hours, calendar } = await this.directory.hours(resourceId);
-    const slots = materialise(resourceId, input, hours, calendar, this.clock());
-    return this.db.tx(async (t) => {
+    const { slots, ...report } = materialise(resourceId, input, hours, calendar, this.clock());
+    const written = await this.db.tx(async (t) => {
       const fresh = [];
       let unchanged = 0;
       for (const s of slots) {
@@ -100,6 +103,7 @@ export class Bookings {
       }
       return { created: (await this.slots.insert(t, fresh, formatShanghai(new Date(this.clock())))).map(slotJson), unchanged };
     });
+    return { ...written, ...report };
   }
 
   /** Slots of a resource starting in [from, to) (default: the coming 7 days). */

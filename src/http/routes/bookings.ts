@@ -34,8 +34,8 @@ export function bookingRoutes({ contract, bookings, config }: AppDeps, { conflic
 
   router.post('/v1/resources/:id/schedule', admin, jsonBody(SLOTS_BODY_LIMIT), async (req, res) => {
     const { params, body } = contract.input('scheduleSlots', req);
-    const { created, unchanged } = await bookings.schedule(params.id, body as ScheduleInput);
-    res.status(201).json({ resource_id: params.id, created: created.length, unchanged, items: created });
+    const { created, unchanged, ...report } = await bookings.schedule(params.id, body as ScheduleInput);
+    res.status(201).json({ resource_id: params.id, created: created.length, unchanged, items: created, ...report });
   });
 
   router.post('/v1/bookings', jsonBody(BOOKING_BODY_LIMIT), async (req, res) => {
