@@ -520,6 +520,26 @@ describe('bookings', () => {
     expect(read.body.status).toBe('confirmed');
   });
 
+  test('cancellable: true for a booking made before its cut-off; false for one made inside it, in every answer', async () => {
+    const early = await book(booking(slotId), 'key-early');
+    expect(early.body).toMatchObject({ status: 'confirmed', cancellable: true });
+    const read = (b: { id: string; token: string }) => request(svc.app).get(`/v1/bookings/${b.id}`).set('Authorization', `Bearer ${b.token}`);
+    expect((await read(early.body)).body.cancellable).toBe(true);
+    expect((await book(booking(slotId), 'key-early')).body).toMatchObject({ id: early.body.id, cancellable: true }); // a replay
+    const cancelled = await request(svc.app).delete(`/v1/bookings/${early.body.id}`).set('Authorization', `Bearer ${early.body.token}`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', cancellable: false });
+
+    const soon = Date.now() + HOUR; // inside the default cut-off of 2 hours
+    const [slot] = await insertSlots([{ resourceId: 'palace', startMs: soon, endMs: soon + HOUR,
+      capacityIndividual: 5, capacityGroup: 0, groupMin: 15, groupMax: 200 }]);
+    const late = await book(booking(slot.id), 'key-late');
+    expect(late.status).toBe(201);
+    expect(late.body).toMatchObject({ status: 'confirmed', cancellable: false, cancel_before: formatShanghai(new Date(soon - 2 * HOUR)) });
+    expect((await read(late.body)).body.cancellable).toBe(false);
+    expect((await book(booking(slot.id), 'key-late')).body.cancellable).toBe(false);
+    expect((await request(svc.app).delete(`/v1/bookings/${late.body.id}`).set('Authorization', `Bearer ${late.body.token}`)).status).toBe(409);
+  });
+
   test('the booking as iCalendar: one event in UTC, CRLF lines folded at 75 octets; the same token rule', async () => {
     const { body } = await book(booking(slotId, { party_size: 2 }));
     const res = await request(svc.app).get(`/v1/bookings/${body.id}.ics`).set('Authorization', `Bearer ${body.token}`);

@@ -11,7 +11,7 @@ import { alternatives } from './alternatives.js';
 import { Directory } from './directory.js';
 import { checkKey, Idempotency, inProgress, type StoredAnswer } from './idempotency.js';
 import { Hasher, maskPhone, newBookingId, newToken, openToken, sealToken, tokenDigest, tokenMatches } from './privacy.js';
-import { bookingJson, cancelDeadline, type BookingJson } from './render.js';
+import { asOf, bookingJson, cancelDeadline, type BookingJson } from './render.js';
 import { checkRequest, requestFingerprint, type BookingRequest, type CheckedRequest } from './rules.js';
 import { parseRange, parseSlots, shanghaiDay, slotJson, type SlotInput, type SlotJson } from './slots.js';
 import { materialise, type Materialised, type ScheduleInput } from './schedule.js';
@@ -248,14 +248,19 @@ export class Bookings {
           { errors: [{ path: 'body.visitor_ids', message: `one of them cannot be booked at this resource on ${day}` }] });
       }
     }
-    return { json: bookingJson((await this.rows.booking(id, t))!, name, this.options.cancelCutoffHours), token };
+    return { json: bookingJson((await this.rows.booking(id, t))!, name, this.options.cancelCutoffHours, now), token };
   }
 
-  /** The stored first answer again: a booking with its token (opened for this very request), or the same error. */
+  /**
+   * The stored first answer again: a booking with its token (opened for this very request), or the same
+   * error. `cancellable` says what holds now (the cut-off may have passed since; answers stored before it
+   * existed lack it).
+   */
   private async replay(answer: StoredAnswer, box: Buffer | null, key: string, fingerprint: string, body: BookingRequest): Promise<BookOutcome> {
     if (answer.booking) {
       const token = box ? openToken(box, key, fingerprint) : undefined;
-      return { replayed: true, booking: token ? { ...answer.booking, token } : answer.booking };
+      const booking = asOf(answer.booking, this.clock());
+      return { replayed: true, booking: token ? { ...booking, token } : booking };
     }
     return { replayed: true, error: await this.errorOf(answer.error!, body) };
   }
@@ -277,7 +282,7 @@ export class Bookings {
   }
 
   private async json(row: BookingRow): Promise<BookingJson> {
-    return bookingJson(row, (await this.directory.info(row.resource_id))?.name ?? null, this.options.cancelCutoffHours);
+    return bookingJson(row, (await this.directory.info(row.resource_id))?.name ?? null, this.options.cancelCutoffHours, this.clock());
   }
 
   /** A busy database during the claim is a 503 whose detail says to retry with the same key. */
