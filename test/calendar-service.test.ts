@@ -99,6 +99,24 @@ describe('GET /v1/calendar', () => {
   });
 });
 
+describe('far-off dates are answered or refused with a 400, never a 500', () => {
+  test.each(['0100-01-01', '0999-12-30', '9999-01-01'])('GET /v1/calendar for the year of %s: its estimated holidays', async (from) => {
+    const res = await calendar({ from, to: `${from.slice(0, 4)}-12-31` });
+    expect(res.status).toBe(200);
+    expect(res.body.days.every((d: { estimated?: true }) => d.estimated)).toBe(true);
+  });
+
+  test.each(['0099-12-31T10:00', '0999-12-31T23:00', '9999-12-31T23:59-12:00'])('open_at=%s is a 400 naming query.open_at', async (at) => {
+    const res = await request(svc.app).get('/v1/resources').query({ open_at: at });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].path).toBe('query.open_at');
+  });
+
+  test('the edges that are served: open_at in the years 1000 and 9998', async () => {
+    for (const at of ['1000-01-01T00:00', '9998-12-31T23:59-12:00']) expect((await request(svc.app).get('/v1/resources').query({ open_at: at })).status).toBe(200);
+  });
+});
+
 describe('PH in search and clusters means the calendar', () => {
   test('open_at finds a Tu-Su museum open on Monday 2026-10-05 (National Day) and closed on Monday 2026-10-12', async () => {
     expect(await openAt('2026-10-05T10:00')).toEqual(['museum']); // and closed-on-ph is closed on the holiday

@@ -61,6 +61,14 @@ describe('slots that do not fill an open stretch', () => {
   });
 });
 
+test('a first day more than 366 days from today, either way, is a 400 naming body.from (it could make no slot)', () => {
+  expect(() => schedule({ hours: 'Mo-Su 09:00-16:00; PH off', from: '0100-01-01' })).toThrow(/body.from: must be within 366 days of today \(2026-01-01\)/);
+  expect(() => schedule({ hours: 'Mo-Su 09:00-16:00; PH off', from: '2027-01-03' })).toThrow(/body.from/);
+  // Days past the booking horizon are a 400 naming body.days, not one about slots the request never had.
+  expect(() => schedule({ hours: 'Mo-Su 09:00-16:00', from: '2027-01-01', days: 3 })).toThrow(/^body.days: reaches 2027-01-02T09:00:00\+08:00, past the 366 days/);
+  expect(schedule({ hours: 'Mo-Su 09:00-16:00', from: '2027-01-01', days: 1 }).slots).toHaveLength(1);
+});
+
 describe('holidays: what a schedule does on public holidays (National Day 2026: 10/1–7, 10/5 a Monday)', () => {
   const week = { from: '2026-09-29', days: 14 }; // Tuesday 9/29 to Monday 10/12
   const NATIONAL_DAY = ['10-01', '10-02', '10-03', '10-04', '10-05', '10-06', '10-07'];

@@ -1,7 +1,7 @@
 import { invalidField, invalidFields } from '../errors.js';
 import type { Calendar } from '../calendar/calendar.js';
 import { parseHoursWithCalendar } from '../calendar/hours.js';
-import { addDays, isIsoDate, shanghaiDate, shanghaiMidnight } from '../calendar/dates.js';
+import { addDays, dayNumber, isIsoDate, shanghaiDate, shanghaiMidnight } from '../calendar/dates.js';
 import { formatShanghai } from '../time.js';
 import { DATE_MESSAGE } from '../validation.js';
 import type { NewSlot } from '../store/slots.js';
@@ -84,8 +84,13 @@ export function materialise(resourceId: string, input: ScheduleInput, fallbackHo
   if (!text) throw invalidField('body.hours', 'is required: the resource has no opening_hours of its own');
   const parsed = parseHoursWithCalendar(text, calendar);
   if ('error' in parsed) throw invalidField('body.hours', `is not valid opening_hours: ${parsed.error}`);
-  const first = input.from ?? shanghaiDate(new Date(nowMs));
+  const today = shanghaiDate(new Date(nowMs));
+  const first = input.from ?? today;
   if (!isIsoDate(first)) throw invalidField('body.from', DATE_MESSAGE);
+  // Slots start in the coming BOOKING_RULES.horizonDays; a schedule further off (either way) makes none.
+  if (Math.abs(dayNumber(first) - dayNumber(today)) > BOOKING_RULES.horizonDays) {
+    throw invalidField('body.from', `must be within ${BOOKING_RULES.horizonDays} days of today (${today})`);
+  }
   (input.closed_dates ?? []).forEach((d, k) => {
     if (!isIsoDate(d)) throw invalidField(`body.closed_dates[${k}]`, DATE_MESSAGE);
   });
@@ -126,6 +131,11 @@ export function materialise(resourceId: string, input: ScheduleInput, fallbackHo
     }
   }
   const kept = windows.filter((w) => counts(w.start));
+  const horizonMs = nowMs + BOOKING_RULES.horizonDays * 86_400_000;
+  const beyond = kept.find((w) => w.start > horizonMs);
+  if (beyond) {
+    throw invalidField('body.days', `reaches ${formatShanghai(new Date(beyond.start))}, past the ${BOOKING_RULES.horizonDays} days ahead that slots may be made for (until ${formatShanghai(new Date(horizonMs))}): give fewer days`);
+  }
   if (kept.length > BOOKING_RULES.maxSlotsPerRequest) {
     throw invalidField('body.days', `makes ${kept.length} slots; at most ${BOOKING_RULES.maxSlotsPerRequest} a request (fewer days or longer slot_minutes)`);
   }

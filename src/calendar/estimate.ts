@@ -18,8 +18,8 @@ export function estimateYear(year: number): YearData {
       days.set(date, other ? `${other}、${name}` : name); // e.g. 中秋节 on 1–3 Oct (2028)
     }
   };
-  const iso = (y: number, m: number, d: number) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-  const lunar = (m: number, d: number) => Lunar.fromYmd(year, m, d).getSolar().toYmd();
+  const iso = (y: number, m: number, d: number) => isoDate(y, m, d);
+  const lunar = (m: number, d: number) => solarDate(Lunar.fromYmd(year, m, d).getSolar());
 
   add('元旦', iso(year, 1, 1));
   // 除夕 is the day before lunar 1/1 whether lunar month 12 has 29 or 30 days.
@@ -39,5 +39,14 @@ function qingming(year: number): string {
   // Lunar year `year` begins between 21 Jan and 20 Feb, so its table holds the 清明 of April of `year`.
   const solar = Lunar.fromYmd(year, 1, 1).getJieQiTable()['清明'];
   if (!solar || solar.getYear() !== year) throw new Error(`lunar-typescript: no 清明 for ${year} in the lunar year's table; has the library changed?`);
-  return solar.toYmd();
+  return solarDate(solar);
+}
+
+/** `YYYY-MM-DD` with four year digits (the library's `toYmd` writes year 999 as `999`). */
+function isoDate(y: number, m: number, d: number): string {
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+function solarDate(solar: { getYear(): number; getMonth(): number; getDay(): number }): string {
+  return isoDate(solar.getYear(), solar.getMonth(), solar.getDay());
 }
