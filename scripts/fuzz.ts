@@ -219,6 +219,7 @@ const STAGES = ['preschool', 'primary', 'junior', 'senior', '小学'];
 /** A valid wire value of a parameter, or undefined to leave it out. */
 function validParam(op: Operation, p: Param, ctx: Context, rand: () => number): string | undefined {
   const r = () => rand();
+  if (op.template === '/v1/calendar' && (p.name === 'from' || p.name === 'to')) return ctx.at(p.name === 'from' ? 24 : 24 * 60).slice(0, 10);
   switch (p.name) {
     case 'near': return `${(116.1 + r() * 0.6).toFixed(4)},${(39.7 + r() * 0.4).toFixed(4)}`;
     case 'radius_km': return (0.5 + r() * 20).toFixed(1);

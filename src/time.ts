@@ -5,13 +5,16 @@ const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\
 
 /**
  * Parses an ISO 8601 date-time; one without an offset is Asia/Shanghai. Returns undefined when the text
- * is not a valid date-time (including impossible dates such as 02-30).
+ * is not a valid date-time (including impossible dates such as 02-30) or lies outside the years 1000–9998:
+ * `Date.UTC` reads years 0–99 as 1900–1999, and the calendar asks about the days either side of a date,
+ * which must be four-digit years too.
  */
 export function parseDateTime(text: string): Date | undefined {
   const m = ISO_DATETIME.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s = '0', ms = '0', zone] = m;
   const fields = [y, mo, d, h, mi, s].map(Number);
+  if (fields[0] < 1000 || fields[0] > 9998) return undefined;
   const local = Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5], Number(ms.padEnd(3, '0')));
   const check = new Date(local);
   if (check.getUTCMonth() !== fields[1] - 1 || check.getUTCDate() !== fields[2] || fields[3] > 23 || fields[4] > 59 || fields[5] > 59) {
@@ -37,4 +40,10 @@ export function shanghaiWallClock(instant: Date): Date {
   const wallMs = instant.getTime() + SHANGHAI_OFFSET_MIN * 60_000;
   const probe = new Date(wallMs);
   return new Date(wallMs + probe.getTimezoneOffset() * 60_000);
+}
+
+/** The instant of a Date whose local fields read as Beijing wall-clock time: the inverse of `shanghaiWallClock`. */
+export function fromShanghaiWallClock(wall: Date): Date {
+  return new Date(Date.UTC(wall.getFullYear(), wall.getMonth(), wall.getDate(), wall.getHours(), wall.getMinutes(), wall.getSeconds(),
+    wall.getMilliseconds()) - SHANGHAI_OFFSET_MIN * 60_000);
 }

@@ -32,6 +32,18 @@ test('npm run schedule applies a file of weekly schedules, each all or nothing, 
 
   const again = schedule({ schedules: [weekly] });
   expect(again.code).toBe(0);
-  expect(again.out).toBe(`palace-museum: 0 slots created, ${palace.created} already there\n`);
+  expect(again.out.split('\n')[0]).toBe(`palace-museum: 0 slots created, ${palace.created} already there`);
+  expect(JSON.parse(schedule({ schedules: [weekly] }, '--json').out)).toEqual([{ resource_id: 'palace-museum', created: 0, unchanged: palace.created,
+    leftover: [], holidays: expect.any(Array), warnings: expect.any(Array) }]);
   expect(schedule({ nothing: true }).code).toBe(2);
+});
+
+test('npm run schedule says what a schedule left without a slot, and why', () => {
+  const run = schedule({ schedules: [{ resource_id: 'national-museum-of-china', hours: 'Mo-Su 09:00-16:00', slot_minutes: 120, last_slot: 'drop',
+    days: 2, from: new Date(Date.now() + 3 * 86_400_000 + 8 * 3_600_000).toISOString().slice(0, 10), capacity: { individual: 10 } }] });
+  expect(run.code).toBe(0);
+  const lines = run.out.trim().split('\n');
+  expect(lines[0]).toBe('national-museum-of-china: 6 slots created, 0 already there');
+  expect(lines).toContain('  warning: 2 stretches of open time have no slot (last_slot: drop); they are listed in leftover');
+  expect(lines.filter((l) => /^ {2}no slot: \S+T15:00:00\+08:00 – \S+T16:00:00\+08:00$/.test(l))).toHaveLength(2);
 });

@@ -191,15 +191,10 @@ describe('schedules', () => {
     expect(list.body.count).toBe(0);
   });
 
-  test('PH off leaves out the public holidays the opening_hours library knows for Beijing', async () => {
-    const { parseHours } = await import('../src/hours.js');
-    const { shanghaiWallClock } = await import('../src/time.js');
-    const ph = parseHours('PH');
-    if (!('hours' in ph)) throw new Error(ph.error);
-    const holidays = ph.hours.getOpenIntervals(shanghaiWallClock(new Date(day0)), shanghaiWallClock(new Date(day0 + 360 * DAY)));
-    expect(holidays.length).toBeGreaterThan(0); // e.g. New Year's Day, National Day
-    const first = holidays[0][0];
-    const holiday = `${first.getFullYear()}-${String(first.getMonth() + 1).padStart(2, '0')}-${String(first.getDate()).padStart(2, '0')}`;
+  test("PH off leaves out the calendar's public holidays, the lunar ones (春节) too", async () => {
+    const today = formatShanghai(new Date(day0)).slice(0, 10);
+    const next = svc.holder.current.calendar.days(today, `${Number(today.slice(0, 4)) + 1}-12-31`);
+    const holiday = next.find((d) => d.holiday === '春节')!.date;
     const res = await request(svc.app).post('/v1/resources/palace/schedule').set(admin).send({
       hours: 'Mo-Su 09:00-17:00; PH off', from: holiday, days: 1, capacity: { individual: 100 },
     });
@@ -209,6 +204,30 @@ describe('schedules', () => {
       hours: 'Mo-Su 09:00-17:00', from: holiday, days: 1, capacity: { individual: 100 },
     });
     expect(normal.body.created).toBe(1); // one slot per open interval without slot_minutes: a daily cap
+  });
+
+  test('the answer says what a schedule left: 09:00-16:00 in 120-minute slots keeps 15:00–16:00, or lists it with drop', async () => {
+    const from = formatShanghai(new Date(day0)).slice(0, 10);
+    const send = (extra: object) => request(svc.app).post('/v1/resources/nlc/schedule').set(admin)
+      .send({ hours: 'Mo-Su 09:00-16:00', slot_minutes: 120, from, days: 1, capacity: { individual: 10 }, ...extra });
+    const dropped = await send({ last_slot: 'drop' });
+    expect(dropped.status).toBe(201);
+    expect(dropped.body).toMatchObject({ created: 3, leftover: [{ date: from, from: at(15), to: at(16) }], holidays: [] });
+    expect(dropped.body.warnings).toEqual([expect.stringContaining('last_slot: drop')]);
+    const kept = await send({});
+    expect(kept.body).toMatchObject({ created: 1, unchanged: 3, leftover: [], items: [{ start: at(15), end: at(16) }] });
+    expect(kept.body.warnings).toEqual([expect.stringContaining('last_slot: short')]);
+    expect((await send({ last_slot: 'trim' })).body.errors[0]).toEqual({ path: 'body.last_slot', message: 'must be one of short, extend, drop' });
+    expect((await send({ holidays: 'weekday' })).body.errors[0]).toEqual({ path: 'body.holidays', message: 'must be one of hours, closed, open, as_weekday' });
+  });
+
+  test('holidays: closed leaves out the next 春节 even when the hours open every day, and lists it', async () => {
+    const today = formatShanghai(new Date(day0)).slice(0, 10);
+    const holiday = svc.holder.current.calendar.days(today, `${Number(today.slice(0, 4)) + 1}-12-31`).find((d) => d.holiday === '春节')!.date;
+    const res = await request(svc.app).post('/v1/resources/palace/schedule').set(admin)
+      .send({ hours: 'Mo-Su 09:00-17:00', holidays: 'closed', from: holiday, days: 1, capacity: { individual: 100 } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ created: 0, holidays: [{ date: holiday, holiday: '春节', slots: 0 }] });
   });
 
   test("without hours the resource's own opening_hours are used", async () => {
@@ -499,6 +518,26 @@ describe('bookings', () => {
     expect(res.body).toMatchObject({ type: 'https://edumap.dev/problems/cancellation_closed', cancel_before: formatShanghai(new Date(soon - 2 * HOUR)) });
     const read = await request(svc.app).get(`/v1/bookings/${body.id}`).set('Authorization', `Bearer ${body.token}`);
     expect(read.body.status).toBe('confirmed');
+  });
+
+  test('cancellable: true for a booking made before its cut-off; false for one made inside it, in every answer', async () => {
+    const early = await book(booking(slotId), 'key-early');
+    expect(early.body).toMatchObject({ status: 'confirmed', cancellable: true });
+    const read = (b: { id: string; token: string }) => request(svc.app).get(`/v1/bookings/${b.id}`).set('Authorization', `Bearer ${b.token}`);
+    expect((await read(early.body)).body.cancellable).toBe(true);
+    expect((await book(booking(slotId), 'key-early')).body).toMatchObject({ id: early.body.id, cancellable: true }); // a replay
+    const cancelled = await request(svc.app).delete(`/v1/bookings/${early.body.id}`).set('Authorization', `Bearer ${early.body.token}`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', cancellable: false });
+
+    const soon = Date.now() + HOUR; // inside the default cut-off of 2 hours
+    const [slot] = await insertSlots([{ resourceId: 'palace', startMs: soon, endMs: soon + HOUR,
+      capacityIndividual: 5, capacityGroup: 0, groupMin: 15, groupMax: 200 }]);
+    const late = await book(booking(slot.id), 'key-late');
+    expect(late.status).toBe(201);
+    expect(late.body).toMatchObject({ status: 'confirmed', cancellable: false, cancel_before: formatShanghai(new Date(soon - 2 * HOUR)) });
+    expect((await read(late.body)).body.cancellable).toBe(false);
+    expect((await book(booking(slot.id), 'key-late')).body.cancellable).toBe(false);
+    expect((await request(svc.app).delete(`/v1/bookings/${late.body.id}`).set('Authorization', `Bearer ${late.body.token}`)).status).toBe(409);
   });
 
   test('the booking as iCalendar: one event in UTC, CRLF lines folded at 75 octets; the same token rule', async () => {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { distance } from 'geokdbush';
 import { COLUMNS, createRandom, csvLine, generateRows } from '../scripts/gen.js';
 import { expandTerm } from '../src/taxonomy/taxonomy.js';
-import { isOpenAt, parseHours } from '../src/hours.js';
+import { isOpenAt, parseHoursWithCalendar } from '../src/calendar/hours.js';
 import { SCORING } from '../src/match/match.js';
 import { testService, type TestService } from './support.js';
 import { readPlain, type Plain } from './oracle.js';
@@ -59,7 +59,7 @@ function bruteForce(body: {
     const covered = domains.filter((d) => has.has(d.id));
     let open = 0.5;
     if (at && r.hours) {
-      const parsed = parseHours(r.hours);
+      const parsed = parseHoursWithCalendar(r.hours, svc.holder.current.calendar);
       open = 'hours' in parsed && isOpenAt(parsed.hours, at) ? 1 : 0;
     }
     const breakdown = {

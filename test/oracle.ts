@@ -3,7 +3,9 @@ import { booleanPointInPolygon } from '@turf/turf';
 import type { Sql } from '../src/store/sql.js';
 import type { Taxonomy } from '../src/taxonomy/taxonomy.js';
 import { expandTerm } from '../src/taxonomy/taxonomy.js';
-import { isOpenAt, parseHours } from '../src/hours.js';
+import type { Calendar } from '../src/calendar/calendar.js';
+import { isOpenAt, parseHoursWithCalendar } from '../src/calendar/hours.js';
+import { packageCalendar } from '../src/calendar/official.js';
 import type { SearchQuery } from '../src/engine/search.js';
 
 /** A stored resource as the brute-force oracle sees it, read straight from SQL (not through a snapshot). */
@@ -20,9 +22,10 @@ export async function readPlain(db: Sql): Promise<Plain[]> {
 
 /**
  * The answer a search must give, by brute force: test every resource against every condition, then
- * order by (great-circle distance, id) or by id. Returns ids and distances (km).
+ * order by (great-circle distance, id) or by id. Returns ids and distances (km). Opening hours are read
+ * as the service reads them, with `PH` = the holidays of `calendar` (default: the package's years alone).
  */
-export function oracle(tax: Taxonomy, all: Plain[], q: SearchQuery): { id: string; km?: number }[] {
+export function oracle(tax: Taxonomy, all: Plain[], q: SearchQuery, calendar: Calendar = packageCalendar()): { id: string; km?: number }[] {
   const ancestors = (id: string) => {
     const out: string[] = [];
     for (let at: string | null = id; at !== null; at = tax.byId.get(at)?.parent ?? null) out.push(at);
@@ -32,7 +35,7 @@ export function oracle(tax: Taxonomy, all: Plain[], q: SearchQuery): { id: strin
   const hoursMemo = new Map<string, boolean>();
   const openAt = (text: string, at: Date) => {
     if (!hoursMemo.has(text)) {
-      const parsed = parseHours(text);
+      const parsed = parseHoursWithCalendar(text, calendar);
       hoursMemo.set(text, 'hours' in parsed && isOpenAt(parsed.hours, at));
     }
     return hoursMemo.get(text)!;

@@ -11,10 +11,10 @@ import { alternatives } from './alternatives.js';
 import { Directory } from './directory.js';
 import { checkKey, Idempotency, inProgress, type StoredAnswer } from './idempotency.js';
 import { Hasher, maskPhone, newBookingId, newToken, openToken, sealToken, tokenDigest, tokenMatches } from './privacy.js';
-import { bookingJson, cancelDeadline, type BookingJson } from './render.js';
+import { asOf, bookingJson, cancelDeadline, type BookingJson } from './render.js';
 import { checkRequest, requestFingerprint, type BookingRequest, type CheckedRequest } from './rules.js';
 import { parseRange, parseSlots, shanghaiDay, slotJson, type SlotInput, type SlotJson } from './slots.js';
-import { materialise, type ScheduleInput } from './schedule.js';
+import { materialise, type Materialised, type ScheduleInput } from './schedule.js';
 import { icsCalendar } from './ics.js';
 import type { Audit } from '../access/audit.js';
 import type { Principal } from '../access/keys.js';
@@ -25,6 +25,9 @@ export type { BookingJson } from './render.js';
 
 /** What `book` did: a booking, or a known error; `replayed` when the Idempotency-Key had answered before. */
 export type BookOutcome = { replayed: boolean } & ({ booking: BookingJson; error?: undefined } | { error: AppError; booking?: undefined });
+
+/** What a schedule did: the slots created, how many were there already, and what the schedule reports. */
+export type ScheduleOutcome = { created: SlotJson[]; unchanged: number } & Omit<Materialised, 'slots'>;
 
 /** Options of `Bookings`. */
 export interface BookingOptions {
@@ -87,15 +90,15 @@ export class Bookings {
   }
 
   /**
-   * Materialises a weekly schedule into slots. A slot identical (same start and end) to a stored one is
+   * Materialises a weekly schedule into slots (see `materialise`). A slot identical (same start and end) to a stored one is
    * left as it is, so re-running a schedule each week only adds the new days; one that overlaps a stored
    * slot otherwise is a 409 and nothing is written.
    */
-  async schedule(resourceId: string, input: ScheduleInput, by: Principal): Promise<{ created: SlotJson[]; unchanged: number }> {
+  async schedule(resourceId: string, input: ScheduleInput, by: Principal): Promise<ScheduleOutcome> {
     const resource = await this.directory.resource(resourceId);
     assertSeats(by, resource);
-    const slots = materialise(resourceId, input, resource.hours, this.clock());
-    return this.db.tx(async (t) => {
+    const { slots, ...report } = materialise(resourceId, input, resource.hours, resource.calendar, this.clock());
+    const written = await this.db.tx(async (t) => {
       const fresh = [];
       let unchanged = 0;
       for (const s of slots) {
@@ -111,6 +114,7 @@ export class Bookings {
       await this.audit.record(t, by, 'slots.schedule', resourceId, { created: created.length, unchanged });
       return { created, unchanged };
     });
+    return { ...written, ...report };
   }
 
   /** Slots of a resource starting in [from, to) (default: the coming 7 days). */
@@ -255,14 +259,19 @@ export class Bookings {
           { errors: [{ path: 'body.visitor_ids', message: `one of them cannot be booked at this resource on ${day}` }] });
       }
     }
-    return { json: bookingJson((await this.rows.booking(id, t))!, name, this.options.cancelCutoffHours), token };
+    return { json: bookingJson((await this.rows.booking(id, t))!, name, this.options.cancelCutoffHours, now), token };
   }
 
-  /** The stored first answer again: a booking with its token (opened for this very request), or the same error. */
+  /**
+   * The stored first answer again: a booking with its token (opened for this very request), or the same
+   * error. `cancellable` says what holds now (the cut-off may have passed since; answers stored before it
+   * existed lack it).
+   */
   private async replay(answer: StoredAnswer, box: Buffer | null, key: string, fingerprint: string, body: BookingRequest): Promise<BookOutcome> {
     if (answer.booking) {
       const token = box ? openToken(box, key, fingerprint) : undefined;
-      return { replayed: true, booking: token ? { ...answer.booking, token } : answer.booking };
+      const booking = asOf(answer.booking, this.clock());
+      return { replayed: true, booking: token ? { ...booking, token } : booking };
     }
     return { replayed: true, error: await this.errorOf(answer.error!, body) };
   }
@@ -284,7 +293,7 @@ export class Bookings {
   }
 
   private async json(row: BookingRow): Promise<BookingJson> {
-    return bookingJson(row, (await this.directory.info(row.resource_id))?.name ?? null, this.options.cancelCutoffHours);
+    return bookingJson(row, (await this.directory.info(row.resource_id))?.name ?? null, this.options.cancelCutoffHours, this.clock());
   }
 
   /** A busy database during the claim is a 503 whose detail says to retry with the same key. */

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import type { SnapshotHolder } from '../engine/holder.js';
 import type { Snapshot } from '../engine/snapshot.js';
+import type { Calendar } from '../calendar/calendar.js';
 
 /** What bookings show of a resource. */
 export interface ResourceInfo {
@@ -41,10 +42,10 @@ export class Directory {
   }
 
   /**
-   * A current resource's district and opening hours (null when it has none), or a 404. Looks again after
-   * a refresh when another process may have just added it.
+   * A current resource's district and opening hours (null when it has none), with the calendar they are
+   * read with, or a 404. Looks again after a refresh when another process may have just added it.
    */
-  async resource(id: string): Promise<{ id: string; district: string; hours: string | null }> {
+  async resource(id: string): Promise<{ id: string; district: string; hours: string | null; calendar: Calendar }> {
     let snap = this.holder.current;
     let i = snap.indexOf(id);
     if (i < 0 && (await this.holder.refreshIfChanged())) {
@@ -53,6 +54,6 @@ export class Directory {
     }
     if (i < 0) throw new AppError('not_found', `no resource '${id}'`);
     const code = snap.hoursCode[i];
-    return { id, district: snap.districts[snap.districtCode[i]] ?? '', hours: code >= 0 ? snap.hoursText[code] : null };
+    return { id, district: snap.districts[snap.districtCode[i]] ?? '', hours: code >= 0 ? snap.hoursText[code] : null, calendar: snap.calendar };
   }
 }

@@ -16,14 +16,20 @@ export interface BookingJson {
   created_at: string;
   /** Cancelling is possible until this time. */
   cancel_before: string;
+  /**
+   * Whether the booking can be cancelled now (as of this answer): confirmed and before `cancel_before`.
+   * False from the start for a booking made when its slot was already inside the cut-off.
+   */
+  cancellable: boolean;
   cancelled_at: string | null;
   token?: string;
 }
 
 const HOUR_MS = 3_600_000;
 
-/** A stored booking as JSON; `resourceName` from the snapshot, the phone already masked in the row. */
-export function bookingJson(row: BookingRow, resourceName: string | null, cancelCutoffHours: number): BookingJson {
+/** A stored booking as JSON, as of `nowMs`; `resourceName` from the snapshot, the phone already masked in the row. */
+export function bookingJson(row: BookingRow, resourceName: string | null, cancelCutoffHours: number, nowMs: number): BookingJson {
+  const deadline = cancelDeadline(row.start_ms, cancelCutoffHours);
   return {
     id: row.id,
     status: row.status,
@@ -34,9 +40,15 @@ export function bookingJson(row: BookingRow, resourceName: string | null, cancel
     contact: { name: row.contact_name, phone: row.phone_masked },
     visitors: row.visitors,
     created_at: row.created_at,
-    cancel_before: formatShanghai(new Date(cancelDeadline(row.start_ms, cancelCutoffHours))),
+    cancel_before: formatShanghai(new Date(deadline)),
+    cancellable: row.status === 'confirmed' && nowMs < deadline,
     cancelled_at: row.cancelled_at,
   };
+}
+
+/** A booking answered again (an Idempotency-Key replay) with `cancellable` as of `nowMs`. */
+export function asOf(booking: BookingJson, nowMs: number): BookingJson {
+  return { ...booking, cancellable: booking.status === 'confirmed' && nowMs < Date.parse(booking.cancel_before) };
 }
 
 /** The last instant a booking of a slot starting at `startMs` can be cancelled, in epoch ms. */

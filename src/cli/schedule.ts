@@ -7,7 +7,7 @@ import { loadTaxonomy } from '../taxonomy/taxonomy.js';
 import { SnapshotHolder } from '../engine/holder.js';
 import { Contract } from '../http/contract.js';
 import { Bookings } from '../booking/bookings.js';
-import type { ScheduleInput } from '../booking/schedule.js';
+import type { Leftover, ScheduledHoliday, ScheduleInput } from '../booking/schedule.js';
 import { AppError, invalidField } from '../errors.js';
 import { Audit } from '../access/audit.js';
 import { commandLine } from '../access/keys.js';
@@ -18,15 +18,23 @@ Materialises weekly schedules into bookable slots, in the database named by EDUM
 var/edumap.db). FILE holds { "schedules": [ { "resource_id": "…", <the body of POST
 /v1/resources/{id}/schedule> }, … ] }, e.g.
 
-  { "schedules": [ { "resource_id": "palace-museum", "hours": "Tu-Su 09:00-16:00; PH off",
-                     "slot_minutes": 60, "days": 28, "closed_dates": ["2027-02-06"],
+  { "schedules": [ { "resource_id": "palace-museum", "hours": "Tu-Su 08:30-16:30", "holidays": "open",
+                     "slot_minutes": 120, "last_slot": "short", "days": 28, "closed_dates": ["2027-03-02"],
                      "capacity": { "individual": 300, "group": 120 }, "group_size": { "min": 15, "max": 60 } } ] }
+
+PH in hours means China's public holidays (npm run calendar -- list; GET /v1/calendar); "holidays"
+(hours | closed | open | as_weekday) overrides what hours say on those days, "last_slot" (short | extend |
+drop) what becomes of the end of a stretch slot_minutes does not fill. Warnings and time left without a
+slot are printed under each schedule.
 
 Each schedule is applied in its own transaction, all or nothing; slots that already exist unchanged are
 left alone, so the file can be re-run every week. Exit 0: all applied; 1: some refused; 2: usage error.`;
 
 /** One schedule's outcome, as `--json` prints it. */
-interface Outcome { resource_id: string; created?: number; unchanged?: number; error?: string; errors?: { path: string; message: string }[] }
+interface Outcome {
+  resource_id: string; created?: number; unchanged?: number; leftover?: Leftover[]; holidays?: ScheduledHoliday[]; warnings?: string[];
+  error?: string; errors?: { path: string; message: string }[];
+}
 
 /** The schedule CLI. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -71,8 +79,8 @@ export async function main(argv: string[]): Promise<number> {
         if (typeof id !== 'string') throw invalidField('resource_id', 'is required');
         // The same validation as POST /v1/resources/{id}/schedule.
         const input = contract.input('scheduleSlots', { query: {}, params: { id }, body });
-        const { created, unchanged } = await bookings.schedule(id, input.body as ScheduleInput, by);
-        outcomes.push({ resource_id: id, created: created.length, unchanged });
+        const { created, unchanged, ...report } = await bookings.schedule(id, input.body as ScheduleInput, by);
+        outcomes.push({ resource_id: id, created: created.length, unchanged, ...report });
       } catch (e) {
         if (!(e instanceof AppError)) throw e;
         const errors = e.errors?.map((f) => ({ path: `${at}.${f.path.replace(/^(body|path)\./, '')}`, message: f.message }));
@@ -83,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     else {
       for (const o of outcomes) {
         console.log(o.error ? `${o.resource_id}: refused: ${o.error}` : `${o.resource_id}: ${o.created} slots created, ${o.unchanged} already there`);
+        for (const w of o.warnings ?? []) console.log(`  warning: ${w}`);
+        for (const l of o.leftover ?? []) console.log(`  no slot: ${l.from} – ${l.to}`);
       }
     }
     return outcomes.some((o) => o.error) ? 1 : 0;

@@ -2,8 +2,11 @@ import type { Database } from '../store/sql.js';
 import { dataGeneration } from '../store/db.js';
 import { ResourceReader } from '../store/resource-reader.js';
 import { AreaStore } from '../store/areas.js';
+import { CalendarStore, type CalendarYearRow } from '../store/calendar.js';
+import type { Calendar } from '../calendar/calendar.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
-import { Snapshot } from './snapshot.js';
+import { HoursParses, Snapshot } from './snapshot.js';
+import { serviceCalendar } from './calendar.js';
 
 /**
  * Holds the current snapshot and replaces it after writes. Readers take `current` once per request and
@@ -15,6 +18,10 @@ export class SnapshotHolder {
   private timer: NodeJS.Timeout | null = null;
   private readonly reader: ResourceReader;
   private readonly areaStore: AreaStore;
+  private readonly calendarStore: CalendarStore;
+  private readonly parses = new HoursParses();
+  /** The calendar of the last build, and the stored years it was made of (reused while they stay the same). */
+  private calendar: { key: string; calendar: Calendar } | null = null;
   private readonly listeners: ((s: Snapshot) => void)[] = [];
   private building: Promise<Snapshot> | null = null;
   private again: Promise<Snapshot> | null = null;
@@ -22,6 +29,7 @@ export class SnapshotHolder {
   constructor(private readonly db: Database, private readonly tax: Taxonomy) {
     this.reader = new ResourceReader(db);
     this.areaStore = new AreaStore(db);
+    this.calendarStore = new CalendarStore(db);
   }
 
   /** The snapshot in service; throws before the first build (the HTTP layer answers 503 then). */
@@ -86,17 +94,26 @@ export class SnapshotHolder {
   }
 
   private async build(): Promise<Snapshot> {
-    // Areas change rarely and every change bumps the generation: read them first, and scan again if the
-    // generation moved in between, so the snapshot's areas and resources are of one state.
+    // Areas and calendar years change rarely and every change bumps the generation: read them first, and
+    // scan again if the generation moved in between, so the snapshot's areas, calendar and resources are of
+    // one state.
     for (;;) {
       const before = await dataGeneration(this.db);
       const areas = await this.areaStore.list();
+      const years = await this.calendarStore.list();
       const scan = await this.reader.scan();
       if (scan.generation !== before) continue;
-      const next = new Snapshot(scan.generation, this.tax, areas, scan, this.reader);
+      const next = new Snapshot(scan.generation, this.tax, areas, scan, this.reader, this.calendarOf(years), this.parses);
       this.snap = next;
       for (const l of this.listeners) l(next);
       return next;
     }
+  }
+
+  /** The calendar of these stored years: the last one when they have not changed (hours stay bound to it). */
+  private calendarOf(years: readonly CalendarYearRow[]): Calendar {
+    const key = JSON.stringify(years.map((y) => [y.year, y.file]));
+    if (this.calendar?.key !== key) this.calendar = { key, calendar: serviceCalendar(years) };
+    return this.calendar.calendar;
   }
 }

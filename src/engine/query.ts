@@ -106,7 +106,8 @@ export class Queries {
     const crs = body.crs ?? 'wgs84';
     // Seats are a hard filter inside the kNN scan.
     const need = matchNeed(body.needs?.party, body.needs?.time, this.clock());
-    const result = match(snap, body, need ? { accept: await this.accept(snap, need) } : {});
+    // The slot each pick would book is also what its open score is judged on.
+    const result = match(snap, body, need ? { accept: await this.accept(snap, need), slot: (i) => this.seats.firstFit(snap.ids[i], need) } : {});
     const indices = result.items.map((item) => item.index);
     const resources = await resourcesJson(snap, indices, crs);
     const slots = need ? this.slotsOf(snap, indices, need) : undefined;

@@ -15,6 +15,7 @@ import { clusterRoutes } from './routes/clusters.js';
 import { webRoutes } from './routes/web.js';
 import { matchRoutes } from './routes/match.js';
 import { auditRoutes } from './routes/audit.js';
+import { calendarRoutes } from './routes/calendar.js';
 
 /** Everything the HTTP layer needs: the service, built once by the caller (server.ts, tests). */
 export type AppDeps = Service;
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(resourceRoutes(deps));
   app.use(matchRoutes(deps));
   app.use(clusterRoutes(deps));
+  app.use(calendarRoutes(deps));
   app.use(importRoutes(deps, metrics));
   app.use(bookingRoutes(deps, parts));
   app.use(auditRoutes(deps));

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { invalidFields, type FieldError } from '../errors.js';
+import { fieldErrorsOf } from '../validation.js';
 
 // ajv-formats is CommonJS; its default export is the plugin function at run time.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
@@ -68,9 +69,9 @@ export class Contract {
     const query = { ...(req.query as Record<string, unknown>) };
     const params = { ...(req.params as Record<string, string>) };
     const errors: FieldError[] = [];
-    if (!op.query(query)) errors.push(...fieldErrors(op.query.errors!, 'query'));
-    if (!op.params(params)) errors.push(...fieldErrors(op.params.errors!, 'path'));
-    if (op.body && !op.body(req.body)) errors.push(...fieldErrors(op.body.errors!, 'body'));
+    if (!op.query(query)) errors.push(...fieldErrorsOf(op.query.errors!, 'query'));
+    if (!op.params(params)) errors.push(...fieldErrorsOf(op.params.errors!, 'path'));
+    if (op.body && !op.body(req.body)) errors.push(...fieldErrorsOf(op.body.errors!, 'body'));
     if (errors.length) throw invalidFields(errors);
     return { query, params, body: req.body };
   }
@@ -90,27 +91,4 @@ export class Contract {
 /** Points `#/components/...` references at the components registered under the id `openapi`. */
 function relink(schema: object): object {
   return JSON.parse(JSON.stringify(schema).replace(/"\$ref":"#\/components\//g, '"$ref":"openapi#/components/'));
-}
-
-/** ajv errors as `{ path, message }`, with `path` like `query.limit` or `body.slots[0].start`. */
-export function fieldErrors(errors: ErrorObject[], where: string): FieldError[] {
-  const out: FieldError[] = [];
-  const seen = new Set<string>();
-  for (const e of errors) {
-    let path = where + e.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('');
-    let message = e.message ?? 'is invalid';
-    if (e.keyword === 'additionalProperties') {
-      path += `.${e.params.additionalProperty}`;
-      message = where === 'query' ? 'is not a known parameter' : 'is not a known field';
-    } else if (e.keyword === 'required') {
-      path += `.${e.params.missingProperty}`;
-      message = 'is required';
-    } else if (e.keyword === 'enum') {
-      message = `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-    }
-    const key = `${path} ${message}`;
-    if (!seen.has(key)) out.push({ path, message });
-    seen.add(key);
-  }
-  return out;
 }

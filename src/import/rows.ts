@@ -3,7 +3,9 @@ import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { resolveTerm, TAG_FACETS, termsOfFacet, UnknownTermError } from '../taxonomy/taxonomy.js';
 import type { AreaIndex } from '../geo/areas.js';
 import { type Crs, isCrs, roundCoord, toWgs84 } from '../geo/crs.js';
-import { parseHours } from '../hours.js';
+import { parseHoursWithCalendar } from '../calendar/hours.js';
+import { packageCalendar } from '../calendar/official.js';
+import type { Calendar } from '../calendar/calendar.js';
 import type { StagedRow } from '../store/resource-staging.js';
 
 /** The CSV columns, in the order `npm run gen` and the bundled data write them. */
@@ -83,6 +85,11 @@ export interface RowContext {
 export class RowValidator {
   private readonly validate: ValidateFunction;
   private readonly hoursCache = new Map<string, string | null>();
+  /**
+   * The calendar hours are parsed with. Whether they parse does not depend on it (a calendar says what `PH`
+   * means, not whether `PH` may be written), so the package's serves every import.
+   */
+  private readonly calendar: Calendar = packageCalendar();
   /** District adcode, full name and short name (海淀) → adcode. */
   private readonly districtKeys = new Map<string, string>();
 
@@ -202,11 +209,11 @@ export class RowValidator {
     };
   }
 
-  // Parsing opening_hours is slow (tens of µs); imports repeat the same few strings, so cache by text.
+  // Parsing opening_hours is slow (≈1 ms with the PH template); imports repeat the same few strings, so cache by text.
   private hoursProblem(text: string): string | null {
     let problem = this.hoursCache.get(text);
     if (problem === undefined) {
-      const parsed = parseHours(text);
+      const parsed = parseHoursWithCalendar(text, this.calendar);
       problem = 'error' in parsed ? parsed.error : null;
       if (this.hoursCache.size < 10_000) this.hoursCache.set(text, problem);
     }

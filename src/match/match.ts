@@ -3,8 +3,9 @@ import { invalidField } from '../errors.js';
 import type { Crs, LngLat } from '../geo/crs.js';
 import { search, type SearchQuery } from '../engine/search.js';
 import { parseTagGroups, point, termParam } from '../engine/params.js';
-import { parseDateTime } from '../time.js';
+import { formatShanghai } from '../time.js';
 import type { Snapshot } from '../engine/snapshot.js';
+import { openJudge, parseWhen, VISIT_MINUTES, type OpenVerdict, type ProposedSlot } from './open.js';
 
 /** The body of `POST /v1/match`, shape-checked by the contract. */
 export interface MatchRequest {
@@ -19,7 +20,7 @@ export interface MatchRequest {
     tags?: string[];
     types?: string[];
     free?: boolean;
-    /** When the family wants to go: an instant, or a window (scored on whether the place is open in it). */
+    /** When the family wants to go: an instant, or a window (scored on whether the place is open for a visit in it). */
     time?: { at?: string; from?: string; to?: string };
     require_open?: boolean;
   };
@@ -34,6 +35,8 @@ export const SCORING = {
   distanceScaleKm: 5,
   /** Candidates gathered (nearest first, every filter applied) before ranking. */
   pool: 200,
+  /** open in a window = an unbroken open stretch of this many minutes inside it (the whole window if shorter). */
+  visitMinutes: VISIT_MINUTES,
 } as const;
 
 /** One ranked candidate, in WGS-84; the HTTP layer renders the resource and converts coordinates. */
@@ -48,7 +51,8 @@ export interface MatchItem {
     effective_distance_m: number;
     matched_terms: string[];
     matched_domains: string[];
-    open: { at: string; open: boolean | null } | null;
+    /** What `open` was judged on (see `OpenVerdict`); null without a time or a proposed slot. */
+    open: { at: string; open: boolean | null; judged: OpenVerdict['judged']; from?: string; to?: string } | null;
   };
 }
 
@@ -61,6 +65,8 @@ export interface MatchResult {
 /** Extra knowledge a caller may plug in, e.g. seat availability from the booking module. */
 export interface MatchHooks {
   accept?: (index: number) => boolean;
+  /** The slot a candidate would book (with `needs.party`): its open score is judged on that slot. */
+  slot?: (index: number) => ProposedSlot | null | undefined;
 }
 
 /**
@@ -70,8 +76,11 @@ export interface MatchHooks {
  *   score = 0.5 · exp(−d / 5 km) + 0.35 · (weight of requested domains covered / total weight) + 0.15 · open
  *
  * where d is the weighted mean of the great-circle distances to the origins (home and school: the place
- * that is convenient from both), and open is 1 when the opening hours say open at the requested time
- * (for a window: at its start, middle or end), 0 when closed, 0.5 when the hours are unknown.
+ * that is convenient from both), and open is 1 when the opening hours say open, 0 when closed, 0.5 when
+ * the hours are unknown or there is nothing to judge. Open means: at `time.at`, open at that instant; in a
+ * window `time.from`–`to`, one unbroken open stretch of at least `visitMinutes` (60) inside it, or the
+ * whole window when it is shorter; and when a slot is proposed (`hooks.slot`, with `needs.party`), open
+ * for the whole of that slot, the time the family would come. `PH` reads the snapshot's calendar.
  * With domain weights the answer is a balanced plan: the best candidate for each requested domain comes
  * first (heaviest domain first), so every domain is represented before any repeats; the rest by score.
  */
@@ -93,7 +102,7 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
     return { id, weight };
   });
   const domainTotal = domainWeights.reduce((s, d) => s + d.weight, 0);
-  const times = instants(needs.time);
+  const when = parseWhen(needs.time);
 
   const query: SearchQuery = { limit: SCORING.pool, radiusKm: req.radius_km };
   if (needs.stage) query.stages = [termParam(snap.tax, needs.stage, ['stage'], 'body.needs.stage')];
@@ -102,17 +111,18 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
   const required = parseTagGroups(snap.tax, needs.tags ?? [], (k) => `body.needs.tags[${k}]`);
   // Candidates must offer at least one requested domain, and every required tag.
   query.tags = domainWeights.length ? [...required, domainWeights.map((d) => d.id)] : required;
-  const memo = new Int8Array(snap.hoursText.length);
-  const openScore = (i: number): number | null => {
-    if (!times.length) return null;
-    if (snap.hoursCode[i] < 0) return null;
-    return times.some((t) => snap.openAt(i, t, memo)) ? 1 : 0;
+  const judge = openJudge(snap, when, hooks.slot);
+  const verdicts = new Map<number, OpenVerdict | null>();
+  const verdictOf = (i: number) => {
+    let v = verdicts.get(i);
+    if (v === undefined) verdicts.set(i, (v = judge(i)));
+    return v;
   };
   const accepts: ((i: number) => boolean)[] = [];
   if (hooks.accept) accepts.push(hooks.accept);
   if (needs.require_open) {
-    if (!times.length) throw invalidField('body.needs.require_open', 'needs body.needs.time');
-    accepts.push((i) => openScore(i) === 1);
+    if (!when && !hooks.slot) throw invalidField('body.needs.require_open', 'needs body.needs.time (or body.needs.party)');
+    accepts.push((i) => verdictOf(i)?.open === true);
   }
   if (accepts.length) query.accept = (i) => accepts.every((a) => a(i));
 
@@ -136,11 +146,11 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
     };
     const matchedDomains = domainWeights.filter((d) => tagged(d.id)).map((d) => d.id);
     const covered = domainWeights.filter((d) => tagged(d.id)).reduce((s, d) => s + d.weight, 0);
-    const open = openScore(i);
+    const verdict = verdictOf(i);
     const breakdown = {
       distance: round(Math.exp(-effectiveKm / SCORING.distanceScaleKm)),
       terms: domainTotal ? round(covered / domainTotal) : 1,
-      open: open === null ? 0.5 : open,
+      open: verdict === null || verdict.open === null ? 0.5 : verdict.open ? 1 : 0,
     };
     const score = round(SCORING.weights.distance * breakdown.distance + SCORING.weights.terms * breakdown.terms
       + SCORING.weights.open * breakdown.open);
@@ -152,7 +162,10 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
         effective_distance_m: Math.round(effectiveKm * 1000),
         matched_terms: [...new Set(matchedTerms)],
         matched_domains: matchedDomains,
-        open: times.length ? { at: (needs.time?.at ?? needs.time?.from)!, open: open === null ? null : open === 1 } : null,
+        open: verdict && {
+          at: formatShanghai(verdict.at), open: verdict.open, judged: verdict.judged,
+          ...(verdict.from && { from: formatShanghai(verdict.from), to: formatShanghai(verdict.to!) }),
+        },
       },
     };
   });
@@ -180,22 +193,4 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
 
 function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;
-}
-
-/** The instants a time need is checked at: `at`, or a window's start, middle and end. */
-function instants(time: NonNullable<MatchRequest['needs']>['time']): Date[] {
-  if (!time) return [];
-  const parse = (text: string | undefined, field: string) => {
-    if (text === undefined) return undefined;
-    const at = parseDateTime(text);
-    if (!at) throw invalidField(`body.needs.time.${field}`, 'must be an ISO 8601 date-time');
-    return at;
-  };
-  const at = parse(time.at, 'at');
-  const from = parse(time.from, 'from');
-  const to = parse(time.to, 'to');
-  if (at) return [at];
-  if (!from || !to) throw invalidField('body.needs.time', 'needs at, or from and to');
-  if (to <= from) throw invalidField('body.needs.time.to', 'must be after from');
-  return [from, new Date((from.getTime() + to.getTime()) / 2), to];
 }

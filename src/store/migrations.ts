@@ -197,4 +197,17 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE visitors_kept;
     `,
   },
+  // Versions 6–7 belong to the venues issue; migrations apply by version, so any of them may land first.
+  {
+    version: 8,
+    name: "calendar years loaded by operators (China's public holidays and make-up working days)",
+    sql: `
+      -- One announced year per row, as the operator loaded it; it replaces the package's data for that year.
+      CREATE TABLE calendar_years (
+        year      INTEGER PRIMARY KEY,
+        file      TEXT NOT NULL,                       -- the year file as JSON, validated when loaded
+        loaded_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -36,8 +36,8 @@ export function bookingRoutes({ contract, bookings, keys }: AppDeps, { conflicts
   router.post('/v1/resources/:id/schedule', jsonBody(SLOTS_BODY_LIMIT), async (req, res) => {
     const by = await auth(req);
     const { params, body } = contract.input('scheduleSlots', req);
-    const { created, unchanged } = await bookings.schedule(params.id, body as ScheduleInput, by);
-    res.status(201).json({ resource_id: params.id, created: created.length, unchanged, items: created });
+    const { created, unchanged, ...report } = await bookings.schedule(params.id, body as ScheduleInput, by);
+    res.status(201).json({ resource_id: params.id, created: created.length, unchanged, items: created, ...report });
   });
 
   router.post('/v1/bookings', jsonBody(BOOKING_BODY_LIMIT), async (req, res) => {
