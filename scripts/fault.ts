@@ -38,6 +38,13 @@ type Db = Database.Database;
 
 /** The checks read the database file directly, as an auditor would (not through the service's store). */
 const openDb = (path: string): Db => new Database(path);
+/**
+ * The current versions among `resources`, as readers see them: a version of a published batch, not retired,
+ * and no later-published unretired version of the same id (until the batch is folded, an id may have two).
+ */
+const CURRENT = `r.deleted = 0 AND r.retired_at IS NULL AND b.state = 'published' AND NOT EXISTS (
+  SELECT 1 FROM resources r2 JOIN batches b2 ON b2.id = r2.batch
+   WHERE r2.id = r.id AND r2.retired_at IS NULL AND b2.state = 'published' AND b2.published_seq > b.published_seq)`;
 const dataGeneration = (db: Db): number =>
   Number((db.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get() as string | undefined) ?? 0);
 import { formatShanghai } from '../src/time.js';
@@ -365,7 +372,8 @@ function checkStore(run: Run): void {
 
       for (let g = 0; g < run.groups; g++) {
         const ids = run.files.ids(g);
-        const rows = db.prepare(`SELECT id, name FROM resources WHERE retired_at IS NULL AND id IN (${ids.map(() => '?').join(',')})`).all(...ids) as { id: string; name: string }[];
+        const rows = db.prepare(`SELECT r.id, r.name FROM resources r JOIN batches b ON b.id = r.batch
+          WHERE ${CURRENT} AND r.id IN (${ids.map(() => '?').join(',')})`).all(...ids) as { id: string; name: string }[];
         const versions = new Set(rows.map((r) => Number(MARKER.exec(r.name)?.[2] ?? -1)));
         run.check(rows.length === 0 || (rows.length === ids.length && versions.size === 1 && !versions.has(-1)), run.half,
           () => `group g${g}: ${rows.length} of ${ids.length} rows current, versions ${[...versions].join(', ')}`);
@@ -378,7 +386,9 @@ function checkStore(run: Run): void {
         run.check(current === lastAcked || state === 'unknown', run.violations,
           () => `group g${g}: v${current} is current; it was ${state ?? 'never sent'} (last acknowledged v${lastAcked})`);
       }
-      const visible = db.prepare(`SELECT DISTINCT substr(name, instr(name, '〔fault ')) FROM resources WHERE name LIKE '%〔fault g%'`).pluck().all() as string[];
+      // Every version that ever became visible (published), current or since replaced.
+      const visible = db.prepare(`SELECT DISTINCT substr(name, instr(name, '〔fault ')) FROM resources
+        WHERE name LIKE '%〔fault g%' AND batch IN (SELECT id FROM batches WHERE state = 'published')`).pluck().all() as string[];
       const fresh = visible.filter((m) => !run.seen.has(m));
       for (const m of fresh) {
         run.seen.add(m);

@@ -155,7 +155,7 @@ export function operationsOf(text: string): Operation[] {
       ops.push({
         id: op.operationId ?? `${method} ${template}`, method: method.toUpperCase(), template, params,
         body: content ? { types: Object.keys(content), schema: Object.values(content)[0]?.schema } : undefined,
-        auth: schemes.includes('adminKey') ? 'admin' : schemes.includes('bookingToken') ? 'token' : 'none',
+        auth: schemes.includes('key') ? 'admin' : schemes.includes('bookingToken') ? 'token' : 'none',
       });
     }
   }

@@ -25,6 +25,11 @@ export interface Config {
   /** Largest accepted CSV import body, in bytes. */
   importMaxBytes: number;
   /**
+   * How long replaced versions and deletions are kept, in ms: the change feed holds every change this long
+   * (a cursor older than that is answered 410), and snapshots built before a change still read their records.
+   */
+  changesRetentionMs: number;
+  /**
    * Secret key of the keyed hashes (HMAC-SHA256) that stand in for visitor ID numbers and phone numbers in
    * the database (at least 32 characters). Changing it orphans the stored hashes.
    */
@@ -82,6 +87,7 @@ export const DEFAULTS: Config = {
   dataDir: join(ROOT, 'data'),
   pollMs: 1000, // EDUMAP_POLL_MS
   importMaxBytes: 256 * 1024 * 1024, // EDUMAP_IMPORT_MAX_BYTES
+  changesRetentionMs: 2 * 3_600_000, // EDUMAP_CHANGES_RETENTION_HOURS (a consumer polling every few minutes has ample margin)
   hashKey: '', // EDUMAP_HASH_KEY, at least 32 characters: required (see `secrets`)
   dataKey: Buffer.alloc(0), // EDUMAP_DATA_KEY, 64 hexadecimal characters: required (see `secrets`)
   devSecrets: false,
@@ -172,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel,
     pollMs: integer(env, 'EDUMAP_POLL_MS', DEFAULTS.pollMs, 0, 3_600_000),
     importMaxBytes: integer(env, 'EDUMAP_IMPORT_MAX_BYTES', DEFAULTS.importMaxBytes, 1024, 4 * 1024 ** 3),
+    changesRetentionMs: integer(env, 'EDUMAP_CHANGES_RETENTION_HOURS', DEFAULTS.changesRetentionMs / 3_600_000, 1, 24 * 90) * 3_600_000,
     cancelCutoffHours: integer(env, 'EDUMAP_CANCEL_CUTOFF_HOURS', DEFAULTS.cancelCutoffHours, 0, 720),
     workers: integer(env, 'WORKERS', DEFAULTS.workers, 1, 64),
     searchPerMinute: integer(env, 'EDUMAP_RATE_SEARCH_PER_MIN', DEFAULTS.searchPerMinute, 0, 10_000_000),

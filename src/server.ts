@@ -19,6 +19,9 @@ async function main(): Promise<void> {
   if (config.devSecrets) log.warn('EDUMAP_HASH_KEY / EDUMAP_DATA_KEY are not set: development keys are in use (never in production)');
   const service = await openService(config, log);
   service.holder.poll(config.pollMs, (err) => log.error({ err }, 'snapshot refresh failed'));
+  // Finish what a crash left (an abandoned import, a batch half folded), then tidy once a minute.
+  service.maintenance.kick();
+  service.maintenance.every(60_000);
   const state = { draining: false };
   const app = createApp(service, state);
   const server: Server = app.listen(config.port, config.host, () => {

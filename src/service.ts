@@ -15,6 +15,9 @@ import type { Logger } from './log.js';
 import { Bookings } from './booking/bookings.js';
 import { Audit } from './access/audit.js';
 import { KeyRing } from './access/keys.js';
+import { Maintenance } from './import/maintenance.js';
+import { ResourceEdits } from './import/edit.js';
+import { AreaEdits } from './import/areas.js';
 
 /** The bundled data files loaded into an empty database, in order. */
 export const BUNDLED_CSV = ['resources.csv', 'osm-sample.csv'];
@@ -34,6 +37,12 @@ export interface Service {
   /** Keys and their principals (stored keys and the bootstrap `EDUMAP_ADMIN_KEYS`). */
   keys: KeyRing;
   audit: Audit;
+  /** Folding, cleaning and purging of the versioned store, in the background. */
+  maintenance: Maintenance;
+  /** Single edits of resources (PATCH, DELETE). */
+  edits: ResourceEdits;
+  /** School districts uploaded and deleted. */
+  areaEdits: AreaEdits;
   /** Stops background work and closes the store. */
   close(): Promise<void>;
 }
@@ -55,10 +64,15 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   const keys = new KeyRing(db, config.adminKeys, audit);
   const bookings = new Bookings(db, holder, audit, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours, log });
   const queries = new Queries(holder, bookings.availability);
+  const maintenance = new Maintenance(db, { retentionMs: config.changesRetentionMs, log });
+  const edits = new ResourceEdits(db, holder, tax, audit);
+  const areaEdits = new AreaEdits(db, holder, audit);
   return {
-    config, db, tax, holder, contract, log, queries, bookings, keys, audit,
+    config, db, tax, holder, contract, log, queries, bookings, keys, audit, maintenance, edits, areaEdits,
     async close() {
       holder.stop();
+      maintenance.stop();
+      await maintenance.idle();
       await db.close();
     },
   };

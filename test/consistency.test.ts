@@ -17,11 +17,14 @@ const version = (k: number, from: GeneratedRow[] = rows) => [HEADER, ...from.map
 let svc: TestService;
 afterEach(() => svc?.close());
 
-/** A fingerprint of everything the store holds: every row version and the data generation. */
+/**
+ * A fingerprint of everything readers can see in the store: every row version of a published batch (an
+ * import stages its rows invisibly until it publishes them all at once) and the meta counters.
+ */
 function fingerprint(dbPath: string): string {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const rowsText = JSON.stringify(db.prepare('SELECT * FROM resources ORDER BY seq').all());
+    const rowsText = JSON.stringify(db.prepare("SELECT * FROM resources WHERE batch IN (SELECT id FROM batches WHERE state = 'published') ORDER BY seq").all());
     return createHash('sha256').update(rowsText).update(JSON.stringify(db.prepare('SELECT * FROM meta').all())).digest('hex');
   } finally {
     db.close();
@@ -109,6 +112,37 @@ describe('an import killed part-way leaves the database exactly as before', () =
     expect(again.signal).toBeNull();
     expect(again.stdout).toMatch(/inserted 3\d{3}, updated \d+, unchanged 0, rejected \d/);
     expect(fingerprint(path)).not.toBe(before);
+  });
+
+  test('kill -9 between staging and publish: nothing visible; the next import takes over at once and applies', async () => {
+    svc = await testService({ seed: false });
+    await svc.importText(version(1, rows.slice(0, 500)));
+    const path = svc.config.dbPath;
+    const file = join(svc.dir, 'v2.csv');
+    writeFileSync(file, version(2));
+    const before = fingerprint(path);
+    const run = await runCli([file], path, { EDUMAP_TEST_HOLD_BEFORE_PUBLISH_MS: '60000' }, (text, kill) => {
+      if (text.includes('holding between staging and publish')) kill();
+    });
+    expect(run.signal).toBe('SIGKILL');
+    expect(fingerprint(path)).toBe(before);
+    // Every row was staged: invisible, and no query of the running service sees any of it.
+    const raw = new Database(path, { readonly: true });
+    const staged = raw.prepare("SELECT count(*) FROM resources WHERE batch IN (SELECT id FROM batches WHERE state = 'staging')").pluck().get() as number;
+    raw.close();
+    expect(staged).toBeGreaterThan(3000);
+    await svc.holder.refreshIfChanged();
+    const res = await request(svc.app).get('/v1/resources?limit=100');
+    expect(res.body.items.every((i: { name: string }) => i.name.endsWith('〔v1〕'))).toBe(true);
+    // The dead process's batch is taken over at once (its pid is gone), its rows cleaned away.
+    const started = Date.now();
+    const again = await runCli([file], path);
+    expect(again.status).toBe(1); // some moved points leave Beijing and are rejected
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(again.stdout).toMatch(/inserted 3\d{3}, updated \d+, unchanged 0/);
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare("SELECT count(*) FROM batches WHERE state <> 'published'").pluck().get()).toBe(0);
+    after.close();
   });
 
   test('kill -9 while rows are still being read', async () => {

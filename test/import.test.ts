@@ -2,7 +2,7 @@ import iconv from 'iconv-lite';
 import gcoordModule from 'gcoord';
 import { distance } from 'geokdbush';
 import { AppError } from '../src/errors.js';
-import { testService, csvLine, HEADER, type TestService, rawSqlite } from './support.js';
+import { testService, csvLine, HEADER, type TestService, rawSqlite, CURRENT_ROWS } from './support.js';
 
 const gcoord = gcoordModule as unknown as typeof gcoordModule.default;
 
@@ -20,8 +20,8 @@ beforeEach(async () => {
 });
 afterEach(() => svc.close());
 
-const count = () => rawSqlite(svc).prepare('SELECT count(*) FROM resources WHERE retired_at IS NULL').pluck().get() as number;
-const stored = (id: string) => rawSqlite(svc).prepare('SELECT * FROM resources WHERE id = ? AND retired_at IS NULL').get(id) as
+const count = () => rawSqlite(svc).prepare(`SELECT count(*) FROM resources WHERE ${CURRENT_ROWS}`).pluck().get() as number;
+const stored = (id: string) => rawSqlite(svc).prepare(`SELECT * FROM resources WHERE id = ? AND ${CURRENT_ROWS}`).get(id) as
   { lng: number; lat: number; name: string; district: string; doc: string } | undefined;
 
 describe('CSV import', () => {
@@ -148,10 +148,14 @@ describe('CSV import', () => {
     expect(count()).toBe(0);
   });
 
-  test('a missing required column rejects the file', async () => {
+  test('a header without id, or with lng but not lat, rejects the file; a new row without a required column is rejected', async () => {
     const header = HEADER.replace(',tags,', ',address2,').replace('address2', 'notes2');
     await expect(svc.importText([header].join('\n'))).rejects.toThrow(/unknown column 'notes2'|required column 'tags'/);
-    await expect(svc.importText('id,name,type,lng,lat\n')).rejects.toThrow(/required column 'tags' is missing/);
+    await expect(svc.importText('name,type,lng,lat,tags\n')).rejects.toThrow(/required column 'id' is missing/);
+    await expect(svc.importText('id,name,lng\n')).rejects.toThrow(/column 'lat' is missing: lng and lat come together/);
+    // Without `tags`, a new resource's row is rejected (an existing one would keep its tags).
+    const report = await svc.importText(['id,name,type,lng,lat', 'new-one,新馆,museum,116.39,39.91'].join('\n'));
+    expect(report.rejected).toEqual([expect.objectContaining({ line: 2, column: 'tags', reason: 'is required' })]);
   });
 
   test('an empty file is rejected', async () => {

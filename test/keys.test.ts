@@ -130,7 +130,7 @@ describe('GET /v1/audit', () => {
       ['海淀', 'slots.create', 'hd-museum'],
       ['EDUMAP_ADMIN_KEYS[1]', 'resources.import', 'resources'],
     ]);
-    expect(res.body.items[2].detail).toEqual({ inserted: 0, updated: 1, unchanged: 0, rejected_rows: 0 });
+    expect(res.body.items[2].detail).toEqual({ inserted: 0, updated: 1, unchanged: 0, deleted: 0, rejected_rows: 0, mode: 'upsert' });
     const page = await request(svc.app).get('/v1/audit').query({ limit: 1, after: res.body.items[0].seq }).set('Authorization', `Bearer ${ADMIN_KEY}`);
     expect(page.body.items.map((e: { action: string }) => e.action)).toEqual(['slots.create']);
     expect(page.body.next_cursor).toBe(String(res.body.items[1].seq));

@@ -1,6 +1,7 @@
 import { distance } from 'geokdbush';
 import { booleanPointInPolygon } from '@turf/turf';
 import type { Sql } from '../src/store/sql.js';
+import { CURRENT_ROWS } from './support.js';
 import type { Taxonomy } from '../src/taxonomy/taxonomy.js';
 import { expandTerm } from '../src/taxonomy/taxonomy.js';
 import type { Calendar } from '../src/calendar/calendar.js';
@@ -16,7 +17,7 @@ export interface Plain {
 
 export async function readPlain(db: Sql): Promise<Plain[]> {
   const rows = await db.all<Omit<Plain, 'terms' | 'stages'> & { terms: string; stages: string }>(`SELECT id, lng, lat, district, terms,
-    stages, free, opening_hours AS hours, name, name_en, type FROM resources WHERE retired_at IS NULL`);
+    stages, free, opening_hours AS hours, name, name_en, type FROM resources WHERE ${CURRENT_ROWS}`);
   return rows.map((r) => ({ ...r, terms: r.terms ? r.terms.split('|') : [], stages: r.stages ? r.stages.split('|') : [] }));
 }
 

@@ -54,7 +54,8 @@ test('fault: the checks notice a lost booking and a half-applied import (the sto
   const report = await runFault({
     kills: 1, seed: 3, minUpMs: 2500, maxUpMs: 3000,
     sabotage: (db) => {
-      const row = db.prepare("SELECT seq FROM resources WHERE retired_at IS NULL AND name LIKE '%〔fault g%' LIMIT 1").pluck().get();
+      const row = db.prepare(`SELECT seq FROM resources WHERE retired_at IS NULL AND name LIKE '%〔fault g%'
+        AND batch IN (SELECT id FROM batches WHERE state = 'published') LIMIT 1`).pluck().get();
       const booking = db.prepare("SELECT id FROM bookings WHERE status = 'confirmed' ORDER BY created_at LIMIT 1").pluck().get();
       if (damaged || row === undefined || booking === undefined) return;
       db.prepare("UPDATE resources SET name = substr(name, 1, instr(name, '〔fault') - 1) || '〔fault g0 v999〕' WHERE seq = ?").run(row);

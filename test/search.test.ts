@@ -1,7 +1,9 @@
 import { createRandom, csvLine, generateRows, loadWorld } from '../scripts/gen.js';
 import { search, type SearchQuery } from '../src/engine/search.js';
 import { termsOfFacet } from '../src/taxonomy/taxonomy.js';
-import { HEADER, testService, type TestService } from './support.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HEADER, OPERATOR, ROOT, testService, type TestService } from './support.js';
 import { oracle, readPlain, type Plain } from './oracle.js';
 
 const world = loadWorld();
@@ -14,6 +16,9 @@ async function withData(count: number, seed: number, extra: string[] = []): Prom
   const lines = [HEADER, ...[...generateRows(count, seed, world)].map((r) => csvLine(r).trimEnd()), ...extra];
   const report = await svc.importText(lines.join('\n'));
   expect(report.rejected).toEqual([]);
+  // School districts (holes, a MultiPolygon), so that area= covers both kinds of area.
+  const example = JSON.parse(readFileSync(join(ROOT, 'data', 'school-districts.synthetic.geojson'), 'utf8'));
+  expect((await svc.areaEdits.upload(example, 'wgs84', OPERATOR)).rejected).toEqual([]);
   all = await readPlain(svc.db);
   await svc.holder.current.loadNames(); // random queries filter by name (`q`) straight on the snapshot
 }
@@ -50,6 +55,7 @@ function randomQuery(rand: () => number): SearchQuery {
   if (rand() < 0.2) q.stages = [pick(termsOfFacet(tax, 'stage'))];
   if (rand() < 0.2) q.free = rand() < 0.5;
   if (rand() < 0.25) q.area = snap.areas.get(pick(snap.districts));
+  else if (rand() < 0.15) q.area = pick(snap.areas.list('school_district'));
   if (rand() < 0.15) {
     const [w, s] = [116 + rand() * 0.8, 39.7 + rand() * 0.5];
     q.bbox = [w, s, w + rand() * 0.3, s + rand() * 0.3];

@@ -5,7 +5,7 @@ import type { BookingRow } from '../store/bookings.js';
 /** A booking as the API answers it. `token` only in the answer that created it (and its replays). */
 export interface BookingJson {
   id: string;
-  status: 'confirmed' | 'cancelled';
+  status: 'confirmed' | 'cancelled' | 'cancelled_by_venue' | 'no_show';
   slot: { id: number; resource_id: string; start: string; end: string };
   resource: { id: string; name: string | null };
   kind: Kind;

@@ -43,8 +43,11 @@ export interface Columns {
  * and its id list disagree (the store changed mid-read).
  */
 export function decodeColumns(scan: ScanText, codes: ColumnCodes): Columns {
-  const { size, text, ids } = scan;
-  if (ids.length !== size) throw new Error('resources changed during a snapshot read; read inside one transaction');
+  const { text } = scan;
+  if (scan.ids.length !== scan.size) throw new Error('resources changed during a snapshot read; read inside one transaction');
+  const keep = scan.versions ? winners(scan.ids, scan.versions) : null;
+  const ids = keep ? scan.ids.filter((_, k) => keep[k] === 1) : scan.ids;
+  const size = ids.length;
   const seqs = new Float64Array(size);
   const lng = new Float64Array(size);
   const lat = new Float64Array(size);
@@ -67,9 +70,13 @@ export function decodeColumns(scan: ScanText, codes: ColumnCodes): Columns {
   const f = new Int32Array(9);
   const field = (k: number) => text.slice(f[k] + 1, f[k + 1]);
   let i = 0;
-  for (let at = 0; at < text.length; i++) {
+  for (let at = 0, line = 0; at < text.length; line++) {
     let end = text.indexOf('\n', at);
     if (end < 0) end = text.length;
+    if (keep && keep[line] === 0) {
+      at = end + 1;
+      continue;
+    }
     f[0] = at - 1;
     for (let k = 1; k <= 8; k++) f[k] = text.indexOf('\t', f[k - 1] + 1);
     seqs[i] = Number(field(0));
@@ -103,7 +110,26 @@ export function decodeColumns(scan: ScanText, codes: ColumnCodes): Columns {
       hoursCode[i] = k;
     }
     at = end + 1;
+    i++;
   }
   if (i !== size) throw new Error('resources changed during a snapshot read; read inside one transaction');
   return { size, ids, seqs, lng, lat, typeCode, districtCode, stageMask, free, hoursCode, hoursText, termBits, primaryDomain };
+}
+
+/**
+ * Which lines of a scan are current resources: of consecutive lines of one id, the one whose batch has the
+ * largest precedence (a batch not in the map counts 0), unless that one is a tombstone.
+ */
+function winners(ids: readonly string[], v: NonNullable<ScanText['versions']>): Uint8Array {
+  const keep = new Uint8Array(ids.length);
+  for (let k = 0; k < ids.length;) {
+    let best = k;
+    let end = k + 1;
+    for (; end < ids.length && ids[end] === ids[k]; end++) {
+      if ((v.precedence.get(v.batches[end]) ?? 0) > (v.precedence.get(v.batches[best]) ?? 0)) best = end;
+    }
+    if (!v.deleted[best]) keep[best] = 1;
+    k = end;
+  }
+  return keep;
 }

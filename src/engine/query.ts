@@ -9,6 +9,8 @@ import { compileSearch } from './compile.js';
 import { clusters, DOMAINS, primaryDomainsOf } from './clusters.js';
 import { encodeCursor, matchNeed, parseNeed, type Kind, type Need, type SearchParams } from './params.js';
 import { resourceFeatures, resourcesJson, type FreeSlot } from './render.js';
+import { csvExport, geojsonExport, scoped, type ExportStream } from '../export/export.js';
+import type { Principal } from '../access/keys.js';
 
 /** Free places of future slots, as the booking module keeps them (see `booking/availability.ts`). */
 export interface SeatIndex {
@@ -27,7 +29,7 @@ export interface Answer {
 }
 
 /** Search parameters with the answer format. */
-export type SearchRequest = SearchParams & { format?: 'json' | 'geojson' };
+export type SearchRequest = SearchParams & { format?: 'json' | 'geojson' | 'csv' };
 /** Cluster parameters: a search's filters plus the view. */
 export type ClusterRequest = SearchParams & { zoom: number; bbox: string };
 /** The match body, with the party that must find seats. */
@@ -60,13 +62,29 @@ export class Queries {
     return json(`{"crs":"${crs}","count":${items.length},"items":[${items.join(',')}],"next_cursor":${JSON.stringify(next)}}`);
   }
 
-  /** `GET /v1/resources/{id}`; a 404 for an unknown id. */
-  async resource(id: string, crs: Crs = 'wgs84'): Promise<Answer> {
+  /** `GET /v1/resources/{id}`, with the version it answers (its ETag); a 404 for an unknown id. */
+  async resource(id: string, crs: Crs = 'wgs84'): Promise<Answer & { version: number }> {
     const snap = this.holder.current;
     const i = snap.indexOf(id);
     if (i < 0) throw new AppError('not_found', `no resource '${id}'`);
     const [record] = await resourcesJson(snap, [i], crs);
-    return json(`${record.slice(0, -1)},"crs":"${crs}"}`);
+    return { ...json(`${record.slice(0, -1)},"crs":"${crs}"}`), version: snap.seqs[i] };
+  }
+
+  /**
+   * Every resource matching a search's filters, streamed without a page limit: CSV (the import's columns,
+   * UTF-8 with BOM or GB18030) or one GeoJSON FeatureCollection; narrowed to the key's scope when the
+   * request carries a key (`by`).
+   */
+  async export(p: SearchRequest & { encoding?: 'utf8' | 'gb18030' }, format: 'csv' | 'geojson', by: Principal | undefined): Promise<ExportStream> {
+    const snap = this.holder.current;
+    const { cursor: _cursor, limit: _limit, ...filters } = p;
+    const query = await compileSearch(snap, filters);
+    const need = parseNeed(filters);
+    if (need) query.accept = await this.accept(snap, need);
+    const scopedQuery = scoped(snap, query, by);
+    if (format === 'csv') return csvExport(snap, scopedQuery, p.encoding ?? 'utf8');
+    return geojsonExport(snap, scopedQuery, p.crs ?? 'wgs84', need ? (i) => this.seats.firstFit(snap.ids[i], need) ?? null : undefined);
   }
 
   /** `GET /v1/clusters`: the markers of a map view over the same filters as the search. */

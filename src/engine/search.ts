@@ -56,6 +56,30 @@ export function search(snap: Snapshot, query: SearchQuery): SearchResult {
   return query.near ? nearest(snap, query, query.near, test, driver) : byId(snap, query, test, driver);
 }
 
+/**
+ * Every resource matching the query's filters, in id order, `chunk` indices at a time: an export's rows,
+ * with memory bounded by the chunk whatever the number of matches. `near` + `radiusKm` act as a filter
+ * (no distance order); `limit` and the cursor are ignored.
+ */
+export function* matching(snap: Snapshot, query: SearchQuery, chunk = 500): Generator<number[]> {
+  const test = predicate(snap, query);
+  const radius = query.near && query.radiusKm !== undefined ? { at: query.near, km: query.radiusKm } : undefined;
+  const keep = (i: number) => (!test || test(i)) && (!radius || distance(radius.at[0], radius.at[1], snap.lng[i], snap.lat[i]) <= radius.km);
+  const driver = pickDriver(snap, query)?.list;
+  let out: number[] = [];
+  const n = driver ? driver.length : snap.size;
+  for (let k = 0; k < n; k++) {
+    const i = driver ? driver[k] : k;
+    if (!keep(i)) continue;
+    out.push(i);
+    if (out.length >= chunk) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length) yield out;
+}
+
 function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: ((i: number) => boolean) | undefined, driven: Driver | null): SearchResult {
   const want = query.limit + 1;
   const after = query.after;

@@ -16,6 +16,8 @@ import { webRoutes } from './routes/web.js';
 import { matchRoutes } from './routes/match.js';
 import { auditRoutes } from './routes/audit.js';
 import { calendarRoutes } from './routes/calendar.js';
+import { changeRoutes } from './routes/changes.js';
+import { areaEditRoutes } from './routes/area-edits.js';
 
 /** Everything the HTTP layer needs: the service, built once by the caller (server.ts, tests). */
 export type AppDeps = Service;
@@ -61,6 +63,8 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(importRoutes(deps, metrics));
   app.use(bookingRoutes(deps, parts));
   app.use(auditRoutes(deps));
+  app.use(changeRoutes(deps));
+  app.use(areaEditRoutes(deps));
 
   app.use(wrongMethod(deps.contract.routes()));
   app.use((_req, _res, next) => {

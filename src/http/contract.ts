@@ -50,7 +50,9 @@ export class Contract {
             additionalProperties: false,
           };
         };
-        const json = op.requestBody?.content['application/json']?.schema;
+        // The JSON body, whichever JSON media type the operation declares (merge patch, GeoJSON …).
+        const content = op.requestBody?.content ?? {};
+        const json = (content['application/json'] ?? content['application/merge-patch+json'] ?? content['application/geo+json'])?.schema;
         this.ops.set(op.operationId, {
           method: method.toUpperCase(),
           path,

@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import cors from 'cors';
 import { AppError } from '../errors.js';
 import type { Config } from '../config.js';
-import { sendProblem } from './problem.js';
+import { langOf, sendProblem } from './problem.js';
 
 /** Whether a bearer token is a credential this service issued (a key, a booking token). */
 export type CredentialCheck = (token: string) => Promise<boolean>;
@@ -61,8 +61,8 @@ export function limitPerMinute(perMinute: number, name: string, keys: ClientKeys
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => keys.of(req),
-    handler: (_req, res, _next, options) => {
-      sendProblem(res, new AppError('rate_limited', `more than ${options.limit} ${name} requests a minute from this client; retry after the Retry-After seconds`));
+    handler: (req, res, _next, options) => {
+      sendProblem(res, new AppError('rate_limited', `more than ${options.limit} ${name} requests a minute from this client; retry after the Retry-After seconds`), langOf(req));
     },
   });
 }

@@ -2,16 +2,36 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { StoreBusy, StoreUnavailable } from '../store/sql.js';
+import { ZH_TITLES, zhMessage } from '../i18n/zh.js';
 
-/** The problem+json document of an AppError. */
-export function problemDocument(err: AppError): Record<string, unknown> {
+/** The languages problems are answered in: English, or Chinese when the client asks (`Accept-Language: zh`). */
+export type Lang = 'en' | 'zh';
+
+/** The language a request asks for: Chinese when it prefers `zh` (any region) to English. */
+export function langOf(req: Request): Lang {
+  return req.acceptsLanguages('en', 'zh') === 'zh' ? 'zh' : 'en';
+}
+
+/**
+ * The problem+json document of an AppError. In Chinese, `title`, `detail` and each field error's `message`
+ * are translated (the paths stay as they are); a detail the translation does not know keeps its English
+ * after the Chinese title.
+ */
+export function problemDocument(err: AppError, lang: Lang = 'en'): Record<string, unknown> {
+  if (lang === 'en') {
+    return {
+      type: `https://edumap.dev/problems/${err.code}`, title: err.title, status: err.status, detail: err.message,
+      ...(err.errors ? { errors: err.errors } : {}), ...(err.extra ?? {}),
+    };
+  }
+  const title = ZH_TITLES[err.code] ?? err.title;
+  const errors = err.errors?.map((e) => ({ path: e.path, message: zhMessage(e.message) }));
+  const translated = zhMessage(err.message);
+  const detail = errors?.length ? errors.map((e) => `${e.path}：${e.message}`).join('；')
+    : translated !== err.message ? translated : `${title}（${err.message}）`;
   return {
-    type: `https://edumap.dev/problems/${err.code}`,
-    title: err.title,
-    status: err.status,
-    detail: err.message,
-    ...(err.errors ? { errors: err.errors } : {}),
-    ...(err.extra ?? {}),
+    type: `https://edumap.dev/problems/${err.code}`, title, status: err.status, detail,
+    ...(errors ? { errors } : {}), ...(err.extra ?? {}),
   };
 }
 
@@ -36,10 +56,12 @@ export function answerClientError(err: Error & { code?: string; rawPacket?: Buff
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`);
 }
 
-/** Sends an AppError as RFC 9457 problem+json. */
-export function sendProblem(res: Response, err: AppError): void {
+/** Sends an AppError as RFC 9457 problem+json, in the request's language. */
+export function sendProblem(res: Response, err: AppError, lang: Lang = 'en'): void {
   if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="edumap"');
-  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemDocument(err)));
+  res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
+  res.vary('Accept-Language');
+  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemDocument(err, lang)));
 }
 
 /**
@@ -76,10 +98,10 @@ export function errorHandler(log: Logger) {
     if (answer) {
       if (answer.status >= 500) log.warn({ err: answer.cause ?? answer, code: answer.code, method: req.method, route }, 'answered 5xx');
       if (answer.code === 'busy' || answer.code === 'snapshot_expired') res.setHeader('Retry-After', '1');
-      sendProblem(res, answer);
+      sendProblem(res, answer, langOf(req));
       return;
     }
     log.error({ err, method: req.method, route }, 'unhandled error');
-    sendProblem(res, new AppError('internal', 'an unexpected error occurred; it has been logged'));
+    sendProblem(res, new AppError('internal', 'an unexpected error occurred; it has been logged'), langOf(req));
   };
 }

@@ -3,13 +3,16 @@ import Papa from 'papaparse';
 import { closest } from 'fastest-levenshtein';
 import { AppError, type FieldError } from '../errors.js';
 import type { Database, Tx } from '../store/sql.js';
-import { Staging, type ApplyCounts } from '../store/resource-staging.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import type { AreaIndex } from '../geo/areas.js';
 import type { Crs } from '../geo/crs.js';
-import { COLUMNS, type Rejection, RowValidator } from './rows.js';
+import { commandLine, type Principal } from '../access/keys.js';
+import { resourceOutside } from '../access/scope.js';
+import { COLUMNS, type Column, type Rejection, RowValidator } from './rows.js';
+import { ImportBatch, type ApplyCounts, type FileRow } from './batch.js';
+import { decode, type Encoding } from './decode.js';
 
-export type Encoding = 'auto' | 'utf8' | 'gb18030';
+export type { Encoding } from './decode.js';
 
 /** Options of one import, as the CLI flags and the HTTP query parameters name them. */
 export interface ImportOptions {
@@ -18,6 +21,13 @@ export interface ImportOptions {
   encoding?: Encoding;
   /** Validate and count, write nothing. */
   dryRun?: boolean;
+  /**
+   * `upsert` (default): rows are inserted or updated by id. `sync`: also deletes the current resources in
+   * the key's scope that the file does not list.
+   */
+  mode?: 'upsert' | 'sync';
+  /** Who imports: scope and audit. Default: a command on the machine (an operator). */
+  by?: Principal;
   /** All or nothing: one rejected row and nothing is applied. */
   strict?: boolean;
   /** Called as input is consumed, with the bytes read so far. */
@@ -26,14 +36,14 @@ export interface ImportOptions {
   onRejection?: (r: Rejection) => void;
   /** How many rejections the report lists (all are counted). Default 10,000. */
   maxReported?: number;
-  /** Runs inside the write transaction just before it commits. */
+  /** Runs inside the publishing transaction just before it commits (a test hook for crash safety). */
   beforeCommit?: () => void;
-  /** Called after each chunk of valid rows is staged, with how many are staged so far. */
+  /** Called after each chunk of rows is staged, with how many rows are staged so far. */
   afterChunk?: (staged: number) => void;
-  /** Why a resource in a district is outside the importing key's scope (null: inside): such rows are rejected. */
-  outside?: (district: string) => string | null;
-  /** Runs inside the transaction that applies the rows (the audit entry), with what the import did. */
-  inside?: (t: Tx, summary: ApplyCounts & { rejected_rows: number }) => Promise<void>;
+  /** Called when every row is staged, just before the publishing transaction (a test hook for crash safety). */
+  beforePublish?: () => void;
+  /** Runs inside the publishing transaction (the audit entry), with what the import did. */
+  inside?: (t: Tx, summary: ApplyCounts & { rejected_rows: number; mode: 'upsert' | 'sync' }) => Promise<void>;
   now?: Date;
 }
 
@@ -41,6 +51,7 @@ export interface ImportOptions {
 export interface ImportReport {
   dry_run: boolean;
   strict: boolean;
+  mode: 'upsert' | 'sync';
   /** True when the valid rows were written. */
   applied: boolean;
   encoding: 'utf8' | 'gb18030';
@@ -48,18 +59,22 @@ export interface ImportReport {
   inserted: number;
   updated: number;
   unchanged: number;
+  /** Resources a sync deleted (or, for a dry run, would delete), and the first 10,000 of their ids. */
+  deleted: number;
+  deleted_ids: string[];
   rejected_rows: number;
   rejected: Rejection[];
   /** True when more rejections happened than `rejected` lists. */
   rejected_truncated: boolean;
   seconds: number;
-  /** Of `seconds`, the time spent in the final transaction (or, for a dry run, the comparison). */
+  /** Of `seconds`, the time spent after the rows were staged: the sync's deletions and the publishing. */
   apply_seconds: number;
 }
 
 export interface ImportDeps { db: Database; tax: Taxonomy; areas: AreaIndex }
 
-const REQUIRED_COLUMNS = ['id', 'name', 'type', 'lng', 'lat', 'tags'];
+/** Rows staged per short transaction. */
+const CHUNK = 2000;
 /** A header with more problems than this is not a resource file: list this many and stop. */
 const MAX_HEADER_ERRORS = 20;
 /** Longest value a rejection quotes back, in characters. */
@@ -69,12 +84,12 @@ const MAX_QUOTED = 200;
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
-const SAMPLE_BYTES = 64 * 1024;
-
 /**
  * Imports a CSV of resources: streamed (memory stays flat whatever the size), decoded (UTF-8 with or
- * without BOM, or GB18030), validated row by row, staged in a TEMP table, then applied in one transaction.
- * A file-level defect (unknown column, undecodable bytes) throws AppError('invalid_csv') and writes nothing.
+ * without BOM, or GB18030), each row merged with its stored version (a column the file lacks keeps its
+ * value; an empty cell clears it) and validated, staged in short transactions as a batch nobody sees,
+ * then published in one short transaction — all of it or nothing. A file-level defect (unknown column,
+ * undecodable bytes) throws AppError('invalid_csv') and writes nothing.
  */
 export async function importCsv(input: AsyncIterable<Buffer | string>, deps: ImportDeps, options: ImportOptions = {}): Promise<ImportReport> {
   const started = performance.now();
@@ -82,7 +97,8 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
   const maxReported = options.maxReported ?? 10_000;
   const report: ImportReport = {
     dry_run: Boolean(options.dryRun), strict: Boolean(options.strict), applied: false, encoding: 'utf8',
-    rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected_rows: 0, rejected: [], rejected_truncated: false, seconds: 0, apply_seconds: 0,
+    mode: 'upsert', rows: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, deleted_ids: [], rejected_rows: 0, rejected: [],
+    rejected_truncated: false, seconds: 0, apply_seconds: 0,
   };
   let lastRejectedLine = -1;
   const rejectRow = (rejection: Rejection) => {
@@ -95,17 +111,29 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     else report.rejected_truncated = true;
   };
 
-  const validator = new RowValidator({ tax: deps.tax, areas: deps.areas, crs: options.crs ?? 'wgs84', outside: options.outside });
-  const staging = new Staging(deps.db).duplicates((row, firstLine) =>
-    rejectRow({ line: row.line, column: 'id', value: row.id, reason: `duplicate id; line ${firstLine} already has it` }));
+  const by = options.by ?? commandLine('import');
+  const mode = options.mode ?? 'upsert';
+  report.mode = mode;
+  if (by.role === 'venue') throw new AppError('out_of_scope', 'a venue key cannot import resources; ask the district bureau or an operator');
+  const outside = (district: string) => resourceOutside(by, district);
+  const validator = new RowValidator({ tax: deps.tax, areas: deps.areas, crs: options.crs ?? 'wgs84', outside });
+  let batch: ImportBatch | undefined;
+  let published = false;
   try {
     const text = Readable.from(decode(input, options.encoding ?? 'auto', (enc) => (report.encoding = enc), options.onProgress));
-    let header: string[] | undefined;
+    let header: Column[] | undefined;
     let nextLine = 1;
+    let chunk: FileRow[] = [];
+    let staged = 0;
+    const stage = async (rows: FileRow[]) => {
+      batch ??= await ImportBatch.open(deps.db, { kind: mode === 'sync' ? 'sync' : 'import', keyId: by.keyId, dryRun: Boolean(options.dryRun), now, outside });
+      await batch.stage(rows, validator, rejectRow);
+      staged += rows.length;
+      options.afterChunk?.(staged);
+    };
     await new Promise<void>((resolve, reject) => {
       let failure: unknown;
       let flushing: Promise<void> = Promise.resolve();
-      let staged = 0;
       Papa.parse<string[]>(text, {
         skipEmptyLines: false,
         step: (result, parser) => {
@@ -128,18 +156,15 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
               rejectRow({ line, column: 'row', value: '', reason: `has ${fields.length} fields; the header has ${header.length}` });
               return;
             }
-            const row: Record<string, string> = {};
-            for (let i = 0; i < header.length; i++) row[header[i]] = fields[i].trim();
-            const checked = validator.check(row, line);
-            if ('rejections' in checked) checked.rejections.forEach(rejectRow);
-            else if (staging.add(checked.row)) {
-              // A chunk is full: write it before reading on.
+            const cells: FileRow['cells'] = {};
+            for (let i = 0; i < header.length; i++) cells[header[i]] = fields[i].trim();
+            chunk.push({ line, cells });
+            if (chunk.length >= CHUNK) {
+              // A chunk is full: stage it before reading on.
+              const rows = chunk;
+              chunk = [];
               parser.pause();
-              staged += staging.chunk;
-              flushing = staging.flush().then(() => {
-                options.afterChunk?.(staged);
-                parser.resume();
-              }, (e: unknown) => {
+              flushing = stage(rows).then(() => parser.resume(), (e: unknown) => {
                 failure = e;
                 parser.abort();
               });
@@ -154,17 +179,29 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
       });
     });
     if (!header) throw new AppError('invalid_csv', 'the file is empty: a header row is required', { errors: [{ path: 'header', message: 'is missing' }] });
+    if (chunk.length || !batch) await stage(chunk);
 
+    const applyStarted = performance.now();
+    if (mode === 'sync') await batch!.deleteUnlisted(by.role === 'district' ? [...by.districts] : null);
     // Rejections are found in stream order, except duplicates, found as rows are staged: list by line.
     report.rejected.sort((a, b) => a.line - b.line);
+    Object.assign(report, batch!.counts, { deleted_ids: batch!.deletedIds });
     const mayApply = !options.dryRun && !(options.strict && report.rejected_rows > 0);
-    const applyStarted = performance.now();
-    const inside = options.inside && ((t: Tx, counts: ApplyCounts) => options.inside!(t, { ...counts, rejected_rows: report.rejected_rows }));
-    const counts = mayApply ? await staging.apply(now, options.beforeCommit, inside) : await staging.classify();
-    Object.assign(report, counts, { applied: mayApply, apply_seconds: (performance.now() - applyStarted) / 1000 });
+    const { inserted, updated, deleted } = batch!.counts;
+    // A batch that changes nothing is not published: no new generation, no rebuild, no audit entry.
+    if (mayApply && inserted + updated + deleted > 0) {
+      options.beforePublish?.();
+      await batch!.publish(async (t) => {
+        await options.inside?.(t, { ...batch!.counts, rejected_rows: report.rejected_rows, mode });
+        options.beforeCommit?.();
+      });
+      published = true;
+    }
+    report.applied = mayApply;
+    report.apply_seconds = (performance.now() - applyStarted) / 1000;
     return report;
   } finally {
-    await staging.drop();
+    if (batch && !published) await batch.abort();
     report.seconds = (performance.now() - started) / 1000;
   }
 }
@@ -175,8 +212,11 @@ function countNewlines(fields: string[]): number {
   return n;
 }
 
-/** Validates the header row: every column known (a misspelt `lat` must not be dropped), required ones present. */
-function checkHeader(record: string[]): string[] {
+/**
+ * Validates the header row: every column known (a misspelt `lat` must not be dropped), `id` present, and
+ * `lng`/`lat` both or neither (a row of a new resource then needs the columns a resource needs).
+ */
+function checkHeader(record: string[]): Column[] {
   const header = record.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim().toLowerCase());
   const errors: FieldError[] = [];
   const known = COLUMNS as readonly string[];
@@ -192,71 +232,10 @@ function checkHeader(record: string[]): string[] {
       errors.push({ path: `header[${i}]`, message: `column '${name}' appears twice` });
     }
   });
-  for (const name of REQUIRED_COLUMNS) {
-    if (!header.includes(name)) errors.push({ path: 'header', message: `required column '${name}' is missing` });
+  if (!header.includes('id')) errors.push({ path: 'header', message: "required column 'id' is missing" });
+  if (header.includes('lng') !== header.includes('lat')) {
+    errors.push({ path: 'header', message: `column '${header.includes('lng') ? 'lat' : 'lng'}' is missing: lng and lat come together` });
   }
   if (errors.length) throw new AppError('invalid_csv', errors.map((e) => e.message).join('; '), { errors });
-  return header;
-}
-
-/**
- * Decodes a byte stream to text. `auto` looks at the first 64 KiB: a UTF-8 BOM or valid UTF-8 means UTF-8,
- * anything else GB18030 (what Excel on a Chinese Windows writes as "CSV"). Decoding is fatal: a byte
- * sequence invalid in the chosen encoding rejects the file rather than importing mojibake.
- */
-async function* decode(
-  input: AsyncIterable<Buffer | string>, encoding: Encoding, chosen: (e: 'utf8' | 'gb18030') => void,
-  onProgress?: (bytes: number) => void,
-): AsyncGenerator<string> {
-  let decoder: TextDecoder | undefined;
-  let head: Buffer[] = [];
-  let headBytes = 0;
-  let bytes = 0;
-  const start = (sample: Buffer) => {
-    const name = encoding === 'auto' ? sniff(sample) : encoding;
-    chosen(name);
-    decoder = new TextDecoder(name === 'utf8' ? 'utf-8' : 'gb18030', { fatal: true });
-  };
-  const run = (chunk: Buffer, final: boolean) => {
-    try {
-      return decoder!.decode(chunk, { stream: !final });
-    } catch (e) {
-      throw new AppError('invalid_csv', `the file is not valid ${decoder!.encoding} (within bytes ${bytes - chunk.length}–${bytes}); choose encoding=utf8 or gb18030`,
-        { errors: [{ path: 'encoding', message: `bytes are not valid ${decoder!.encoding}` }], cause: e });
-    }
-  };
-  for await (const part of input) {
-    const chunk = typeof part === 'string' ? Buffer.from(part) : part;
-    bytes += chunk.length;
-    onProgress?.(bytes);
-    if (!decoder) {
-      head.push(chunk);
-      headBytes += chunk.length;
-      if (headBytes < SAMPLE_BYTES) continue;
-      const sample = Buffer.concat(head);
-      head = [];
-      start(sample);
-      yield run(sample, false);
-      continue;
-    }
-    yield run(chunk, false);
-  }
-  if (!decoder) {
-    const sample = Buffer.concat(head);
-    start(sample);
-    yield run(sample, true);
-  } else {
-    yield run(Buffer.alloc(0), true);
-  }
-}
-
-/** UTF-8 when the sample has a UTF-8 BOM or decodes as UTF-8 (a cut trailing character allowed); else GB18030. */
-export function sniff(sample: Buffer): 'utf8' | 'gb18030' {
-  if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) return 'utf8';
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
-    return 'utf8';
-  } catch {
-    return 'gb18030';
-  }
+  return header as Column[];
 }

@@ -6,7 +6,7 @@ import { type Crs, isCrs, roundCoord, toWgs84 } from '../geo/crs.js';
 import { parseHoursWithCalendar } from '../calendar/hours.js';
 import { packageCalendar } from '../calendar/official.js';
 import type { Calendar } from '../calendar/calendar.js';
-import type { StagedRow } from '../store/resource-staging.js';
+import type { StagedRow } from '../store/resource-versions.js';
 
 /** The CSV columns, in the order `npm run gen` and the bundled data write them. */
 export const COLUMNS = [

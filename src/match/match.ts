@@ -25,6 +25,8 @@ export interface MatchRequest {
     require_open?: boolean;
   };
   radius_km?: number;
+  /** Only candidates inside this area (a district adcode or a school district's id). */
+  area?: string;
   limit?: number;
 }
 
@@ -105,6 +107,10 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
   const when = parseWhen(needs.time);
 
   const query: SearchQuery = { limit: SCORING.pool, radiusKm: req.radius_km };
+  if (req.area !== undefined) {
+    query.area = snap.area(req.area);
+    if (!query.area) throw invalidField('body.area', `no area '${req.area}'; see GET /v1/areas`);
+  }
   if (needs.stage) query.stages = [termParam(snap.tax, needs.stage, ['stage'], 'body.needs.stage')];
   if (needs.types?.length) query.types = needs.types.map((t, k) => termParam(snap.tax, t, ['type'], `body.needs.types[${k}]`));
   if (needs.free !== undefined) query.free = needs.free;

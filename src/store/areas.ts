@@ -17,6 +17,11 @@ export class AreaStore {
     }
   }
 
+  /** Deletes an area; false when there was none. */
+  async remove(t: Sql, id: string): Promise<boolean> {
+    return (await t.run('DELETE FROM areas WHERE id = ?', [id])).changes === 1;
+  }
+
   /** Every area, in id order. */
   async list(): Promise<Area[]> {
     const rows = await this.db.all<AreaRow>('SELECT id, kind, name, parent_id, geometry, properties FROM areas ORDER BY id');

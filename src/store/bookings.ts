@@ -7,7 +7,7 @@ export interface BookingRow {
   slot_id: number;
   kind: Kind;
   party_size: number;
-  status: 'confirmed' | 'cancelled';
+  status: 'confirmed' | 'cancelled' | 'cancelled_by_venue' | 'no_show';
   token_sha256: Buffer;
   contact_name: string;
   phone_masked: string;
@@ -65,6 +65,20 @@ export class BookingStore {
   async addVisitor(t: Tx, resourceId: string, day: string, visitorHmac: Buffer, bookingId: string): Promise<boolean> {
     return (await t.run(`INSERT INTO booking_visitors (resource_id, day, visitor_hmac, booking_id) VALUES (?, ?, ?, ?)
       ON CONFLICT DO NOTHING`, [resourceId, day, visitorHmac, bookingId])).changes === 1;
+  }
+
+  /** The confirmed bookings of a resource's slots that start after `nowMs`. */
+  async futureOf(t: Sql, resourceId: string, nowMs: number): Promise<string[]> {
+    return (await t.all<{ id: string }>(`SELECT b.id FROM bookings b JOIN slots s ON s.id = b.slot_id
+      WHERE s.resource_id = ? AND s.start_ms > ? AND b.status = 'confirmed' ORDER BY b.id`, [resourceId, nowMs])).map((r) => r.id);
+  }
+
+  /** Cancels bookings on the venue's side (`cancelled_by_venue`) and frees their visitors' days. */
+  async cancelByVenue(t: Tx, ids: readonly string[], at: string): Promise<void> {
+    for (const id of ids) {
+      await t.run("UPDATE bookings SET status = 'cancelled_by_venue', cancelled_at = ? WHERE id = ? AND status = 'confirmed'", [at, id]);
+      await this.releaseVisitors(t, id);
+    }
   }
 
   /** Frees the visitors' days of a cancelled booking. */

@@ -210,4 +210,48 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'resources are published in batches: staged in short transactions, visible all at once',
+    sql: `
+      -- A batch is one write of resources (an import, a sync, a single edit). Its versions are written while
+      -- it is 'staging' and become visible together when it is 'published' (one short transaction); an
+      -- 'aborted' batch (strict refusal, a crash: its lease ran out) is never visible and is cleaned up.
+      CREATE TABLE batches (
+        id             INTEGER PRIMARY KEY,
+        state          TEXT NOT NULL CHECK (state IN ('staging', 'published', 'aborted')),
+        kind           TEXT NOT NULL,                  -- import | sync | edit | delete | legacy
+        queue          TEXT,                           -- 'import' for imports: one stages at a time
+        published_seq  INTEGER UNIQUE,                 -- commit order of published batches
+        key_id         TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        published_at   TEXT,
+        lease_until_ms INTEGER,                        -- a staging batch past its lease was abandoned
+        owner          TEXT,                           -- host:pid of the process staging it
+        folded         INTEGER NOT NULL DEFAULT 0      -- 1 once the versions it replaced are marked retired
+      );
+      CREATE UNIQUE INDEX batches_one_import ON batches(queue) WHERE state = 'staging' AND queue IS NOT NULL;
+      CREATE INDEX batches_unfolded ON batches(published_seq) WHERE folded = 0;
+      -- Everything stored so far is one published, folded batch.
+      INSERT INTO batches (id, state, kind, published_seq, key_id, created_at, published_at, folded)
+        VALUES (0, 'published', 'legacy', 0, 'cli', '1970-01-01T08:00:00+08:00', '1970-01-01T08:00:00+08:00', 1);
+      ALTER TABLE resources ADD COLUMN batch INTEGER NOT NULL DEFAULT 0;
+      -- A tombstone: the resource was deleted by this version's batch.
+      ALTER TABLE resources ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+      -- Until a published batch is folded, an id may have two unretired visible versions: the one of the
+      -- batch published last wins. So the current-version index is no longer unique.
+      DROP INDEX resources_current;
+      CREATE INDEX resources_live ON resources(id, seq) WHERE retired_at IS NULL;
+      CREATE INDEX resources_batch ON resources(batch, seq);
+      -- The ids an import lists (duplicates are refused; a sync deletes the in-scope ids it does not list).
+      CREATE TABLE batch_listed (
+        batch INTEGER NOT NULL,
+        id    TEXT NOT NULL,
+        line  INTEGER NOT NULL,
+        PRIMARY KEY (batch, id)
+      ) WITHOUT ROWID;
+      INSERT INTO meta (key, value) VALUES ('publish_seq', '0') ON CONFLICT (key) DO NOTHING;
+      INSERT INTO meta (key, value) VALUES ('feed_horizon', '0') ON CONFLICT (key) DO NOTHING;
+    `,
+  },
 ];

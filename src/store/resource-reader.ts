@@ -12,15 +12,21 @@ import { formatShanghai } from '../time.js';
 export interface ScanText {
   /** The data generation the scan saw (see `dataGeneration`). */
   generation: number;
+  /** Lines in `text` (= `ids.length`). */
   size: number;
   text: string;
   ids: string[];
+  /**
+   * Present while published batches wait to be folded: an id may then have several lines (one per unretired
+   * visible version), and the line whose batch has the larger precedence wins; a winning tombstone hides
+   * the id. Absent, every line is a current resource.
+   */
+  versions?: { batches: number[]; deleted: number[]; precedence: ReadonlyMap<number, number> };
 }
 
 /** A snapshot's rows are read as one string; V8 strings end at 2^29 characters, about 5M resources here. */
 export const MAX_SNAPSHOT_ROWS = 5_000_000;
 
-const CURRENT = 'FROM resources r WHERE r.retired_at IS NULL ORDER BY r.id';
 
 /** Read access to stored resources for snapshots and single-record answers. */
 export class ResourceReader {
@@ -37,12 +43,27 @@ export class ResourceReader {
       || char(9) || r.type || char(9) || r.district || char(9) || r.stages || char(9) || coalesce(r.free, -1)
       || char(9) || r.terms || char(9) || coalesce(r.opening_hours, '')`;
     return this.db.exclusive((raw) => raw.transaction(() => {
-      const size = raw.prepare('SELECT count(*) FROM resources WHERE retired_at IS NULL').pluck().get() as number;
+      const batches = raw.prepare("SELECT id, state, published_seq FROM batches WHERE state <> 'published' OR folded = 0").all() as
+        { id: number; state: string; published_seq: number | null }[];
+      const hidden = batches.filter((b) => b.state !== 'published').map((b) => b.id);
+      const precedence = new Map(batches.filter((b) => b.state === 'published').map((b) => [b.id, b.published_seq!]));
+      // With every published batch folded, an id has at most one unretired visible version: tombstones
+      // can be left out in SQL. Otherwise every candidate line is read, and the engine picks the winners.
+      const where = `FROM resources r WHERE r.retired_at IS NULL${hidden.length ? ` AND r.batch NOT IN (${hidden.join(',')})` : ''}`
+        + (precedence.size ? '' : ' AND r.deleted = 0');
+      const size = raw.prepare(`SELECT count(*) ${where}`).pluck().get() as number;
       if (size > MAX_SNAPSHOT_ROWS) throw new Error(`a snapshot holds at most ${MAX_SNAPSHOT_ROWS} resources; the store has ${size}`);
-      const text = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${line} AS line ${CURRENT})`).pluck().get() as string | null) ?? '';
-      const ids = raw.prepare(`SELECT r.id ${CURRENT}`).pluck().all() as string[];
+      const order = 'ORDER BY r.id, r.seq';
+      const text = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${line} AS line ${where} ${order})`).pluck().get() as string | null) ?? '';
+      const ids = raw.prepare(`SELECT r.id ${where} ${order}`).pluck().all() as string[];
       const generation = Number(raw.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get() ?? 0);
-      return { generation, size, text, ids };
+      if (!precedence.size) return { generation, size, text, ids };
+      const versions = {
+        batches: raw.prepare(`SELECT r.batch ${where} ${order}`).pluck().all() as number[],
+        deleted: raw.prepare(`SELECT r.deleted ${where} ${order}`).pluck().all() as number[],
+        precedence,
+      };
+      return { generation, size, text, ids, versions };
     })());
   }
 
@@ -85,10 +106,5 @@ export class ResourceReader {
     const found = new Map<number, string>();
     for (const { seq, doc, updated_at: updated } of rows) found.set(seq, `${doc.slice(0, -1)},"updated_at":"${updated}"}`);
     return seqs.map((seq) => found.get(seq));
-  }
-
-  /** Number of current resources. */
-  async size(): Promise<number> {
-    return (await this.db.value<number>('SELECT count(*) FROM resources WHERE retired_at IS NULL')) ?? 0;
   }
 }

@@ -95,6 +95,13 @@ export class SlotStore {
     await t.run(`UPDATE slots SET ${column} = ${column} - ?, changed_seq = ? WHERE id = ?`, [n, seq, slotId]);
   }
 
+  /** Closes a resource's slots that start after `nowMs`: nothing more can be booked (seats go to nobody). */
+  async closeFuture(t: Tx, resourceId: string, nowMs: number): Promise<number> {
+    const seq = await nextChange(t);
+    return (await t.run(`UPDATE slots SET capacity_individual = taken_individual, capacity_group = taken_group, changed_seq = ?
+      WHERE resource_id = ? AND start_ms > ?`, [seq, resourceId, nowMs])).changes;
+  }
+
   /**
    * Other slots of a resource that still have `n` places of the kind, starting in [fromMs, toMs) and after
    * `nowMs`, nearest in time to `aroundMs` first.

@@ -1,4 +1,5 @@
 /** The edumap API as the page uses it: same origin only, JSON in and out, problems as `ApiError`. */
+import { lang } from './i18n.js';
 
 export type LngLat = [number, number];
 
@@ -103,9 +104,16 @@ async function parse<T>(res: Response): Promise<T> {
   return body as T;
 }
 
+/** The page's language for the API: problems are answered in Chinese when the page is Chinese. */
+function language(): Record<string, string> {
+  return { 'Accept-Language': lang() === 'zh' ? 'zh-CN,zh;q=0.9' : 'en' };
+}
+
 /** GET a JSON answer from this server. */
 export async function getJson<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path + queryString(params), { headers: { Accept: 'application/json, application/geo+json, application/problem+json' }, signal });
+  const res = await fetch(path + queryString(params), {
+    headers: { Accept: 'application/json, application/geo+json, application/problem+json', ...language() }, signal,
+  });
   return parse<T>(res);
 }
 
@@ -113,7 +121,7 @@ export async function getJson<T>(path: string, params: Params = {}, signal?: Abo
 export async function postJson<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(path, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json, application/problem+json', ...headers },
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, application/problem+json', ...language(), ...headers },
     body: JSON.stringify(body),
   });
   return parse<T>(res);

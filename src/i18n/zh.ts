@@ -1,0 +1,95 @@
+import type { ErrorCode } from '../errors.js';
+
+/** The Chinese title of every error of the catalogue (a test checks that none is missing). */
+export const ZH_TITLES: Partial<Record<ErrorCode, string>> = {
+  invalid_request: '请求无效',
+  invalid_cursor: '游标对此查询无效',
+  unknown_term: '未知的分类词',
+  invalid_csv: '无法导入此 CSV 文件',
+  unauthorized: '需要身份验证',
+  forbidden: '此凭据不允许访问',
+  out_of_scope: '超出此密钥的权限范围',
+  not_found: '未找到',
+  method_not_allowed: '不允许使用此方法',
+  not_acceptable: '无法提供所要求的格式',
+  conflict: '冲突',
+  has_future_bookings: '该资源有未来的已确认预约',
+  cursor_expired: '游标早于变更记录的保留期限',
+  precondition_failed: '资源自 If-Match 所指版本以来已更改',
+  slot_full: '该时段名额不足',
+  idempotency_in_progress: '使用此 Idempotency-Key 的请求仍在处理中',
+  cancellation_closed: '已过取消截止时间',
+  slot_closed: '该时段已不可预约',
+  slot_overlap: '该时段与此资源的其他时段重叠',
+  visitor_already_booked: '有参观者当天在此资源已有预约',
+  payload_too_large: '请求体过大',
+  unsupported_media_type: '不支持的媒体类型',
+  header_too_large: '请求头过大',
+  idempotency_mismatch: '此 Idempotency-Key 已用于另一个请求',
+  unprocessable: '无法处理该请求',
+  rate_limited: '请求过于频繁',
+  not_ready: '服务尚未就绪',
+  busy: '数据库繁忙，请稍后重试',
+  snapshot_expired: '此请求所用的索引已被替换，请重试',
+  internal: '服务器内部错误',
+};
+
+/**
+ * How the service's English messages read in Chinese, one pattern each (a message no pattern knows stays as
+ * it is). Order matters: the first match wins.
+ */
+const MESSAGES: [RegExp, string][] = [
+  [/^is required$/, '为必填项'],
+  [/^is required for a new resource$/, '新资源必须填写'],
+  [/^is not a known parameter$/, '不是已知的参数'],
+  [/^is not a known field$/, '不是已知的字段'],
+  [/^must be one of (.+)$/, '必须是以下之一：$1'],
+  [/^must be >= (\S+)$/, '必须大于或等于 $1'],
+  [/^must be <= (\S+)$/, '必须小于或等于 $1'],
+  [/^must be > (\S+)$/, '必须大于 $1'],
+  [/^must be < (\S+)$/, '必须小于 $1'],
+  [/^must be integer$/, '必须是整数'],
+  [/^must be number$/, '必须是数字'],
+  [/^must be string$/, '必须是字符串'],
+  [/^must be boolean$/, '必须是布尔值'],
+  [/^must be array$/, '必须是数组'],
+  [/^must be object$/, '必须是对象'],
+  [/^must NOT have more than (\d+) (characters|items)$/, '不得多于 $1 个'],
+  [/^must NOT have fewer than (\d+) (characters|items|properties)$/, '不得少于 $1 个'],
+  [/^must match pattern .*$/, '格式不正确'],
+  [/^must match format "(.+)"$/, '格式不正确（应为 $1）'],
+  [/^must be equal to constant$/, '取值不正确'],
+  [/^is not a decimal number$/, '不是十进制数'],
+  [/^has an invalid format$/, '格式不正确'],
+  [/^is longer than (\d+) characters$/, '超过 $1 个字符'],
+  [/^is empty(: .*)?$/, '为空'],
+  [/^must be an ISO 8601 date-time.*$/, '必须是 ISO 8601 日期时间，如 2026-12-05T14:00 或 2026-12-05T14:00+08:00'],
+  [/^must be a date written YYYY-MM-DD.*$/, '必须是 YYYY-MM-DD 格式的日期，如 2027-02-06'],
+  [/^must be after (.+)$/, '必须晚于 $1'],
+  [/^the point lies outside Beijing \((\w+)\)$/, '该点位于北京市范围之外（$1）'],
+  [/^disagrees with the point, which lies in (.+)$/, '与坐标不符：坐标位于$1'],
+  [/^is not a Beijing district name or adcode$/, '不是北京市的区名或行政区划代码'],
+  [/^needs at least one 五育 term.*$/, '至少需要一个五育分类词（德、智、体、美、劳或其子类）'],
+  [/^unknown (?:[\w/]+ )?term '(.+?)'; did you mean (.+)\?$/, '未知的分类词「$1」；您是否想输入 $2？'],
+  [/^unknown (?:[\w/]+ )?term '(.+?)'$/, '未知的分类词「$1」'],
+  [/^is not valid OSM opening_hours: (.+)$/, '不是有效的 OSM opening_hours：$1'],
+  [/^contains a control character \((U\+\w+)\); only tab is allowed in text$/, '含有控制字符（$1）；文本中只允许制表符'],
+  [/^duplicate id; line (\d+) already has it$/, 'id 重复：第 $1 行已有此 id'],
+  [/^out_of_scope: (.+)$/, '超出此密钥的权限范围：$1'],
+  [/^is not a valid 18-character resident ID number$/, '不是有效的 18 位居民身份证号码'],
+  [/^must be a mainland mobile number.*$/, '必须是中国大陆手机号码，如 13812345678'],
+  [/^must not be blank$/, '不能为空白'],
+  [/^no resource '(.+)'$/, '没有资源「$1」'],
+  [/^no area '(.+)'.*$/, '没有区域「$1」'],
+  [/^no slot (\d+)$/, '没有时段 $1'],
+  [/^does not exist$/, '不存在'],
+  [/^has not enough places left$/, '剩余名额不足'],
+  [/^has started$/, '已开始'],
+  [/^one of them cannot be booked at this resource on (\S+)$/, '其中一位参观者 $1 无法在此资源预约'],
+];
+
+/** An English message of the service in Chinese (as it is, when no pattern knows it). */
+export function zhMessage(en: string): string {
+  for (const [pattern, zh] of MESSAGES) if (pattern.test(en)) return en.replace(pattern, zh);
+  return en;
+}

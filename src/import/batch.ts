@@ -1,0 +1,158 @@
+import { hostname } from 'node:os';
+import { AppError } from '../errors.js';
+import type { Database, Tx } from '../store/sql.js';
+import { BatchStore, type BatchKind } from '../store/batches.js';
+import { currentVersions, insertTombstones, insertVersions, listId, unlisted, type StagedRow, type VersionRow } from '../store/resource-versions.js';
+import { formatShanghai } from '../time.js';
+import type { Column } from './rows.js';
+import { mergeRow, rowOfRecord } from './columns.js';
+import type { Rejection, RowValidator } from './rows.js';
+
+/** What applying a batch did (or, for a dry run, would do). */
+export interface ApplyCounts { inserted: number; updated: number; unchanged: number; deleted: number }
+
+/** A row as read from the file: its line and the cells of the columns the file has. */
+export interface FileRow { line: number; cells: Partial<{ [c in Column]: string }> }
+
+/** How long an import waits for the one before it to finish, in ms, before it gives up. */
+const QUEUE_WAIT_MS = 15 * 60_000;
+const QUEUE_POLL_MS = 250;
+/** Most deleted ids a sync report lists (all are counted). */
+export const MAX_LISTED_DELETES = 10_000;
+
+/**
+ * One import as a batch: rows are merged with the stored versions (a column the file lacks keeps its
+ * value), validated, checked against the key's scope, classified, and written in short transactions as
+ * versions nobody sees yet; `publish` makes all of them visible in one short transaction. A dry run (or a
+ * strict import with rejections) aborts instead: nothing it wrote is ever visible, and it is cleaned up.
+ */
+export class ImportBatch {
+  readonly counts: ApplyCounts = { inserted: 0, updated: 0, unchanged: 0, deleted: 0 };
+  readonly deletedIds: string[] = [];
+  private readonly batches: BatchStore;
+
+  private constructor(private readonly db: Database, readonly id: number, private readonly at: string,
+    private readonly options: { dryRun: boolean; outside?: (district: string) => string | null; clock: () => number }) {
+    this.batches = new BatchStore(db);
+  }
+
+  /** Opens a batch, waiting its turn behind an import that is staging (imports queue, never interleave). */
+  static async open(db: Database, o: { kind: BatchKind; keyId: string; dryRun: boolean; now: Date;
+    outside?: (district: string) => string | null; clock?: () => number }): Promise<ImportBatch> {
+    const clock = o.clock ?? Date.now;
+    const batches = new BatchStore(db);
+    const until = clock() + QUEUE_WAIT_MS;
+    for (;;) {
+      const nowMs = clock();
+      const id = await db.tx((t) => batches.open(t, {
+        kind: o.kind, queue: 'import', keyId: o.keyId, owner: OWNER, nowMs, at: formatShanghai(new Date(nowMs)), ownerGone,
+      }));
+      if (id !== undefined) return new ImportBatch(db, id, formatShanghai(o.now), { dryRun: o.dryRun, outside: o.outside, clock });
+      if (nowMs > until) throw new AppError('busy', 'another import has been running for 15 minutes; retry when it is done');
+      await new Promise((resolve) => setTimeout(resolve, QUEUE_POLL_MS));
+    }
+  }
+
+  /**
+   * Stages a chunk of file rows: duplicates of an id the import already listed, rows the validator refuses
+   * and rows outside the key's scope are reported through `reject`; the others are written (unless this is
+   * a dry run). The stored versions are read before the write transaction, which only writes.
+   */
+  async stage(rows: readonly FileRow[], validator: RowValidator, reject: (r: Rejection) => void): Promise<void> {
+    const view = await this.batches.view();
+    const current = await currentVersions(this.db, rows.map((r) => r.cells.id ?? '').filter(Boolean), view);
+    // Every row with an id is listed, valid or not: a sync never deletes a resource its file mentions.
+    const checked: { line: number; id: string; valid: boolean; staged?: StagedRow }[] = [];
+    for (const { line, cells } of rows) {
+      const id = cells.id ?? '';
+      const stored = id ? current.get(id) : undefined;
+      const live = stored && !stored.deleted ? stored : undefined;
+      const merged = live ? mergeRow(rowOfRecord(live.doc, live.lng, live.lat), cells) : { ...cells };
+      const outcome = validator.check(merged as Record<string, string>, line);
+      const why = live && this.options.outside?.(live.district);
+      if ('rejections' in outcome) outcome.rejections.forEach(reject);
+      else if (why) reject({ line, column: 'district', value: live.district, reason: `out_of_scope: ${why}` });
+      const valid = !('rejections' in outcome) && !why;
+      const same = valid && live && live.doc === outcome.row.doc && live.lng === outcome.row.lng && live.lat === outcome.row.lat;
+      if (id) checked.push({ line, id, valid, staged: valid && !same ? (outcome as { row: StagedRow }).row : undefined });
+    }
+    await this.db.tx(async (t) => {
+      if (!(await this.batches.renew(t, this.id, this.options.clock()))) throw lost();
+      const fresh: StagedRow[] = [];
+      for (const c of checked) {
+        const listed = await listId(t, this.id, c.id, c.line);
+        if (!listed.fresh) {
+          if (c.valid) reject({ line: c.line, column: 'id', value: c.id, reason: `duplicate id; line ${listed.firstLine} already has it` });
+          continue;
+        }
+        if (!c.valid) continue;
+        if (!c.staged) this.counts.unchanged++;
+        else {
+          const stored = current.get(c.id);
+          if (stored && !stored.deleted) this.counts.updated++;
+          else this.counts.inserted++;
+          fresh.push(c.staged);
+        }
+      }
+      if (!this.options.dryRun) await insertVersions(t, this.id, fresh, this.at);
+    });
+  }
+
+  /**
+   * For a sync: tombstones for the current resources in scope that the file did not list (`districts`:
+   * the key's districts, or null for every resource). A dry run only counts and lists them.
+   */
+  async deleteUnlisted(districts: readonly string[] | null): Promise<void> {
+    for (let after = ''; ;) {
+      const view = await this.batches.view();
+      const page = await unlisted(this.db, this.id, after, 2000, view, districts);
+      if (page.rows.length) await this.tombstone(page.rows);
+      if (page.lastId === null) return;
+      after = page.lastId;
+    }
+  }
+
+  /** Publishes the batch: every version it wrote becomes visible at once. `inside` runs in that transaction. */
+  async publish(inside?: (t: Tx) => Promise<void>): Promise<void> {
+    await this.db.tx(async (t) => {
+      if (!(await this.batches.publish(t, this.id, formatShanghai(new Date(this.options.clock()))))) throw lost();
+      await inside?.(t);
+    });
+  }
+
+  /** Aborts the batch: nothing it wrote will be visible (the rows are cleaned up later). */
+  async abort(): Promise<void> {
+    await this.db.tx((t) => this.batches.abort(t, this.id));
+  }
+
+  private async tombstone(victims: VersionRow[]): Promise<void> {
+    for (const v of victims) if (this.deletedIds.length < MAX_LISTED_DELETES) this.deletedIds.push(v.id);
+    this.counts.deleted += victims.length;
+    if (this.options.dryRun) return;
+    await this.db.tx(async (t) => {
+      if (!(await this.batches.renew(t, this.id, this.options.clock()))) throw lost();
+      await insertTombstones(t, this.id, victims, this.at);
+    });
+  }
+}
+
+/** This process, as a batch's owner: host and pid. */
+const OWNER = `${hostname()}:${process.pid}`;
+
+/** Whether the process that owns a batch is gone: on this host, a pid that no longer runs. */
+function ownerGone(owner: string): boolean {
+  const cut = owner.lastIndexOf(':');
+  if (owner.slice(0, cut) !== hostname()) return false; // another machine: only its lease tells
+  const pid = Number(owner.slice(cut + 1));
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function lost(): AppError {
+  return new AppError('busy', 'the import lost its place (it stalled for more than 30 s); nothing of it was applied; retry');
+}
