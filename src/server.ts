@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   if (config.devSecrets) log.warn('EDUMAP_HASH_KEY / EDUMAP_DATA_KEY are not set: development keys are in use (never in production)');
   const service = await openService(config, log);
   service.holder.poll(config.pollMs, (err) => log.error({ err }, 'snapshot refresh failed'));
+  service.bookings.noShows.every(); // no-shows, bans and waitlist expiry, once a minute (safe in every worker)
   const state = { draining: false };
   const app = createApp(service, state);
   const server: Server = app.listen(config.port, config.host, () => {
