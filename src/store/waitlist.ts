@@ -87,4 +87,14 @@ export class WaitlistStore {
     return (await t.run("UPDATE waitlist SET status = 'expired', reason = 'cutoff', ended_at = ? WHERE status = 'waiting' AND expires_ms <= ?",
       [at, nowMs])).changes;
   }
+
+  /** Up to `limit` entries whose phone box is sealed under another key than `notKey`, after seq `afterSeq`. */
+  async sealedUnder(notKey: string, afterSeq: number, limit: number): Promise<{ seq: number; id: string; phone_box: Buffer; phone_key: string }[]> {
+    return this.db.all('SELECT seq, id, phone_box, phone_key FROM waitlist WHERE phone_key <> ? AND seq > ? ORDER BY seq LIMIT ?', [notKey, afterSeq, limit]);
+  }
+
+  /** Replaces the phone box of an entry sealed under `fromKey`; false if it changed meanwhile. */
+  async reseal(t: Tx, id: string, fromKey: string, box: Buffer, key: string): Promise<boolean> {
+    return (await t.run('UPDATE waitlist SET phone_box = ?, phone_key = ? WHERE id = ? AND phone_key = ?', [box, key, id, fromKey])).changes === 1;
+  }
 }
