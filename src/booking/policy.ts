@@ -150,13 +150,16 @@ export class RuleBook {
   /** Reads the rules again when the counter moved. */
   async refresh(): Promise<void> {
     const last = await this.store.lastChange();
-    if (last === this.seq) return;
-    this.loading ??= (async () => {
-      const rows = await this.store.all();
-      this.byResource = new Map(rows.map((r) => [r.resource_id, rulesOf(r, this.deps.cancelCutoffHours)]));
-      this.seq = last;
-    })().finally(() => { this.loading = undefined; });
-    await this.loading;
+    // A load already under way may have read the rows before `last`: then load again after it.
+    while (this.seq < last) {
+      this.loading ??= (async () => {
+        const seq = await this.store.lastChange();
+        const rows = await this.store.all();
+        this.byResource = new Map(rows.map((r) => [r.resource_id, rulesOf(r, this.deps.cancelCutoffHours)]));
+        this.seq = seq;
+      })().finally(() => { this.loading = undefined; });
+      await this.loading;
+    }
   }
 
   /** `PUT …/booking-rules`: replaces a resource's rules (omitted fields take `PUT_DEFAULTS`); audited. */
