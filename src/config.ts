@@ -36,6 +36,8 @@ export interface Config {
   hashKey: string;
   /** Key (32 bytes) that encrypts the personal data a venue may need back (phones), AES-256-GCM. */
   dataKey: Buffer;
+  /** Earlier data keys (`EDUMAP_DATA_KEY_OLD`, comma-separated): they still open older boxes; `npm run rekey` re-seals those. */
+  dataKeysOld: Buffer[];
   /** Development keys in use (EDUMAP_DEV=1 or NODE_ENV=test without keys): the server warns. */
   devSecrets: boolean;
   /** express's `trust proxy` (false: the socket's address is the client's). */
@@ -90,6 +92,7 @@ export const DEFAULTS: Config = {
   changesRetentionMs: 2 * 3_600_000, // EDUMAP_CHANGES_RETENTION_HOURS (a consumer polling every few minutes has ample margin)
   hashKey: '', // EDUMAP_HASH_KEY, at least 32 characters: required (see `secrets`)
   dataKey: Buffer.alloc(0), // EDUMAP_DATA_KEY, 64 hexadecimal characters: required (see `secrets`)
+  dataKeysOld: [], // EDUMAP_DATA_KEY_OLD, comma-separated, each 64 hexadecimal characters
   devSecrets: false,
   trustProxy: false, // EDUMAP_TRUST_PROXY: express's values (true, a hop count, loopback, a list of addresses or CIDRs)
   headersTimeoutMs: 15_000, // EDUMAP_HEADERS_TIMEOUT_MS
@@ -147,6 +150,13 @@ function trustProxy(raw: string | undefined): Config['trustProxy'] {
   return parts.join(',');
 }
 
+/** The retired data keys, still read for older boxes. */
+function oldDataKeys(raw: string | undefined): Buffer[] {
+  const list = (raw ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of list) if (!/^[0-9a-fA-F]{64}$/.test(k)) throw new ConfigError('EDUMAP_DATA_KEY_OLD: each key must be 64 hexadecimal characters (32 bytes)');
+  return list.map((k) => Buffer.from(k, 'hex'));
+}
+
 /**
  * Reads and validates the configuration once, at start-up. Throws with the variable's name on bad input.
  * A command that never hashes nor encrypts personal data (an import) passes `secrets: 'unused'`: it then
@@ -192,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     requestTimeoutMs: integer(env, 'EDUMAP_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs, 1000, 3_600_000),
     keepAliveTimeoutMs: integer(env, 'EDUMAP_KEEP_ALIVE_TIMEOUT_MS', DEFAULTS.keepAliveTimeoutMs, 0, 600_000),
     maxConnections: integer(env, 'EDUMAP_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000_000),
+    dataKeysOld: oldDataKeys(env.EDUMAP_DATA_KEY_OLD),
     ...overrides,
   };
   if (config.headersTimeoutMs > config.requestTimeoutMs) {

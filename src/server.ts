@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   // Finish what a crash left (an abandoned import, a batch half folded), then tidy once a minute.
   service.maintenance.kick();
   service.maintenance.every(60_000);
+  service.bookings.noShows.every(); // no-shows, bans and waitlist expiry, once a minute (safe in every worker)
   const state = { draining: false };
   const app = createApp(service, state);
   const server: Server = app.listen(config.port, config.host, () => {

@@ -51,7 +51,7 @@ export interface Service {
  * Opens the database, loads the taxonomy (validated) and the contract, seeds an empty database with the
  * bundled districts and resources, and builds the first snapshot.
  */
-export async function openService(config: Config, log: Logger, options: { onlyDistricts?: boolean } = {}): Promise<Service> {
+export async function openService(config: Config, log: Logger, options: { onlyDistricts?: boolean; clock?: () => number } = {}): Promise<Service> {
   const tax = loadTaxonomy(config.taxonomyDir);
   const contract = new Contract(join(ROOT, 'openapi.yaml'));
   const db = await openStore(config.dbPath);
@@ -60,18 +60,20 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   const holder = new SnapshotHolder(db, tax);
   const snap = await holder.rebuild();
   log.info({ resources: snap.size, generation: snap.generation, taxonomy: tax.version }, 'snapshot built');
-  const audit = new Audit(db);
+  const audit = new Audit(db, options.clock);
   const keys = new KeyRing(db, config.adminKeys, audit);
-  const bookings = new Bookings(db, holder, audit, { hashKey: config.hashKey, cancelCutoffHours: config.cancelCutoffHours, log });
-  const queries = new Queries(holder, bookings.availability);
+  const bookings = new Bookings(db, holder, audit, { hashKey: config.hashKey, dataKey: config.dataKey, dataKeysOld: config.dataKeysOld,
+    cancelCutoffHours: config.cancelCutoffHours, clock: options.clock, log });
+  const queries = new Queries(holder, bookings.availability, options.clock);
   const maintenance = new Maintenance(db, { retentionMs: config.changesRetentionMs, log });
-  const edits = new ResourceEdits(db, holder, tax, audit);
-  const areaEdits = new AreaEdits(db, holder, audit);
+  const edits = new ResourceEdits(db, holder, tax, audit, (t, id, nowMs, at) => bookings.admin.closeFuture(t, id, nowMs, at), options.clock);
+  const areaEdits = new AreaEdits(db, holder, audit, options.clock);
   return {
     config, db, tax, holder, contract, log, queries, bookings, keys, audit, maintenance, edits, areaEdits,
     async close() {
       holder.stop();
       maintenance.stop();
+      bookings.stop();
       await maintenance.idle();
       await db.close();
     },

@@ -29,7 +29,7 @@ export interface TestService extends Service {
 }
 
 /** Builds a service for one test: `seed` loads the bundled Beijing data (default), else districts only. */
-export async function testService(options: { seed?: boolean; config?: Partial<Config> } = {}): Promise<TestService> {
+export async function testService(options: { seed?: boolean; config?: Partial<Config>; clock?: () => number } = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'edumap-test-'));
   const config: Config = {
     ...DEFAULTS, dbPath: join(dir, 'edumap.db'), adminKeys: [ADMIN_KEY], logLevel: 'silent', pollMs: 0, searchPerMinute: 0, bookingPerMinute: 0,
@@ -37,7 +37,7 @@ export async function testService(options: { seed?: boolean; config?: Partial<Co
   };
   const log = createLogger(config);
   const seed = options.seed ?? true;
-  const service = await openService(config, log, { onlyDistricts: !seed });
+  const service = await openService(config, log, { onlyDistricts: !seed, clock: options.clock });
   const app = createApp(service);
   return {
     ...service,

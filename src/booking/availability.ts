@@ -4,6 +4,8 @@ import type { Snapshot } from '../engine/snapshot.js';
 import type { Need } from '../engine/params.js';
 import type { SeatIndex } from '../engine/query.js';
 import type { FreeSlot } from '../engine/render.js';
+import { maxIndividual, noRules, releasedBefore, type RuleBook, type VenueRules } from './policy.js';
+import { BOOKING_RULES } from './rules.js';
 
 const DAY_MS = 86_400_000;
 /** Past slots and stale ids are dropped by a full reload this often, in ms. */
@@ -18,6 +20,10 @@ const RELOAD_EVERY_MS = 6 * 3_600_000;
  * it reads just the slots changed since, whichever process wrote them, and overwrites their free places with
  * the stored values (absolute, so reading a row twice is harmless). The snapshot is never rebuilt for a
  * booking. Slots are held in typed arrays indexed by `slot id - base`; a periodic full reload drops the past.
+ *
+ * Each resource's booking rules (`RuleBook`, refreshed with the slots) bound what is offered to what the
+ * caller could book: slots not yet released (window and release time), groups outside the venue's size,
+ * individual parties above its cap are never a fit.
  */
 export class Availability implements SeatIndex {
   private seq = -1;
@@ -35,10 +41,13 @@ export class Availability implements SeatIndex {
   private lists = new Map<string, number[]>();
   /** `lists` by snapshot index for one snapshot (see `listsOf`). */
   private view: { snap: Snapshot; lists: Map<string, number[]>; resources: number; bySnap: (number[] | undefined)[] } | undefined;
+  /** Stored rules by snapshot index for one snapshot and one version of the rules. */
+  private venues: { snap: Snapshot; rules: ReadonlyMap<string, VenueRules>; bySnap: (VenueRules | undefined)[] } | undefined;
+  private readonly none = noRules(0);
 
   private refreshing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: SlotStore, private readonly clock: () => number = Date.now) {}
+  constructor(private readonly store: SlotStore, private readonly clock: () => number = Date.now, private readonly rules?: RuleBook) {}
 
   /**
    * Brings the index up to date with every slot change committed before the call. Refreshes run one at a
@@ -51,6 +60,7 @@ export class Availability implements SeatIndex {
   }
 
   private async refreshNow(): Promise<void> {
+    await this.rules?.refresh();
     const now = this.clock();
     const last = await this.store.lastChange();
     if (this.seq >= 0 && last === this.seq && now - this.loadedAt < RELOAD_EVERY_MS) return;
@@ -71,17 +81,18 @@ export class Availability implements SeatIndex {
    */
   acceptFor(snap: Snapshot, need: Need): (i: number) => boolean {
     const lists = this.listsOf(snap);
+    const venues = this.venuesOf(snap);
     const first = this.tester(need, this.clock());
     return (i) => {
       const list = lists[i];
-      return list !== undefined && first(list) >= 0;
+      return list !== undefined && first(list, venues[i] ?? this.none) >= 0;
     };
   }
 
   /** The earliest slot of a resource meeting `need`, or undefined, as of the last refresh. */
   firstFit(resourceId: string, need: Need): FreeSlot | undefined {
     const list = this.lists.get(resourceId);
-    const id = list ? this.tester(need, this.clock())(list) : -1;
+    const id = list ? this.tester(need, this.clock())(list, this.rules?.stored.get(resourceId) ?? this.none) : -1;
     if (id < 0) return undefined;
     const p = id - this.base;
     return {
@@ -99,14 +110,20 @@ export class Availability implements SeatIndex {
     return n;
   }
 
-  /** The first slot id of a list (slot ids by start) that meets `need`, or -1. Valid until the next refresh. */
-  private tester(need: Need, nowMs: number): (list: number[]) => number {
+  /**
+   * The first slot id of a list (slot ids by start) that meets `need` under a venue's rules, or -1. Valid
+   * until the next refresh.
+   */
+  private tester(need: Need, nowMs: number): (list: number[], rules: VenueRules) => number {
     const { startMs, base, groupMin, groupMax } = this;
     const free = need.kind === 'group' ? this.freeGroup : this.freeIndividual;
     const group = need.kind === 'group';
     const from = Math.max(need.fromMs, nowMs + 1); // a slot that has started cannot be booked
-    const { toMs, seats } = need;
-    return (list) => {
+    const { seats } = need;
+    return (list, rules) => {
+      // Released slots only (they start before the window's horizon), and a party these rules let book.
+      const toMs = Math.min(need.toMs, releasedBefore(rules, nowMs));
+      if (group ? seats < (rules.group.min ?? 0) || seats > (rules.group.max ?? Infinity) : seats > maxIndividual(rules, BOOKING_RULES.individualMaxParty)) return -1;
       let lo = 0;
       let hi = list.length;
       while (lo < hi) {
@@ -131,6 +148,20 @@ export class Availability implements SeatIndex {
       this.view = { snap, lists: this.lists, resources: this.lists.size, bySnap };
     }
     return this.view.bySnap;
+  }
+
+  /** The stored rules of each snapshot index, rebuilt when the snapshot or the rules change. */
+  private venuesOf(snap: Snapshot): (VenueRules | undefined)[] {
+    const rules = this.rules?.stored ?? new Map<string, VenueRules>();
+    if (this.venues?.snap !== snap || this.venues.rules !== rules) {
+      const bySnap: (VenueRules | undefined)[] = new Array(snap.size);
+      for (const [id, r] of rules) {
+        const i = snap.indexOf(id);
+        if (i >= 0) bySnap[i] = r;
+      }
+      this.venues = { snap, rules, bySnap };
+    }
+    return this.venues.bySnap;
   }
 
   private async reload(last: number, now: number): Promise<void> {

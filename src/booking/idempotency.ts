@@ -1,19 +1,22 @@
-import { AppError, invalidField, type ErrorCode, type FieldError } from '../errors.js';
+import { AppError, ERRORS, invalidField, type ErrorCode, type FieldError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Database } from '../store/sql.js';
+import type { Database, Tx } from '../store/sql.js';
 import { StoreBusy } from '../store/sql.js';
 import { IdempotencyStore } from '../store/idempotency.js';
 import type { BookingJson } from './render.js';
 import { BOOKING_RULES } from './rules.js';
 
-/** The first answer of a key, as stored: a booking (without its token) or a known error. */
-export interface StoredAnswer {
-  booking?: BookingJson;
+/** The first answer of a key, as stored: a booking (or a waitlist entry) without its token, or a known error. */
+export interface StoredAnswer<T = BookingJson> {
+  booking?: T;
   error?: { code: ErrorCode; detail: string; errors?: FieldError[]; extra?: Record<string, unknown> };
 }
 
 /** What claiming a key found: it is ours to run (under `lease`), or it was answered before. */
-export type Claim = { lease: number; answered?: undefined } | { answered: StoredAnswer; tokenBox: Buffer | null; lease?: undefined };
+export type Claim = { lease: number; answered?: undefined } | { answered: StoredAnswer<unknown>; tokenBox: Buffer | null; lease?: undefined };
+
+/** What `run` did: the answer, first or replayed; a first answer's token, or a replay's sealed one. */
+export type Ran<T> = { replayed: false; answer: StoredAnswer<T>; token: string } | { replayed: true; answer: StoredAnswer<T>; tokenBox: Buffer | null };
 
 const HOUR_MS = 3_600_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -78,6 +81,48 @@ export class Idempotency {
   }
 
   /**
+   * Runs `work` once per key: claims the key, then in one write transaction does the work (in a savepoint:
+   * a known error undoes it and is the answer) and stores the answer with the token sealed by `seal` — both
+   * or neither, and only while the claim is ours. A key answered before replays its stored answer. A busy
+   * database is a 503 whose detail says to retry with the same key; then the claim is released.
+   */
+  async run<T>(key: string, requestHmac: Buffer, now: number, work: (t: Tx) => Promise<{ value: T; token: string }>,
+    seal: (token: string) => Buffer, afterClaim?: () => Promise<void> | void): Promise<Ran<T>> {
+    let claim: Claim;
+    try {
+      claim = await this.claim(key, requestHmac, now);
+    } catch (e) {
+      throw e instanceof StoreBusy ? busy(e) : e;
+    }
+    if (claim.answered) return { replayed: true, answer: claim.answered as StoredAnswer<T>, tokenBox: claim.tokenBox };
+    const lease = claim.lease;
+    let token = '';
+    try {
+      await afterClaim?.();
+      const answer = await this.db.tx(async (t) => {
+        let result: StoredAnswer<T>;
+        try {
+          const made = await t.savepoint(work);
+          token = made.token;
+          result = { booking: made.value };
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          result = { error: { code: e.code, detail: e.message, errors: e.errors, extra: e.extra } };
+        }
+        // Stored together with the work, and only by the claim's holder: otherwise neither is.
+        const status = result.booking ? 201 : ERRORS[result.error!.code].status;
+        const box = result.booking ? seal(token) : null;
+        if (!(await this.store.finish(t, key, lease, status, JSON.stringify(result), box))) throw inProgress();
+        return result;
+      });
+      return { replayed: false, answer, token };
+    } catch (e) {
+      this.releaseSoon(key, lease); // nothing was done: let a retry run
+      throw e instanceof StoreBusy ? busy(e) : e;
+    }
+  }
+
+  /**
    * Forgets our claim of a key, so that a retry runs again. The database may be what failed (busy): then
    * it tries again in the background for a while, and after that the claim's lease runs out.
    */
@@ -90,4 +135,8 @@ export class Idempotency {
       setTimeout(() => this.releaseSoon(key, lease, attempt + 1), RELEASE_RETRY_MS).unref();
     });
   }
+}
+
+function busy(cause: StoreBusy): AppError {
+  return new AppError('busy', 'the database stayed locked too long; retry with the same Idempotency-Key', { cause });
 }

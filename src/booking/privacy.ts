@@ -91,20 +91,5 @@ export function maskPhone(normalized: string): string {
   return `${normalized.slice(0, 3)}****${normalized.slice(-4)}`;
 }
 
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const ID_CHECK = '10X98765432';
-
-/**
- * An 18-character resident ID number (GB 11643-1999) with a valid birth date and check character,
- * upper-cased; undefined when it is not one.
- */
-export function normalizeResidentId(text: string): string | undefined {
-  const id = text.trim().toUpperCase();
-  if (!/^\d{17}[\dX]$/.test(id)) return undefined;
-  const [y, m, d] = [id.slice(6, 10), id.slice(10, 12), id.slice(12, 14)].map(Number);
-  const birth = new Date(Date.UTC(y, m - 1, d));
-  if (y < 1900 || birth.getUTCMonth() !== m - 1 || birth.getUTCDate() !== d) return undefined;
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(id[i]) * ID_WEIGHTS[i];
-  return ID_CHECK[sum % 11] === id[17] ? id : undefined;
-}
+/** See `identity.ts`: the resident ID number, checked fully. */
+export { normalizeResidentId } from './identity.js';

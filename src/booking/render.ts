@@ -1,11 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { formatShanghai } from '../time.js';
 import type { Kind } from '../engine/params.js';
-import type { BookingRow } from '../store/bookings.js';
+import type { BookingRow, BookingStatus } from '../store/bookings.js';
 
 /** A booking as the API answers it. `token` only in the answer that created it (and its replays). */
 export interface BookingJson {
   id: string;
-  status: 'confirmed' | 'cancelled' | 'cancelled_by_venue' | 'no_show';
+  status: BookingStatus;
   slot: { id: number; resource_id: string; start: string; end: string };
   resource: { id: string; name: string | null };
   kind: Kind;
@@ -22,6 +23,9 @@ export interface BookingJson {
    */
   cancellable: boolean;
   cancelled_at: string | null;
+  /** What the gate checks in (`POST /v1/checkins`), also in the QR code and the calendar event. */
+  checkin_code: string;
+  checked_in_at: string | null;
   token?: string;
 }
 
@@ -43,6 +47,8 @@ export function bookingJson(row: BookingRow, resourceName: string | null, cancel
     cancel_before: formatShanghai(new Date(deadline)),
     cancellable: row.status === 'confirmed' && nowMs < deadline,
     cancelled_at: row.cancelled_at,
+    checkin_code: showCode(row.checkin_code),
+    checked_in_at: row.checked_in_at,
   };
 }
 
@@ -54,4 +60,26 @@ export function asOf(booking: BookingJson, nowMs: number): BookingJson {
 /** The last instant a booking of a slot starting at `startMs` can be cancelled, in epoch ms. */
 export function cancelDeadline(startMs: number, cancelCutoffHours: number): number {
   return startMs - cancelCutoffHours * HOUR_MS;
+}
+
+/**
+ * Check-in codes: 8 characters of Crockford's base 32 (no I, L, O, U: nothing to misread at a gate), 40
+ * random bits, shown as `ABCD-EFGH`. Guessing one needs a venue key of that resource and ~10^8 tries per
+ * hit even with 10,000 bookings live; codes are unique (a collision is retried).
+ */
+const CODE_CHARS = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A new check-in code (stored form, without the hyphen). */
+export function newCheckinCode(): string {
+  return [...randomBytes(8)].map((b) => CODE_CHARS[b & 31]).join('');
+}
+
+/** A code as typed or scanned, in stored form: upper case, no spaces or hyphens, O read as 0 and I or L as 1. */
+export function normalizeCode(text: string): string {
+  return text.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+}
+
+/** A stored code as shown: groups of four joined by hyphens. */
+export function showCode(code: string): string {
+  return code.match(/.{1,4}/g)!.join('-');
 }

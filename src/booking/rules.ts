@@ -1,6 +1,8 @@
 import { invalidFields, type FieldError } from '../errors.js';
 import type { Kind } from '../engine/params.js';
 import { normalizePhone, normalizeResidentId } from './privacy.js';
+import { normalizeOrgCode } from './identity.js';
+import { maxIndividual, type VenueRules } from './policy.js';
 
 /** Booking rules that are not configuration, in one place. */
 export const BOOKING_RULES = {
@@ -31,23 +33,45 @@ export interface BookingRequest {
   party_size: number;
   contact: { name: string; phone: string };
   visitor_ids?: string[];
+  /** A school group's organisation (统一社会信用代码) and leader (resident ID). */
+  group?: { org_code?: string; leader_id?: string };
 }
 
 /** A booking request after the checks: the phone and ID numbers normalised (never echoed back). */
 export interface CheckedRequest {
   body: BookingRequest;
   phone: string;
+  /** The visitors' ID numbers, and for a group its leader's last. */
   visitors: string[];
+  /** How many of `visitors` came from `visitor_ids` (the rest is the leader). */
+  idCount: number;
+  orgCode: string | null;
+}
+
+/** What a real-name rule needs of a request or a waitlist entry; null when it is met. */
+export function realNameProblem(rules: VenueRules, r: { kind: Kind; partySize: number; idCount: number; orgCode: string | null; leader: boolean }): FieldError | null {
+  if (r.kind === 'individual' && rules.realName && r.idCount !== r.partySize) {
+    return { path: 'body.visitor_ids', message: `this venue books by real name: give the resident ID number of each of the ${r.partySize} visitors` };
+  }
+  if (r.kind === 'group' && (rules.realName || rules.group.orgCodeRequired) && !r.orgCode) {
+    return { path: 'body.group.org_code', message: "this venue needs the group's unified social credit code (统一社会信用代码)" };
+  }
+  if (r.kind === 'group' && rules.realName && !r.leader) {
+    return { path: 'body.group.leader_id', message: "this venue books by real name: give the group leader's resident ID number" };
+  }
+  return null;
 }
 
 /**
- * Checks what the contract cannot: party size per kind, a mainland mobile number, resident ID numbers
- * (none repeated, no more than the party). A 400 naming every bad field, without the numbers themselves.
+ * Checks what the contract cannot: party size per kind and venue, a mainland mobile number, resident ID
+ * numbers (none repeated, no more than the party), a group's organisation code and leader, and what the
+ * venue's real-name rule needs. A 400 naming every bad field, without the numbers themselves.
  */
-export function checkRequest(body: BookingRequest): CheckedRequest {
+export function checkRequest(body: BookingRequest, rules?: VenueRules, nowMs: number = Date.now()): CheckedRequest {
   const errors: FieldError[] = [];
-  if (body.kind === 'individual' && body.party_size > BOOKING_RULES.individualMaxParty) {
-    errors.push({ path: 'body.party_size', message: `must be at most ${BOOKING_RULES.individualMaxParty} for an individual booking; book as a group` });
+  const most = rules ? maxIndividual(rules, BOOKING_RULES.individualMaxParty) : BOOKING_RULES.individualMaxParty;
+  if (body.kind === 'individual' && body.party_size > most) {
+    errors.push({ path: 'body.party_size', message: `must be at most ${most} for an individual booking here; book as a group` });
   }
   if (!body.contact.name.trim()) errors.push({ path: 'body.contact.name', message: 'must not be blank' });
   const phone = normalizePhone(body.contact.phone);
@@ -55,15 +79,32 @@ export function checkRequest(body: BookingRequest): CheckedRequest {
   const visitors: string[] = [];
   const seen = new Map<string, number>();
   (body.visitor_ids ?? []).forEach((text, k) => {
-    const id = normalizeResidentId(text);
-    if (!id) errors.push({ path: `body.visitor_ids[${k}]`, message: 'is not a valid 18-character resident ID number' });
+    const id = normalizeResidentId(text, nowMs);
+    if (!id) errors.push({ path: `body.visitor_ids[${k}]`, message: 'is not a valid 18-character resident ID number (region, birth date, check character)' });
     else if (seen.has(id)) errors.push({ path: `body.visitor_ids[${k}]`, message: `repeats body.visitor_ids[${seen.get(id)}]` });
     else seen.set(id, k);
     if (id) visitors.push(id);
   });
   if (visitors.length > body.party_size) errors.push({ path: 'body.visitor_ids', message: 'must not list more visitors than party_size' });
+  const idCount = visitors.length;
+  let orgCode: string | null = null;
+  if (body.group && body.kind !== 'group') errors.push({ path: 'body.group', message: 'is for group bookings only' });
+  if (body.group?.org_code !== undefined) {
+    orgCode = normalizeOrgCode(body.group.org_code) ?? null;
+    if (!orgCode) errors.push({ path: 'body.group.org_code', message: 'is not a valid 18-character unified social credit code (GB 32100-2015)' });
+  }
+  if (body.group?.leader_id !== undefined) {
+    const leader = normalizeResidentId(body.group.leader_id, nowMs);
+    if (!leader) errors.push({ path: 'body.group.leader_id', message: 'is not a valid 18-character resident ID number (region, birth date, check character)' });
+    else if (seen.has(leader)) errors.push({ path: 'body.group.leader_id', message: `repeats body.visitor_ids[${seen.get(leader)}]` });
+    else visitors.push(leader);
+  }
+  if (rules && !errors.length) {
+    const problem = realNameProblem(rules, { kind: body.kind, partySize: body.party_size, idCount, orgCode, leader: visitors.length > idCount });
+    if (problem) errors.push(problem);
+  }
   if (errors.length) throw invalidFields(errors);
-  return { body, phone: phone!, visitors };
+  return { body, phone: phone!, visitors, idCount, orgCode };
 }
 
 /**
@@ -71,5 +112,7 @@ export function checkRequest(body: BookingRequest): CheckedRequest {
  * allows no others), so two bodies that differ only in key order are the same request.
  */
 export function requestFingerprint(b: BookingRequest): string {
-  return JSON.stringify([b.slot_id, b.kind, b.party_size, b.contact.name, b.contact.phone, b.visitor_ids ?? null]);
+  // A group's fields are added only when given, so the fingerprints of earlier requests stay as they were.
+  return JSON.stringify([b.slot_id, b.kind, b.party_size, b.contact.name, b.contact.phone, b.visitor_ids ?? null,
+    ...(b.group ? [b.group.org_code ?? null, b.group.leader_id ?? null] : [])]);
 }

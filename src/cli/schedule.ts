@@ -8,7 +8,8 @@ import { SnapshotHolder } from '../engine/holder.js';
 import { Contract } from '../http/contract.js';
 import { Bookings } from '../booking/bookings.js';
 import type { Leftover, ScheduledHoliday, ScheduleInput } from '../booking/schedule.js';
-import { AppError, invalidField } from '../errors.js';
+import type { RulesInput } from '../booking/policy.js';
+import { AppError, invalidField, invalidFields } from '../errors.js';
 import { Audit } from '../access/audit.js';
 import { commandLine } from '../access/keys.js';
 
@@ -25,15 +26,17 @@ var/edumap.db). FILE holds { "schedules": [ { "resource_id": "…", <the body of
 PH in hours means China's public holidays (npm run calendar -- list; GET /v1/calendar); "holidays"
 (hours | closed | open | as_weekday) overrides what hours say on those days, "last_slot" (short | extend |
 drop) what becomes of the end of a stretch slot_minutes does not fill. Warnings and time left without a
-slot are printed under each schedule.
+slot are printed under each schedule. An entry may carry "booking_rules" (the body of PUT
+/v1/resources/{id}/booking-rules), applied before its schedule; an entry with only resource_id and
+booking_rules sets the rules alone.
 
 Each schedule is applied in its own transaction, all or nothing; slots that already exist unchanged are
 left alone, so the file can be re-run every week. Exit 0: all applied; 1: some refused; 2: usage error.`;
 
 /** One schedule's outcome, as `--json` prints it. */
 interface Outcome {
-  resource_id: string; created?: number; unchanged?: number; leftover?: Leftover[]; holidays?: ScheduledHoliday[]; warnings?: string[];
-  error?: string; errors?: { path: string; message: string }[];
+  resource_id: string; rules?: boolean; created?: number; unchanged?: number; leftover?: Leftover[]; holidays?: ScheduledHoliday[];
+  warnings?: string[]; error?: string; errors?: { path: string; message: string }[];
 }
 
 /** The schedule CLI. Returns the exit code. */
@@ -53,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`give exactly one JSON file\n\n${USAGE}`);
     return 2;
   }
-  let schedules: (ScheduleInput & { resource_id?: unknown })[];
+  let schedules: (ScheduleInput & { resource_id?: unknown; booking_rules?: unknown })[];
   try {
     const doc = JSON.parse(readFileSync(args.positionals[0], 'utf8')) as { schedules?: unknown };
     if (!Array.isArray(doc.schedules)) throw new Error('the file must hold { "schedules": [ … ] }');
@@ -73,14 +76,28 @@ export async function main(argv: string[]): Promise<number> {
     const by = commandLine('npm run schedule');
     const outcomes: Outcome[] = [];
     for (const [k, entry] of schedules.entries()) {
-      const { resource_id: id, ...body } = entry ?? {};
+      const { resource_id: id, booking_rules: rules, ...body } = entry ?? {};
       const at = `schedules[${k}]`;
       try {
         if (typeof id !== 'string') throw invalidField('resource_id', 'is required');
+        if (rules !== undefined) {
+          // The same validation as PUT /v1/resources/{id}/booking-rules; its errors are named under booking_rules.
+          try {
+            const checked = contract.input('putBookingRules', { query: {}, params: { id }, body: rules });
+            await bookings.rules.put(id, checked.body as RulesInput, by);
+          } catch (e) {
+            if (e instanceof AppError && e.errors) throw invalidFields(e.errors.map((f) => ({ ...f, path: f.path.replace(/^body/, 'body.booking_rules') })), e.code);
+            throw e;
+          }
+          if (!Object.keys(body).length) {
+            outcomes.push({ resource_id: id, rules: true, created: 0, unchanged: 0 });
+            continue;
+          }
+        }
         // The same validation as POST /v1/resources/{id}/schedule.
         const input = contract.input('scheduleSlots', { query: {}, params: { id }, body });
         const { created, unchanged, ...report } = await bookings.schedule(id, input.body as ScheduleInput, by);
-        outcomes.push({ resource_id: id, created: created.length, unchanged, ...report });
+        outcomes.push({ resource_id: id, ...(rules !== undefined ? { rules: true } : {}), created: created.length, unchanged, ...report });
       } catch (e) {
         if (!(e instanceof AppError)) throw e;
         const errors = e.errors?.map((f) => ({ path: `${at}.${f.path.replace(/^(body|path)\./, '')}`, message: f.message }));
@@ -90,7 +107,8 @@ export async function main(argv: string[]): Promise<number> {
     if (args.values.json) console.log(JSON.stringify(outcomes));
     else {
       for (const o of outcomes) {
-        console.log(o.error ? `${o.resource_id}: refused: ${o.error}` : `${o.resource_id}: ${o.created} slots created, ${o.unchanged} already there`);
+        console.log(o.error ? `${o.resource_id}: refused: ${o.error}`
+          : `${o.resource_id}: ${o.rules ? 'booking rules set; ' : ''}${o.created} slots created, ${o.unchanged} already there`);
         for (const w of o.warnings ?? []) console.log(`  warning: ${w}`);
         for (const l of o.leftover ?? []) console.log(`  no slot: ${l.from} – ${l.to}`);
       }

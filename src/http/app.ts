@@ -18,6 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { changeRoutes } from './routes/changes.js';
 import { areaEditRoutes } from './routes/area-edits.js';
+import { venueRoutes, waitlistRoutes } from './routes/venues.js';
 
 /** Everything the HTTP layer needs: the service, built once by the caller (server.ts, tests). */
 export type AppDeps = Service;
@@ -36,6 +37,7 @@ export interface HttpParts {
 export function createApp(deps: AppDeps, state: { draining: boolean } = { draining: false }): express.Express {
   const app = express();
   const metrics = new Metrics(deps.holder);
+  metrics.watchWaitlist(deps.bookings.waitlist);
   const clients = new ClientKeys(async (token) => (await deps.keys.principal(token)) !== undefined || deps.bookings.isToken(token));
   const parts: HttpParts = { metrics, clients, conflicts: new ConflictBudget(deps.config.visitorConflictsPerHour) };
   app.disable('x-powered-by');
@@ -51,7 +53,7 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(webRoutes(deps.config));
   const search = limitPerMinute(deps.config.searchPerMinute, 'search', clients);
   app.use(['/v1/resources', '/v1/match', '/v1/clusters'], search);
-  app.use('/v1/bookings', limitPerMinute(deps.config.bookingPerMinute, 'booking', clients));
+  app.use(['/v1/bookings', '/v1/waitlist'], limitPerMinute(deps.config.bookingPerMinute, 'booking', clients));
   app.use('/v1', (_req, _res, next) => {
     next(deps.holder.ready ? undefined : new AppError('not_ready', 'the index is still being built; retry shortly'));
   });
@@ -61,6 +63,9 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(clusterRoutes(deps));
   app.use(calendarRoutes(deps));
   app.use(importRoutes(deps, metrics));
+  // Before the booking routes, whose `/v1/bookings/:id` would take `bk_…/contact` apart otherwise.
+  app.use(venueRoutes(deps));
+  app.use(waitlistRoutes(deps));
   app.use(bookingRoutes(deps, parts));
   app.use(auditRoutes(deps));
   app.use(changeRoutes(deps));

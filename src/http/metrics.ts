@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SnapshotHolder } from '../engine/holder.js';
+import type { Waitlist } from '../booking/waitlist.js';
 
 // Process metrics (CPU, memory, event-loop lag, GC) are per process, so one registry serves every app.
 let processRegistry: Registry | undefined;
@@ -49,6 +50,16 @@ export class Metrics {
     name: 'edumap_booking_outcomes_total', help: 'Answers to POST /v1/bookings, by outcome.',
     labelNames: ['outcome'] as const, registers: [this.registry],
   });
+
+  private readonly waitlist = new Counter({
+    name: 'edumap_waitlist_outcomes_total', help: 'Waitlist entries promoted into bookings, passed over by a rule (by reason) and expired, in this process.',
+    labelNames: ['outcome', 'reason'] as const, registers: [this.registry],
+  });
+
+  /** Counts the waitlist's promotions, skips and expiries. */
+  watchWaitlist(waitlist: Waitlist): void {
+    waitlist.observe((outcome, n, reason) => this.waitlist.inc({ outcome, reason: reason ?? '' }, n));
+  }
 
   constructor(holder: SnapshotHolder) {
     const snapshot = (name: string, help: string, value: () => number) => new Gauge({

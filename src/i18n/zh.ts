@@ -32,6 +32,17 @@ export const ZH_TITLES: Partial<Record<ErrorCode, string>> = {
   busy: '数据库繁忙，请稍后重试',
   snapshot_expired: '此请求所用的索引已被替换，请重试',
   internal: '服务器内部错误',
+  not_yet_open: '该时段尚未开放预约',
+  banned: '因多次爽约，暂时不能在此预约',
+  contact_limit: '该联系人当天预约人数已达上限',
+  group_batches_full: '该资源当天不再接受团体预约',
+  capacity_below_taken: '容量不能低于已预约人数',
+  already_checked_in: '该预约已核销',
+  booking_not_confirmed: '该预约不是已确认状态',
+  checkin_not_open: '尚未到核销时间',
+  checkin_closed: '核销已结束：该时段已结束',
+  slot_has_room: '该时段尚有名额：请直接预约，无需候补',
+  waitlist_closed: '已过取消截止时间，候补已关闭',
 };
 
 /**

@@ -3,7 +3,6 @@ import type { Database, Tx } from '../store/sql.js';
 import { BatchStore } from '../store/batches.js';
 import { currentVersions, insertTombstones, insertVersions, type VersionRow } from '../store/resource-versions.js';
 import { BookingStore } from '../store/bookings.js';
-import { SlotStore } from '../store/slots.js';
 import { formatShanghai } from '../time.js';
 import type { SnapshotHolder } from '../engine/holder.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
@@ -28,13 +27,14 @@ export const etagOf = (seq: number) => `"v${seq}"`;
 export class ResourceEdits {
   private readonly batches: BatchStore;
   private readonly bookings: BookingStore;
-  private readonly slots: SlotStore;
 
   constructor(private readonly db: Database, private readonly holder: SnapshotHolder, private readonly tax: Taxonomy,
-    private readonly audit: Audit, private readonly clock: () => number = Date.now) {
+    private readonly audit: Audit,
+    /** Closes a resource's future slots in the caller's transaction (the booking module's); the bookings it cancelled. */
+    private readonly closeFutureSlots: (t: Tx, resourceId: string, nowMs: number, at: string) => Promise<string[]>,
+    private readonly clock: () => number = Date.now) {
     this.batches = new BatchStore(db);
     this.bookings = new BookingStore(db);
-    this.slots = new SlotStore(db);
   }
 
   /** The current version of a resource (its ETag is `etagOf(seq)`), or a 404. */
@@ -92,8 +92,7 @@ export class ResourceEdits {
         throw new AppError('has_future_bookings', `${future.length} confirmed bookings of future slots: cancel them first, or send cancel_bookings=true`,
           { extra: { bookings: future.length } });
       }
-      await this.bookings.cancelByVenue(t, future, at);
-      await this.slots.closeFuture(t, id, nowMs);
+      await this.closeFutureSlots(t, id, nowMs, at);
       const batch = await this.openBatch(t, 'delete', by, at);
       await insertTombstones(t, batch, [live], at);
       await this.batches.publish(t, batch, at);

@@ -197,7 +197,94 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE visitors_kept;
     `,
   },
-  // Versions 6–7 belong to the venues issue; migrations apply by version, so any of them may land first.
+  {
+    version: 6,
+    name: 'venues: booking rules, encrypted phones, check-in codes, per-day counters, bans, closed slots',
+    sql: `
+      -- A venue's own booking rules (DESIGN, "Booking, venue side"); a resource without a row keeps the
+      -- service's defaults (a 7-day window released at midnight, no real name, no caps, no no-show counting).
+      CREATE TABLE booking_rules (
+        resource_id         TEXT PRIMARY KEY,
+        window_days         INTEGER NOT NULL CHECK (window_days BETWEEN 1 AND 366),
+        release_minute      INTEGER NOT NULL CHECK (release_minute BETWEEN 0 AND 1439), -- minutes after midnight, Asia/Shanghai
+        real_name           INTEGER NOT NULL,
+        per_contact_daily   INTEGER,                   -- people per contact phone per day; NULL: no cap
+        cancel_cutoff_hours INTEGER,                   -- NULL: the service's EDUMAP_CANCEL_CUTOFF_HOURS
+        group_min           INTEGER NOT NULL,
+        group_max           INTEGER NOT NULL,
+        org_code_required   INTEGER NOT NULL,
+        batches_per_day     INTEGER,                   -- group bookings per day; NULL: no cap
+        no_show_limit       INTEGER,                   -- NULL: no-shows are not counted against anyone
+        no_show_within_days INTEGER,
+        ban_days            INTEGER,
+        updated_at          TEXT NOT NULL
+      ) WITHOUT ROWID;
+      -- Bumped by every change of booking_rules, so that each process knows when its copy is stale.
+      INSERT INTO meta (key, value) VALUES ('rules_seq', '0') ON CONFLICT (key) DO NOTHING;
+      -- The phone, encrypted (AES-256-GCM under EDUMAP_DATA_KEY, the key's id beside it for rotation), for a
+      -- venue that must call the family back; the HMAC stays for lookups. Bookings made before have none.
+      ALTER TABLE bookings ADD COLUMN phone_box BLOB;
+      ALTER TABLE bookings ADD COLUMN phone_key TEXT;
+      ALTER TABLE bookings ADD COLUMN checkin_code TEXT;
+      ALTER TABLE bookings ADD COLUMN org_code TEXT;
+      -- Which per-day counters this booking holds places of (1: its contact's, 2: its resource's group batches).
+      ALTER TABLE bookings ADD COLUMN counted INTEGER NOT NULL DEFAULT 0;
+      -- Earlier bookings get a code too: 64 random bits, so the unique index cannot meet a collision here.
+      UPDATE bookings SET checkin_code = upper(hex(randomblob(8))) WHERE checkin_code IS NULL;
+      CREATE UNIQUE INDEX bookings_checkin_code ON bookings(checkin_code);
+      -- A slot closed by its venue (DELETE /v1/slots/{id}): its capacity is set to 0 as well.
+      ALTER TABLE slots ADD COLUMN closed_at TEXT;
+      CREATE INDEX slots_end ON slots(end_ms);
+      -- Per resource and day counters taken by one conditional UPDATE each: the people a contact phone booked
+      -- (subject: the phone's HMAC) and the group batches (subject: 'group').
+      CREATE TABLE day_counters (
+        resource_id TEXT NOT NULL,
+        day         TEXT NOT NULL,
+        subject     BLOB NOT NULL,
+        used        INTEGER NOT NULL DEFAULT 0 CHECK (used >= 0),
+        PRIMARY KEY (resource_id, day, subject)
+      ) WITHOUT ROWID;
+      -- Who may not book at a resource until when: a visitor's or a phone's HMAC, never the number.
+      CREATE TABLE booking_bans (
+        resource_id TEXT NOT NULL,
+        subject     BLOB NOT NULL,
+        until_ms    INTEGER NOT NULL,
+        PRIMARY KEY (resource_id, subject)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 7,
+    name: 'the waitlist (候补)',
+    sql: `
+      CREATE TABLE waitlist (
+        seq           INTEGER PRIMARY KEY,             -- the order of joining: promotions go by it
+        id            TEXT NOT NULL UNIQUE,
+        slot_id       INTEGER NOT NULL REFERENCES slots(id),
+        kind          TEXT NOT NULL CHECK (kind IN ('individual', 'group')),
+        party_size    INTEGER NOT NULL CHECK (party_size >= 1),
+        status        TEXT NOT NULL CHECK (status IN ('waiting', 'promoted', 'expired', 'left')),
+        reason        TEXT,                            -- why an entry ended without a booking
+        token_sha256  BLOB NOT NULL,
+        seal_key      BLOB NOT NULL,                   -- X25519 public key derived from the entry's token
+        contact_name  TEXT NOT NULL,
+        phone_hmac    BLOB NOT NULL,
+        phone_masked  TEXT NOT NULL,
+        phone_box     BLOB NOT NULL,
+        phone_key     TEXT NOT NULL,
+        visitors      BLOB NOT NULL,                   -- the visitors' HMACs, 32 bytes each, concatenated
+        id_count      INTEGER NOT NULL DEFAULT 0,
+        org_code      TEXT,
+        booking_id    TEXT REFERENCES bookings(id),
+        booking_box   BLOB,                            -- the promoted booking's token, sealed to seal_key
+        expires_ms    INTEGER NOT NULL,                -- the slot's cancellation cut-off
+        created_at    TEXT NOT NULL,
+        ended_at      TEXT
+      );
+      CREATE INDEX waitlist_slot ON waitlist(slot_id, status, seq);
+      CREATE INDEX waitlist_expiry ON waitlist(status, expires_ms);
+    `,
+  },
   {
     version: 8,
     name: "calendar years loaded by operators (China's public holidays and make-up working days)",

@@ -16,6 +16,8 @@ export interface SlotRow {
   group_min: number;
   group_max: number;
   changed_seq: number;
+  /** When its venue closed it (its capacity is then 0); null while open. */
+  closed_at: string | null;
 }
 
 /** A slot to insert. Times are epoch ms. */
@@ -34,7 +36,7 @@ export type SlotTuple = [id: number, resourceId: string, startMs: number, endMs:
   capacityGroup: number, takenIndividual: number, takenGroup: number, groupMin: number, groupMax: number, changedSeq: number];
 
 const SLOT_COLUMNS = `id, resource_id, start_ms, end_ms, capacity_individual, capacity_group, taken_individual,
-  taken_group, group_min, group_max, changed_seq`;
+  taken_group, group_min, group_max, changed_seq, closed_at`;
 
 /**
  * The `slots` table. Every write that moves what a slot can still take stamps the slot with the next number
@@ -48,10 +50,16 @@ export class SlotStore {
     return t.get<SlotRow>(`SELECT ${SLOT_COLUMNS} FROM slots WHERE id = ?`, [id]);
   }
 
+  /** The ids of a resource's open slots that start after `nowMs`. */
+  async futureOf(t: Sql, resourceId: string, nowMs: number): Promise<number[]> {
+    return (await t.all<{ id: number }>('SELECT id FROM slots WHERE resource_id = ? AND start_ms > ? AND closed_at IS NULL ORDER BY start_ms',
+      [resourceId, nowMs])).map((r) => r.id);
+  }
+
   /** Slots of a resource starting in [fromMs, toMs), by start. */
   async slotsOf(resourceId: string, fromMs: number, toMs: number): Promise<SlotRow[]> {
     return this.db.all<SlotRow>(`SELECT ${SLOT_COLUMNS} FROM slots
-      WHERE resource_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms, id`, [resourceId, fromMs, toMs]);
+      WHERE resource_id = ? AND start_ms >= ? AND start_ms < ? AND closed_at IS NULL ORDER BY start_ms, id`, [resourceId, fromMs, toMs]);
   }
 
   /** Up to `limit` slots of a resource that overlap [startMs, endMs). */
@@ -88,18 +96,28 @@ export class SlotStore {
     return (await t.run(sql, params)).changes === 1;
   }
 
+  /**
+   * Sets a slot's capacity, never below what is taken: tested and written in this one statement. False when
+   * a quota would fall below its taken places (or the slot is closed or absent).
+   */
+  async setCapacity(t: Tx, slotId: number, individual: number, group: number): Promise<boolean> {
+    const seq = await nextChange(t);
+    return (await t.run(`UPDATE slots SET capacity_individual = ?, capacity_group = ?, changed_seq = ? WHERE id = ?
+      AND closed_at IS NULL AND taken_individual <= ? AND taken_group <= ?`, [individual, group, seq, slotId, individual, group])).changes === 1;
+  }
+
+  /** Closes a slot: no places taken, none left, and `closed_at` set; false when it was closed already. */
+  async close(t: Tx, slotId: number, at: string): Promise<boolean> {
+    const seq = await nextChange(t);
+    return (await t.run(`UPDATE slots SET taken_individual = 0, taken_group = 0, capacity_individual = 0, capacity_group = 0,
+      closed_at = ?, changed_seq = ? WHERE id = ? AND closed_at IS NULL`, [at, seq, slotId])).changes === 1;
+  }
+
   /** Gives `n` places of a kind's quota back. */
   async give(t: Tx, slotId: number, kind: Kind, n: number): Promise<void> {
     const seq = await nextChange(t);
     const column = kind === 'group' ? 'taken_group' : 'taken_individual';
-    await t.run(`UPDATE slots SET ${column} = ${column} - ?, changed_seq = ? WHERE id = ?`, [n, seq, slotId]);
-  }
-
-  /** Closes a resource's slots that start after `nowMs`: nothing more can be booked (seats go to nobody). */
-  async closeFuture(t: Tx, resourceId: string, nowMs: number): Promise<number> {
-    const seq = await nextChange(t);
-    return (await t.run(`UPDATE slots SET capacity_individual = taken_individual, capacity_group = taken_group, changed_seq = ?
-      WHERE resource_id = ? AND start_ms > ?`, [seq, resourceId, nowMs])).changes;
+    await t.run(`UPDATE slots SET ${column} = ${column} - ?, changed_seq = ? WHERE id = ? AND closed_at IS NULL`, [n, seq, slotId]);
   }
 
   /**
