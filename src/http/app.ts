@@ -15,6 +15,7 @@ import { clusterRoutes } from './routes/clusters.js';
 import { webRoutes } from './routes/web.js';
 import { matchRoutes } from './routes/match.js';
 import { auditRoutes } from './routes/audit.js';
+import { mcpRoutes } from './routes/mcp.js';
 
 /** Everything the HTTP layer needs: the service, built once by the caller (server.ts, tests). */
 export type AppDeps = Service;
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(webRoutes(deps.config));
   app.use(['/v1/resources', '/v1/match', '/v1/clusters'], budgets.search.middleware);
   app.use('/v1/bookings', budgets.booking.middleware);
+  if (deps.config.mcp) app.use(mcpRoutes(deps, parts));
   app.use('/v1', (_req, _res, next) => {
     next(deps.holder.ready ? undefined : new AppError('not_ready', 'the index is still being built; retry shortly'));
   });
