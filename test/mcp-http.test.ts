@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { jest } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ADMIN_KEY, OPERATOR, rawSqlite, testService, type TestService } from './support.js';
+import { ADMIN_KEY, OPERATOR, rawSqlite, residentId, testService, type TestService } from './support.js';
 import { at, bookingArgs, callTool, httpClient, listen, morningSlots, problemOf, readJson } from './mcp-support.js';
 
 const home = { lng: 116.3264, lat: 39.9606, label: 'home' };
@@ -257,6 +257,21 @@ describe('configuration and limits', () => {
       expect((await callTool(client, 'book_slot', bookingArgs(slot, 'b2', 1))).isError).toBeFalsy();
       expect(problemOf(await callTool(client, 'book_slot', bookingArgs(slot, 'b3', 1))).status).toBe(429);
       expect(rawSqlite(svc).prepare('SELECT count(*) AS n FROM bookings').get()).toEqual({ n: 2 });
+    } finally {
+      await end();
+    }
+  });
+
+  test('visitor conflicts over MCP count against the same hourly budget as over REST', async () => {
+    const { svc, client, end } = await setUp({ config: { visitorConflictsPerHour: 1 } });
+    try {
+      const [first, second] = await morningSlots(svc);
+      const child = { visitor_ids: [residentId(12)], party_size: 1 };
+      expect((await callTool(client, 'book_slot', { ...bookingArgs(first, 'v1'), ...child })).isError).toBeFalsy();
+      // Same child, same museum, same day: refused, and counted.
+      expect(problemOf(await callTool(client, 'book_slot', { ...bookingArgs(second, 'v2'), ...child })).status).toBe(409);
+      const rest = await request(svc.app).post('/v1/bookings').set('Idempotency-Key', 'v3').send({ ...bookingArgs(second, 'x'), idempotency_key: undefined, visitor_ids: [residentId(13)], party_size: 1 });
+      expect(rest.status).toBe(429);
     } finally {
       await end();
     }

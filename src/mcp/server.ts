@@ -52,6 +52,8 @@ export function createMcpServer(svc: Service, catalogue: Catalogue, limits: Limi
   const server = new Server(catalogue.info, { capabilities: { tools: { listChanged: false }, resources: { listChanged: false } }, instructions: INSTRUCTIONS });
   const offered = [...catalogue.tools.values()].filter((t) => !(t.spec.books && svc.config.mcpBooking === 'off'));
   const byName = new Map(offered.map((t) => [t.spec.name as string, t]));
+  // A message that is no JSON-RPC (a stray line on stdin, say): the SDK answers or drops it; the log says so.
+  server.onerror = (err) => svc.log.warn({ err }, 'MCP protocol error');
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: offered.map((t) => t.listed) }));
 
