@@ -1,9 +1,8 @@
 import { Router } from 'express';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { AppError } from '../../errors.js';
 import { buildCatalogue } from '../../mcp/catalogue.js';
 import { bookingRefusal } from '../../mcp/access.js';
-import { createMcpServer, type Caller } from '../../mcp/server.js';
+import type { Caller } from '../../mcp/server.js';
 import { bearer } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { addressKey } from '../guards.js';
@@ -11,6 +10,17 @@ import type { AppDeps, HttpParts } from '../app.js';
 
 /** Largest JSON-RPC message accepted at /mcp (a match or a booking is well under 16 KiB). */
 const MCP_BODY_LIMIT = '64kb';
+
+/**
+ * The SDK's server side, imported when `/mcp` is mounted rather than with the app: it takes about 0.3 s
+ * to load, which a server with `EDUMAP_MCP=off`, or one whose database fails to open, should not pay.
+ */
+async function loadSdk() {
+  const [{ StreamableHTTPServerTransport }, { createMcpServer }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('../../mcp/server.js'),
+  ]);
+  return { StreamableHTTPServerTransport, createMcpServer };
+}
 
 /**
  * `/mcp`: the MCP server over Streamable HTTP, stateless — every POST gets a fresh server and transport,
@@ -21,7 +31,11 @@ const MCP_BODY_LIMIT = '64kb';
  */
 export function mcpRoutes(deps: AppDeps, { clients, budgets, conflicts }: HttpParts): Router {
   const router = Router();
+  // Derived now, so a contract the tools cannot be derived from stops the start.
   const catalogue = buildCatalogue(deps.contract);
+  const sdk = loadSdk();
+  // A failed import is answered (a 500, logged) by the requests that await it, not as an unhandled rejection.
+  sdk.catch(() => undefined);
 
   router.post('/mcp', jsonBody(MCP_BODY_LIMIT), async (req, res) => {
     const caller: Caller = {
@@ -29,6 +43,7 @@ export function mcpRoutes(deps: AppDeps, { clients, budgets, conflicts }: HttpPa
       address: addressKey(req),
       refusal: await bookingRefusal(deps.config.mcpBooking, { bearer: bearer(req) }, deps.keys),
     };
+    const { StreamableHTTPServerTransport, createMcpServer } = await sdk;
     const server = createMcpServer(deps, catalogue, { budgets, conflicts }, caller);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
