@@ -62,6 +62,14 @@ export interface Config {
   visitorConflictsPerHour: number;
   /** Origins allowed by CORS: empty (same origin only), `*`, or a list. */
   corsOrigins: string[];
+  /** Whether the MCP server for AI assistants is served at `/mcp` (Streamable HTTP); stdio (`npm run mcp`) is separate. */
+  mcp: boolean;
+  /**
+   * Who may book through MCP (`book_slot`, `join_waitlist`): `open` — anyone, as `POST /v1/bookings`; `key` —
+   * over HTTP only a request to `/mcp` with `Authorization: Bearer <valid key>` (the stdio user is trusted);
+   * `off` — nobody (the tools are not listed). Cancelling with a booking's token is always possible.
+   */
+  mcpBooking: 'open' | 'key' | 'off';
   /** On SIGTERM: how long `/readyz` answers 503 before the listener closes, so balancers stop sending, in ms. */
   drainDelayMs: number;
   /** On SIGTERM: how long in-flight requests may take to finish before they are cut, in ms. */
@@ -105,6 +113,8 @@ export const DEFAULTS: Config = {
   bookingPerMinute: 300, // EDUMAP_RATE_BOOKING_PER_MIN (a school behind one NAT address books for many families)
   visitorConflictsPerHour: 10, // EDUMAP_RATE_VISITOR_CONFLICTS_PER_HOUR
   corsOrigins: [], // EDUMAP_CORS_ORIGINS, comma-separated, or *
+  mcp: true, // EDUMAP_MCP=on|off
+  mcpBooking: 'open', // EDUMAP_MCP_BOOKING=open|key|off (open: exactly as open as POST /v1/bookings; see README)
   drainDelayMs: 0, // EDUMAP_DRAIN_DELAY_MS (set it to your balancer's health-check interval)
   shutdownGraceMs: 10_000, // EDUMAP_SHUTDOWN_GRACE_MS
   tiles: 'none', // EDUMAP_TILES
@@ -124,6 +134,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
   }
   return n;
+}
+
+/** One of a few words, or the fallback when unset; else a ConfigError naming the variable. */
+function choice<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw as T;
 }
 
 function corsOrigins(raw: string | undefined): string[] {
@@ -195,6 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bookingPerMinute: integer(env, 'EDUMAP_RATE_BOOKING_PER_MIN', DEFAULTS.bookingPerMinute, 0, 10_000_000),
     visitorConflictsPerHour: integer(env, 'EDUMAP_RATE_VISITOR_CONFLICTS_PER_HOUR', DEFAULTS.visitorConflictsPerHour, 0, 1_000_000),
     corsOrigins: corsOrigins(env.EDUMAP_CORS_ORIGINS),
+    mcp: choice(env, 'EDUMAP_MCP', ['on', 'off'], DEFAULTS.mcp ? 'on' : 'off') === 'on',
+    mcpBooking: choice(env, 'EDUMAP_MCP_BOOKING', ['open', 'key', 'off'], DEFAULTS.mcpBooking),
     drainDelayMs: integer(env, 'EDUMAP_DRAIN_DELAY_MS', DEFAULTS.drainDelayMs, 0, 600_000),
     shutdownGraceMs: integer(env, 'EDUMAP_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
     trustProxy: trustProxy(env.EDUMAP_TRUST_PROXY),

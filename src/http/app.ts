@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
 import { errorHandler } from './problem.js';
 import { Metrics } from './metrics.js';
-import { ClientKeys, ConflictBudget, corsFor, limitPerMinute, securityHeaders } from './guards.js';
+import { Budget, ClientKeys, ConflictBudget, corsFor, securityHeaders } from './guards.js';
 import { opsRoutes } from './routes/ops.js';
 import { resourceRoutes } from './routes/resources.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -19,15 +19,18 @@ import { calendarRoutes } from './routes/calendar.js';
 import { changeRoutes } from './routes/changes.js';
 import { areaEditRoutes } from './routes/area-edits.js';
 import { venueRoutes, waitlistRoutes } from './routes/venues.js';
+import { mcpRoutes } from './routes/mcp.js';
 
 /** Everything the HTTP layer needs: the service, built once by the caller (server.ts, tests). */
 export type AppDeps = Service;
 
-/** What the routes share besides the service: metrics, rate-limit buckets, the conflict budget. */
+/** What the routes share besides the service: metrics, rate-limit buckets and budgets, the conflict budget. */
 export interface HttpParts {
   metrics: Metrics;
   clients: ClientKeys;
   conflicts: ConflictBudget;
+  /** The per-client budgets of search and booking requests, which `/mcp`'s tools spend too. */
+  budgets: { search: Budget; booking: Budget };
 }
 
 /**
@@ -39,7 +42,8 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   const metrics = new Metrics(deps.holder);
   metrics.watchWaitlist(deps.bookings.waitlist);
   const clients = new ClientKeys(async (token) => (await deps.keys.principal(token)) !== undefined || deps.bookings.isToken(token));
-  const parts: HttpParts = { metrics, clients, conflicts: new ConflictBudget(deps.config.visitorConflictsPerHour) };
+  const budgets = { search: new Budget(deps.config.searchPerMinute, 'search', clients), booking: new Budget(deps.config.bookingPerMinute, 'booking', clients) };
+  const parts: HttpParts = { metrics, clients, conflicts: new ConflictBudget(deps.config.visitorConflictsPerHour), budgets };
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
@@ -51,9 +55,9 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(corsFor(deps.config));
   app.use(opsRoutes(deps, metrics, state));
   app.use(webRoutes(deps.config));
-  const search = limitPerMinute(deps.config.searchPerMinute, 'search', clients);
-  app.use(['/v1/resources', '/v1/match', '/v1/clusters'], search);
-  app.use(['/v1/bookings', '/v1/waitlist'], limitPerMinute(deps.config.bookingPerMinute, 'booking', clients));
+  app.use(['/v1/resources', '/v1/match', '/v1/clusters'], budgets.search.middleware);
+  app.use(['/v1/bookings', '/v1/waitlist'], budgets.booking.middleware);
+  if (deps.config.mcp) app.use(mcpRoutes(deps, parts));
   app.use('/v1', (_req, _res, next) => {
     next(deps.holder.ready ? undefined : new AppError('not_ready', 'the index is still being built; retry shortly'));
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import cors from 'cors';
 import { AppError } from '../errors.js';
@@ -53,18 +53,45 @@ export function addressKey(req: Request): string {
  * headers (IETF draft 8) and `Retry-After`. Counts are per process; with WORKERS=N each worker counts alone.
  */
 export function limitPerMinute(perMinute: number, name: string, keys: ClientKeys): RequestHandler {
-  if (perMinute <= 0) return (_req, _res, next) => next();
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    identifier: name,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (req) => keys.of(req),
-    handler: (req, res, _next, options) => {
-      sendProblem(res, new AppError('rate_limited', `more than ${options.limit} ${name} requests a minute from this client; retry after the Retry-After seconds`), langOf(req));
-    },
-  });
+  return new Budget(perMinute, name, keys).middleware;
+}
+
+/**
+ * A budget of requests a minute per client, spent two ways over one counter: `middleware` for the REST
+ * routes (see `limitPerMinute`), `take` for callers that are no route (the MCP tools), so a client has one
+ * budget however it asks. `perMinute` 0 turns it off.
+ */
+export class Budget {
+  readonly middleware: RequestHandler;
+  private readonly store = new MemoryStore();
+
+  constructor(readonly perMinute: number, readonly name: string, keys: ClientKeys) {
+    this.middleware = perMinute <= 0 ? (_req, _res, next) => next() : rateLimit({
+      windowMs: 60_000,
+      limit: perMinute,
+      identifier: name,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      store: this.store,
+      keyGenerator: (req) => keys.of(req),
+      handler: (req, res, _next, options) => {
+        sendProblem(res, new AppError('rate_limited', `more than ${options.limit} ${name} requests a minute from this client; retry after the Retry-After seconds`), langOf(req));
+      },
+    });
+  }
+
+  /**
+   * Counts one request of `client` (a `ClientKeys` bucket) against the same counter as the middleware; once
+   * the minute's budget is spent, a 429 `rate_limited` whose `retry_after_s` says when to try again.
+   */
+  async take(client: string): Promise<void> {
+    if (this.perMinute <= 0) return;
+    const { totalHits, resetTime } = await this.store.increment(client);
+    if (totalHits <= this.perMinute) return;
+    const retryAfterS = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
+    throw new AppError('rate_limited', `more than ${this.perMinute} ${this.name} requests a minute from this client; retry in ${retryAfterS} s`,
+      { extra: { retry_after_s: retryAfterS } });
+  }
 }
 
 /**
@@ -77,13 +104,13 @@ export class ConflictBudget {
 
   constructor(private readonly perHour: number, private readonly clock: () => number = Date.now) {}
 
-  /** A 429 when the client has met its budget of conflicts this hour. */
-  check(client: string, res: Response): void {
+  /** A 429 when the client has met its budget of conflicts this hour (with `Retry-After` on `res`, when there is one). */
+  check(client: string, res?: Pick<Response, 'setHeader'>): void {
     if (this.perHour <= 0) return;
     const entry = this.spent.get(client);
     const now = this.clock();
     if (entry && entry.resetAt > now && entry.count >= this.perHour) {
-      res.setHeader('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000)));
+      res?.setHeader('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000)));
       throw new AppError('rate_limited', `more than ${this.perHour} bookings a visitor could not be booked for in an hour from this client; retry after the Retry-After seconds`);
     }
   }
@@ -130,7 +157,7 @@ export function corsFor(config: Pick<Config, 'corsOrigins'>): RequestHandler {
   return cors({
     origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
     methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Request-Id'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Request-Id', 'Mcp-Protocol-Version'],
     exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Location'],
     maxAge: 600,
   });

@@ -2,16 +2,13 @@ import { Router } from 'express';
 import { AppError } from '../../errors.js';
 import { type Crs, fromWgs84, roundCoord } from '../../geo/crs.js';
 import type { Area } from '../../geo/areas.js';
+import { areaList, taxonomyJson } from '../../engine/catalog.js';
 import type { AppDeps } from '../app.js';
 
 /** `GET /v1/taxonomy`, `GET /v1/areas`, `GET /v1/areas/{id}`. */
 export function catalogRoutes({ contract, holder, tax }: AppDeps): Router {
   const router = Router();
-  const taxonomy = JSON.stringify({
-    version: tax.version,
-    facets: tax.facets,
-    terms: tax.terms.map((t) => ({ ...t, children: tax.children.get(t.id) ?? [] })),
-  });
+  const taxonomy = taxonomyJson(tax);
 
   router.get('/v1/taxonomy', (req, res) => {
     contract.input('getTaxonomy', req);
@@ -28,11 +25,7 @@ export function catalogRoutes({ contract, holder, tax }: AppDeps): Router {
       res.type('application/geo+json').send(`{"type":"FeatureCollection","crs":"${crs}","features":[${features}]}`);
       return;
     }
-    const items = areas.map((a) => ({
-      id: a.id, kind: a.kind, name: a.name, parent_id: a.parentId,
-      resources: a.kind === 'district' ? snap.districtPostings.get(a.id)?.length ?? 0 : undefined,
-    }));
-    res.json({ count: items.length, items });
+    res.json(areaList(snap, query.kind as Area['kind'] | undefined));
   });
 
   router.get('/v1/areas/:id', (req, res) => {
