@@ -101,10 +101,12 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
     const started = performance.now();
     await load(db, o.resources, o.seed);
     const holder = new SnapshotHolder(db, loadTaxonomy(join(ROOT, 'taxonomy')));
-    const snap = await holder.rebuild();
+    const view = await holder.rebuild();
+    const snap = view.base;
+    const ids = Array.from({ length: snap.size }, (_, i) => snap.idOf(i));
     const bookings = new Bookings(db, holder, new Audit(db), { hashKey: BENCH_HASH_KEY, cancelCutoffHours: 2 });
     const day0 = Date.parse(`${new Date(Date.now() + 8 * HOUR + DAY).toISOString().slice(0, 10)}T00:00:00+08:00`);
-    const slots = await addSlots(db, bookings, snap.ids, day0, o.seed);
+    const slots = await addSlots(db, bookings, ids, day0, o.seed);
     // Start the timed writes without the set-up's WAL to checkpoint.
     await (db as SqliteDatabase).exclusive((raw) => raw.pragma('wal_checkpoint(TRUNCATE)'));
     say(`  data ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${slots.toLocaleString()} slots, ~70 % of them then filled`);
@@ -115,19 +117,19 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
       snap.lat[Math.floor(rand() * snap.size)] + (rand() - 0.5) * 0.02] as [number, number]);
     const need: Need = { fromMs: day0 + 13 * HOUR, toMs: day0 + 18 * HOUR, seats: 3, kind: 'individual' };
     await bookings.availability.refresh(); // the first full load is start-up work, not a query's
-    const plain = await latency(points, (near) => search(snap, { near, limit: 10 }));
+    const plain = await latency(points, (near) => search(view, { near, limit: 10 }));
     const available = await latency(points, async (near) => {
       await bookings.availability.refresh();
-      return search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) });
+      return search(view, { near, limit: 10, accept: (s) => bookings.availability.acceptFor(s, need) });
     });
-    const targets = await bookingTargets(db, bookings, snap.ids, day0 + 8 * DAY);
+    const targets = await bookingTargets(db, bookings, ids, day0 + 8 * DAY);
     let n = 0;
     const busy = await latency(points, async (near) => {
       // A booking by "another request" between two queries: the next query reads the one slot that moved.
       await db.tx((t) => bookings.slots.take(t, targets[n++ % targets.length], 'individual', 1));
       const t = performance.now();
       await bookings.availability.refresh();
-      search(snap, { near, limit: 10, accept: bookings.availability.acceptFor(snap, need) });
+      search(view, { near, limit: 10, accept: (s) => bookings.availability.acceptFor(s, need) });
       return performance.now() - t;
     }, true);
     say(`  k=10 nearest, plain:                               p50 ${plain.p50_us} µs  p99 ${plain.p99_us} µs`);

@@ -33,6 +33,7 @@ import { resourcesJson } from '../src/engine/render.js';
 import { importCsv } from '../src/import/csv.js';
 import { seedDistricts } from '../src/service.js';
 import type { Snapshot } from '../src/engine/snapshot.js';
+import type { View } from '../src/engine/view.js';
 import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
 import { TERM_FREQUENCY } from './gen-profile.js';
 
@@ -107,15 +108,16 @@ function linearScan(snap: Snapshot, [lng, lat]: [number, number], k = 10): numbe
   return best.map((b) => b.i);
 }
 
-async function inProcess(snap: Snapshot, queries: number, seed: number): Promise<Row> {
+async function inProcess(view: View, queries: number, seed: number): Promise<Row> {
+  const snap = view.base;
   const points = queryPoints(snap, queries, seed);
   const pipeline = (extra: Partial<SearchParams>) => async (p: [number, number]) => {
     const params: SearchParams = { near: `${p[0]},${p[1]}`, limit: 10, ...extra };
-    const result = search(snap, await compileSearch(snap, params));
-    return (await resourcesJson(snap, result.indices, 'wgs84', { distancesKm: result.distancesKm })).join(',');
+    const result = search(view, compileSearch(view, params));
+    return (await resourcesJson(view, result.refs, 'wgs84', { distancesKm: result.distancesKm })).join(',');
   };
   const engine = (extra: Partial<SearchParams>) => async (p: [number, number]) =>
-    search(snap, await compileSearch(snap, { near: `${p[0]},${p[1]}`, limit: 10, ...extra }));
+    search(view, compileSearch(view, { near: `${p[0]},${p[1]}`, limit: 10, ...extra }));
   const linearCount = Math.max(20, Math.min(queries, Math.round(2e8 / Math.max(1, snap.size) / 10)));
   return {
     'linear scan': await measure(points.slice(0, linearCount), (p) => linearScan(snap, p), 5),
@@ -262,7 +264,7 @@ async function main(): Promise<void> {
       console.log(`  ${name.padEnd(30)} p50 ${String(f.p50).padStart(9)}  p99 ${String(f.p99).padStart(9)}   ×raw p50 ${(f.p50 / raw.p50).toFixed(2).padStart(7)}  ×raw p99 ${(f.p99 / raw.p99).toFixed(2).padStart(7)}  (n=${f.n})`);
     }
     results.push({ size, row, build_ms: buildMs });
-    largest = { path, snap };
+    largest = { path, snap: snap.base };
   }
 
   const top = results[results.length - 1];

@@ -54,6 +54,12 @@ export interface Config {
   cancelCutoffHours: number;
   /** Worker processes serving HTTP on one database file (1: no cluster). */
   workers: number;
+  /** Where full snapshot builds run: a worker thread once the store is large (`auto`), always, or never. */
+  snapshotBuild: 'auto' | 'worker' | 'inline';
+  /** Ms after a write is indexed as an overlay before a new base snapshot is built in the background. */
+  foldDelayMs: number;
+  /** Characters of rendered records kept in memory across snapshots (0: read each from the store). */
+  recordCacheChars: number;
   /** Requests per minute per client (bearer key, else IP) on search endpoints; 0 turns the limit off. */
   searchPerMinute: number;
   /** Requests per minute per client on booking endpoints (scalpers book fast); 0 turns the limit off. */
@@ -109,6 +115,9 @@ export const DEFAULTS: Config = {
   maxConnections: 4096, // EDUMAP_MAX_CONNECTIONS
   cancelCutoffHours: 2, // EDUMAP_CANCEL_CUTOFF_HOURS
   workers: 1, // WORKERS
+  snapshotBuild: 'auto', // EDUMAP_SNAPSHOT_BUILD=auto|worker|inline
+  foldDelayMs: 2000, // EDUMAP_FOLD_DELAY_MS
+  recordCacheChars: 24_000_000, // EDUMAP_RECORD_CACHE_CHARS (≈ 24–48 MB)
   searchPerMinute: 1200, // EDUMAP_RATE_SEARCH_PER_MIN
   bookingPerMinute: 300, // EDUMAP_RATE_BOOKING_PER_MIN (a school behind one NAT address books for many families)
   visitorConflictsPerHour: 10, // EDUMAP_RATE_VISITOR_CONFLICTS_PER_HOUR
@@ -209,6 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     changesRetentionMs: integer(env, 'EDUMAP_CHANGES_RETENTION_HOURS', DEFAULTS.changesRetentionMs / 3_600_000, 1, 24 * 90) * 3_600_000,
     cancelCutoffHours: integer(env, 'EDUMAP_CANCEL_CUTOFF_HOURS', DEFAULTS.cancelCutoffHours, 0, 720),
     workers: integer(env, 'WORKERS', DEFAULTS.workers, 1, 64),
+    snapshotBuild: choice(env, 'EDUMAP_SNAPSHOT_BUILD', ['auto', 'worker', 'inline'], DEFAULTS.snapshotBuild),
+    foldDelayMs: integer(env, 'EDUMAP_FOLD_DELAY_MS', DEFAULTS.foldDelayMs, 0, 3_600_000),
+    recordCacheChars: integer(env, 'EDUMAP_RECORD_CACHE_CHARS', DEFAULTS.recordCacheChars, 0, 1_000_000_000),
     searchPerMinute: integer(env, 'EDUMAP_RATE_SEARCH_PER_MIN', DEFAULTS.searchPerMinute, 0, 10_000_000),
     bookingPerMinute: integer(env, 'EDUMAP_RATE_BOOKING_PER_MIN', DEFAULTS.bookingPerMinute, 0, 10_000_000),
     visitorConflictsPerHour: integer(env, 'EDUMAP_RATE_VISITOR_CONFLICTS_PER_HOUR', DEFAULTS.visitorConflictsPerHour, 0, 1_000_000),

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     if (state.draining) return;
     state.draining = true;
     log.info({ signal, drain_ms: config.drainDelayMs, grace_ms: config.shutdownGraceMs }, 'draining');
-    service.holder.stop();
+    void service.holder.stop();
     await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
     const cut = setTimeout(() => {
       log.warn('requests still in flight after the grace period; closing their connections');

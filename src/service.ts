@@ -2,7 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { ROOT } from './config.js';
-import { openStore, bumpGeneration } from './store/db.js';
+import { openStore, bumpStructure } from './store/db.js';
 import type { Database } from './store/sql.js';
 import { AreaStore } from './store/areas.js';
 import { loadTaxonomy, type Taxonomy } from './taxonomy/taxonomy.js';
@@ -57,7 +57,7 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   const db = await openStore(config.dbPath);
   if (options.onlyDistricts) await seedDistricts(db, config.dataDir);
   else await seedIfEmpty(db, tax, config.dataDir, log);
-  const holder = new SnapshotHolder(db, tax);
+  const holder = new SnapshotHolder(db, tax, { build: config.snapshotBuild, foldDelayMs: config.foldDelayMs, recordCacheChars: config.recordCacheChars });
   const snap = await holder.rebuild();
   log.info({ resources: snap.size, generation: snap.generation, taxonomy: tax.version }, 'snapshot built');
   const audit = new Audit(db, options.clock);
@@ -71,7 +71,7 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   return {
     config, db, tax, holder, contract, log, queries, bookings, keys, audit, maintenance, edits, areaEdits,
     async close() {
-      holder.stop();
+      await holder.stop();
       maintenance.stop();
       bookings.stop();
       await maintenance.idle();
@@ -87,7 +87,7 @@ export async function seedDistricts(db: Database, dataDir: string): Promise<numb
   const districts = districtsFromGeoJson(JSON.parse(readFileSync(join(dataDir, BUNDLED_DISTRICTS), 'utf8')));
   await db.tx(async (t) => {
     await store.save(t, districts, new Date().toISOString());
-    await bumpGeneration(t);
+    await bumpStructure(t);
   });
   return districts.length;
 }

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { formatShanghai } from '../src/time.js';
+import { bumpStructure } from '../src/store/db.js';
 import { HEADER, ROOT, csvLine, rawSqlite, testService, type TestService } from './support.js';
 
 /**
@@ -203,7 +204,7 @@ describe('npm run calendar', () => {
 
   test('a stored year that no longer passes the checks stops the build with a message naming it', async () => {
     rawSqlite(svc).prepare("INSERT INTO calendar_years (year, file, loaded_at) VALUES (2027, '{\"year\": 2027}', 'now')").run();
-    rawSqlite(svc).prepare("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'").run();
+    await svc.db.tx((t) => bumpStructure(t).then(() => undefined)); // as the calendar CLI does
     await expect(svc.holder.refreshIfChanged()).rejects.toThrow(/stored file of 2027 fails the checks \(source: is required.*npm run calendar -- import/);
     expect((await openAt('2026-10-05T10:00'))).toEqual(['museum']); // the snapshot in service stays
   });

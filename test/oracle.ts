@@ -3,11 +3,12 @@ import { booleanPointInPolygon } from '@turf/turf';
 import type { Sql } from '../src/store/sql.js';
 import { CURRENT_ROWS } from './support.js';
 import type { Taxonomy } from '../src/taxonomy/taxonomy.js';
-import { expandTerm } from '../src/taxonomy/taxonomy.js';
 import type { Calendar } from '../src/calendar/calendar.js';
 import { isOpenAt, parseHoursWithCalendar } from '../src/calendar/hours.js';
 import { packageCalendar } from '../src/calendar/official.js';
-import type { SearchQuery } from '../src/engine/search.js';
+import { search, type SearchQuery } from '../src/engine/search.js';
+import { View } from '../src/engine/view.js';
+import { expandTerm, termsOfFacet } from '../src/taxonomy/taxonomy.js';
 
 /** A stored resource as the brute-force oracle sees it, read straight from SQL (not through a snapshot). */
 export interface Plain {
@@ -70,3 +71,46 @@ export function oracle(tax: Taxonomy, all: Plain[], q: SearchQuery, calendar: Ca
     .filter((x) => q.radiusKm === undefined || x.km <= q.radiusKm)
     .sort((a, b) => a.km - b.km || (a.id < b.id ? -1 : 1));
 }
+
+/** Runs a query over a view to the end through its keyset cursor, `limit` at a time. */
+export function allPages(view: View, q: SearchQuery): { id: string; km?: number }[] {
+  const out: { id: string; km?: number }[] = [];
+  let after: SearchQuery['after'];
+  for (let page = 0; page <= view.size + 1; page++) {
+    const r = search(view, { ...q, after });
+    r.refs.forEach((ref, k) => out.push({ id: View.idOf(ref), km: r.distancesKm?.[k] }));
+    if (!r.more) return out;
+    const last = r.refs.length - 1;
+    after = { id: View.idOf(r.refs[last]), distanceKm: r.distancesKm?.[last] };
+  }
+  throw new Error('too many pages');
+}
+
+/** A random search over a view's areas and the taxonomy: every filter, alone and combined. */
+export function randomQuery(view: View, rand: () => number): SearchQuery {
+  const tax = view.tax;
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const taggable = tax.terms.filter((t) => tax.facets[t.facet].taggable).map((t) => t.id);
+  const q: SearchQuery = { limit: rand() < 0.1 ? 1 + Math.floor(rand() * 3) : 5 + Math.floor(rand() * 40) };
+  if (rand() < 0.7) q.near = [115.9 + rand() * 1.2, 39.6 + rand() * 0.9];
+  if (q.near && rand() < 0.4) q.radiusKm = rand() < 0.1 ? 0.001 : 1 + rand() * 30;
+  if (rand() < 0.5) q.tags = [[pick(taggable)]];
+  if (rand() < 0.2) (q.tags ??= []).push([pick(taggable), pick(taggable)]);
+  if (rand() < 0.1) q.tags = [['lao.service']]; // 0.1 % of the rows: the sub-index path
+  if (rand() < 0.25) q.types = rand() < 0.5 ? [pick(termsOfFacet(tax, 'type'))] : [pick(termsOfFacet(tax, 'type')), pick(termsOfFacet(tax, 'type'))];
+  if (rand() < 0.2) q.stages = [pick(termsOfFacet(tax, 'stage'))];
+  if (rand() < 0.2) q.free = rand() < 0.5;
+  const schools = view.areas.list('school_district');
+  if (rand() < 0.25) q.area = view.areas.get(pick(view.districts));
+  else if (schools.length && rand() < 0.15) q.area = pick(schools);
+  if (rand() < 0.15) {
+    const [w, s] = [116 + rand() * 0.8, 39.7 + rand() * 0.5];
+    q.bbox = [w, s, w + rand() * 0.3, s + rand() * 0.3];
+  }
+  if (rand() < 0.1) q.q = pick(['科技', '公园', 'museum', 'PARK', '0', '海淀']);
+  if (rand() < 0.2) q.openAt = new Date(Date.UTC(2026, 11, 1 + Math.floor(rand() * 14), Math.floor(rand() * 24)));
+  return q;
+}
+
+/** A query as test output shows it (the area by id). */
+export const describeQuery = (q: SearchQuery) => JSON.stringify({ ...q, area: q.area?.id });

@@ -1,10 +1,10 @@
 import { createRandom, csvLine, generateRows, loadWorld } from '../scripts/gen.js';
 import { search, type SearchQuery } from '../src/engine/search.js';
-import { termsOfFacet } from '../src/taxonomy/taxonomy.js';
+import { View } from '../src/engine/view.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEADER, OPERATOR, ROOT, testService, type TestService } from './support.js';
-import { oracle, readPlain, type Plain } from './oracle.js';
+import { allPages, describeQuery, oracle, randomQuery, readPlain, type Plain } from './oracle.js';
 
 const world = loadWorld();
 let svc: TestService;
@@ -20,61 +20,19 @@ async function withData(count: number, seed: number, extra: string[] = []): Prom
   const example = JSON.parse(readFileSync(join(ROOT, 'data', 'school-districts.synthetic.geojson'), 'utf8'));
   expect((await svc.areaEdits.upload(example, 'wgs84', OPERATOR)).rejected).toEqual([]);
   all = await readPlain(svc.db);
-  await svc.holder.current.loadNames(); // random queries filter by name (`q`) straight on the snapshot
 }
 
 afterEach(() => svc?.close());
 
-/** Runs a query to the end through its keyset cursor, `limit` at a time. */
-function allPages(q: SearchQuery): { id: string; km?: number }[] {
-  const snap = svc.holder.current;
-  const out: { id: string; km?: number }[] = [];
-  let after: SearchQuery['after'];
-  for (let page = 0; page <= snap.size + 1; page++) {
-    const r = search(snap, { ...q, after });
-    r.indices.forEach((i, k) => out.push({ id: snap.ids[i], km: r.distancesKm?.[k] }));
-    if (!r.more) return out;
-    const last = r.indices.length - 1;
-    after = { id: snap.ids[r.indices[last]], distanceKm: r.distancesKm?.[last] };
-  }
-  throw new Error('too many pages');
-}
-
-function randomQuery(rand: () => number): SearchQuery {
-  const snap = svc.holder.current;
-  const tax = snap.tax;
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
-  const taggable = tax.terms.filter((t) => tax.facets[t.facet].taggable).map((t) => t.id);
-  const q: SearchQuery = { limit: rand() < 0.1 ? 1 + Math.floor(rand() * 3) : 5 + Math.floor(rand() * 40) };
-  if (rand() < 0.7) q.near = [115.9 + rand() * 1.2, 39.6 + rand() * 0.9];
-  if (q.near && rand() < 0.4) q.radiusKm = rand() < 0.1 ? 0.001 : 1 + rand() * 30;
-  if (rand() < 0.5) q.tags = [[pick(taggable)]];
-  if (rand() < 0.2) (q.tags ??= []).push([pick(taggable), pick(taggable)]);
-  if (rand() < 0.1) q.tags = [['lao.service']]; // 0.1 % of the rows: the sub-index path
-  if (rand() < 0.25) q.types = rand() < 0.5 ? [pick(termsOfFacet(tax, 'type'))] : [pick(termsOfFacet(tax, 'type')), pick(termsOfFacet(tax, 'type'))];
-  if (rand() < 0.2) q.stages = [pick(termsOfFacet(tax, 'stage'))];
-  if (rand() < 0.2) q.free = rand() < 0.5;
-  if (rand() < 0.25) q.area = snap.areas.get(pick(snap.districts));
-  else if (rand() < 0.15) q.area = pick(snap.areas.list('school_district'));
-  if (rand() < 0.15) {
-    const [w, s] = [116 + rand() * 0.8, 39.7 + rand() * 0.5];
-    q.bbox = [w, s, w + rand() * 0.3, s + rand() * 0.3];
-  }
-  if (rand() < 0.1) q.q = pick(['科技', '公园', 'museum', 'PARK', '0', '海淀']);
-  if (rand() < 0.2) q.openAt = new Date(Date.UTC(2026, 11, 1 + Math.floor(rand() * 14), Math.floor(rand() * 24)));
-  return q;
-}
-
-const describeQuery = (q: SearchQuery) => JSON.stringify({ ...q, area: q.area?.id });
 
 describe('search agrees with a brute-force scan', () => {
   test('every filter combination over random data, paged to the end through cursors', async () => {
     await withData(2000, 11);
     const rand = createRandom(99);
     for (let n = 0; n < 200; n++) {
-      const q = randomQuery(rand);
+      const q = randomQuery(svc.holder.current, rand);
       const want = oracle(svc.tax, all, { ...q });
-      const got = allPages(q);
+      const got = allPages(svc.holder.current, q);
       expect({ q: describeQuery(q), ids: got.map((x) => x.id) }).toEqual({ q: describeQuery(q), ids: want.map((x) => x.id) });
       if (q.near) got.forEach((x, k) => expect(x.km).toBe(want[k].km));
     }
@@ -84,10 +42,10 @@ describe('search agrees with a brute-force scan', () => {
     await withData(3000, 12);
     const rand = createRandom(7);
     for (let n = 0; n < 200; n++) {
-      const q = randomQuery(rand);
+      const q = randomQuery(svc.holder.current, rand);
       const want = oracle(svc.tax, all, q);
       const r = search(svc.holder.current, q);
-      expect(r.indices.map((i) => svc.holder.current.ids[i])).toEqual(want.slice(0, q.limit).map((x) => x.id));
+      expect(r.refs.map(View.idOf)).toEqual(want.slice(0, q.limit).map((x) => x.id));
       expect(r.more).toBe(want.length > q.limit);
     }
   });
@@ -102,7 +60,7 @@ describe('search agrees with a brute-force scan', () => {
     await withData(200, 13, extra);
     for (const limit of [1, 7, 10, 29, 30, 31]) {
       const q: SearchQuery = { near: [116.35, 39.92], tags: [['ti']], limit };
-      expect(allPages(q).map((x) => x.id)).toEqual(oracle(svc.tax, all, q).map((x) => x.id));
+      expect(allPages(svc.holder.current, q).map((x) => x.id)).toEqual(oracle(svc.tax, all, q).map((x) => x.id));
     }
   });
 
@@ -112,7 +70,7 @@ describe('search agrees with a brute-force scan', () => {
     const want = oracle(svc.tax, all, q);
     expect(want.length).toBeLessThan(100);
     const r = search(svc.holder.current, q);
-    expect(r.indices.length).toBe(want.length);
+    expect(r.refs.length).toBe(want.length);
     expect(r.more).toBe(false);
   });
 
@@ -122,9 +80,9 @@ describe('search agrees with a brute-force scan', () => {
     const near: [number, number] = [target.lng + 0.01, target.lat + 0.01];
     const exact = oracle(svc.tax, all, { near, limit: 1000 }).find((x) => x.id === target.id)!.km!;
     const inside = search(svc.holder.current, { near, radiusKm: exact, limit: 1000 });
-    expect(inside.indices.map((i) => svc.holder.current.ids[i])).toContain(target.id);
+    expect(inside.refs.map(View.idOf)).toContain(target.id);
     const outside = search(svc.holder.current, { near, radiusKm: exact * (1 - 1e-9), limit: 1000 });
-    expect(outside.indices.map((i) => svc.holder.current.ids[i])).not.toContain(target.id);
+    expect(outside.refs.map(View.idOf)).not.toContain(target.id);
   });
 
   test('a point on a district boundary belongs to exactly one district, and area search agrees', async () => {
@@ -140,7 +98,7 @@ describe('search agrees with a brute-force scan', () => {
     expect(all[0].district).toBe(owners[0]);
     for (const id of svc.holder.current.districts) {
       const q: SearchQuery = { area: svc.holder.current.areas.get(id), limit: 10 };
-      expect(search(svc.holder.current, q).indices.length).toBe(id === owners[0] ? 1 : 0);
+      expect(search(svc.holder.current, q).refs.length).toBe(id === owners[0] ? 1 : 0);
     }
   });
 
@@ -148,11 +106,10 @@ describe('search agrees with a brute-force scan', () => {
     svc = await testService({ seed: false });
     const snap = svc.holder.current;
     expect(snap.size).toBe(0);
-    expect(search(snap, { near: [116.4, 39.9], limit: 10 })).toEqual({ indices: [], distancesKm: [], more: false });
-    expect(search(snap, { near: [116.4, 39.9], tags: [['ti']], limit: 10 }).indices).toEqual([]);
-    expect(search(snap, { limit: 10 }).indices).toEqual([]);
-    await snap.loadNames();
-    expect(snap.nameMatches('公园').every((x) => x === 0)).toBe(true);
+    expect(search(snap, { near: [116.4, 39.9], limit: 10 })).toEqual({ refs: [], distancesKm: [], more: false });
+    expect(search(snap, { near: [116.4, 39.9], tags: [['ti']], limit: 10 }).refs).toEqual([]);
+    expect(search(snap, { limit: 10 }).refs).toEqual([]);
+    expect(snap.base.nameMatches('公园').every((x) => x === 0)).toBe(true);
   });
 
   test('search does not mutate its query', async () => {

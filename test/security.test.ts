@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createApp } from '../src/http/app.js';
 import { createLogger } from '../src/log.js';
 import { secrets, DEV_SECRETS_FILE } from '../src/secrets.js';
-import { bumpGeneration } from '../src/store/db.js';
+import { bumpStructure } from '../src/store/db.js';
 import { formatShanghai } from '../src/time.js';
 import { ADMIN_KEY, HEADER, ROOT, TEST_DATA_KEY, TEST_HASH_KEY, csvLine, phoneNumber, rawSqlite, testService, type TestService, OPERATOR } from './support.js';
 
@@ -17,7 +17,7 @@ const at = (hours: number) => formatShanghai(new Date(day0 + hours * HOUR));
 const museum = { id: 'museum', name: '博物馆', type: 'museum', lng: 116.3974, lat: 39.9051, tags: 'zhi', address: '东长安街16号' };
 
 /** Runs `src/server.ts` with exactly `env` (plus PATH); resolves when it exits, or kills it after `ms`. */
-function runServer(env: Record<string, string>, ms = 5000) {
+function runServer(env: Record<string, string>, ms = 15_000) { // a hang is minutes; a loaded CI machine starts tsx in seconds
   return new Promise<{ code: number | null; stderr: string; elapsedMs: number; killed: boolean }>((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -77,7 +77,6 @@ describe('secrets fail closed', () => {
     const keys = { EDUMAP_HASH_KEY: TEST_HASH_KEY, EDUMAP_DATA_KEY: TEST_DATA_KEY };
     const proc = await runServer({ ...keys, EDUMAP_DB: '/proc/x/y.db' });
     expect(proc.killed).toBe(false);
-    expect(proc.elapsedMs).toBeLessThan(5000);
     expect(proc.code).toBe(1);
     expect(proc.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^edumap: cannot open the SQLite database \/proc\/x\/y\.db: .+/)]);
 
@@ -130,7 +129,7 @@ describe('booking tokens, rate limits and output', () => {
     const booking = await bookOne();
     // Import refuses control characters; older data may hold them, so write one straight into the store.
     rawSqlite(svc).prepare("UPDATE resources SET doc = json_set(doc, '$.name', ?) WHERE id = 'museum'").run('Museum\rATTACH:https://evil.example/x');
-    await svc.db.tx((t) => bumpGeneration(t).then(() => undefined));
+    await svc.db.tx((t) => bumpStructure(t).then(() => undefined)); // records changed underneath: a full rebuild
     await svc.holder.rebuild();
     const res = await request(svc.app).get(`/v1/bookings/${booking.id}.ics`).set('Authorization', `Bearer ${booking.token}`);
     expect(res.status).toBe(200);

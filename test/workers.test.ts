@@ -15,7 +15,7 @@ const servers: ServerProcess[] = [];
 beforeAll(async () => {
   // The test's own service prepares the file (bundled data, slots) and reads it back; servers share it.
   svc = await testService({ seed: true });
-  resourceId = svc.holder.current.ids[0];
+  resourceId = svc.holder.current.base.idOf(0);
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop('SIGKILL')));

@@ -1,4 +1,5 @@
 import { search } from '../engine/search.js';
+import { View } from '../engine/view.js';
 import { dayStartOf, type Kind } from '../engine/params.js';
 import type { FreeSlot } from '../engine/render.js';
 import type { SlotStore } from '../store/slots.js';
@@ -35,22 +36,24 @@ export async function alternatives(deps: { slots: SlotStore; availability: Avail
     resourceId: slot.resource_id, exceptId: slot.id, kind, n: seats, nowMs: deps.nowMs,
     fromMs: slot.start_ms - ALTERNATIVE_SLOTS_MS, toMs: slot.start_ms + ALTERNATIVE_SLOTS_MS, aroundMs: slot.start_ms, limit: ALTERNATIVES,
   })).map(slotJson);
-  const snap = deps.directory.holder.current;
-  const self = snap.indexOf(slot.resource_id);
-  if (self < 0) return { slots, resources: [] };
+  const view = deps.directory.holder.current;
+  const self = view.locate(slot.resource_id);
+  if (!self) return { slots, resources: [] };
   const dayStart = dayStartOf(slot.start_ms);
   const need = { fromMs: dayStart, toMs: dayStart + DAY_MS, seats, kind };
   await deps.availability.refresh();
-  const fits = deps.availability.acceptFor(snap, need);
-  const found = search(snap, {
-    near: [snap.lng[self], snap.lat[self]], radiusKm: ALTERNATIVE_RADIUS_KM, limit: ALTERNATIVES,
-    accept: (i) => i !== self && fits(i),
+  const found = search(view, {
+    near: [self.snap.lng[self.i], self.snap.lat[self.i]], radiusKm: ALTERNATIVE_RADIUS_KM, limit: ALTERNATIVES,
+    accept: (snap) => {
+      const fits = deps.availability.acceptFor(snap, need);
+      return (i) => !(snap === self.snap && i === self.i) && fits(i);
+    },
   });
   // The slots are read before anything else awaits: the index may be refreshed by another request after.
-  const resources = found.indices.map((i, k) => ({
-    id: snap.ids[i], name: null as string | null, distance_m: Math.round(found.distancesKm![k] * 1000),
-    slot: deps.availability.firstFit(snap.ids[i], need)!,
-  }));
+  const resources = found.refs.map((ref, k) => {
+    const id = View.idOf(ref);
+    return { id, name: null as string | null, distance_m: Math.round(found.distancesKm![k] * 1000), slot: deps.availability.firstFit(id, need)! };
+  });
   for (const r of resources) r.name = (await deps.directory.info(r.id))?.name ?? null;
   return { slots, resources };
 }

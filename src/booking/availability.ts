@@ -8,6 +8,9 @@ import { maxIndividual, noRules, releasedBefore, type RuleBook, type VenueRules 
 import { BOOKING_RULES } from './rules.js';
 
 const DAY_MS = 86_400_000;
+/** The stored rules when none are loaded yet (one object, so the per-snapshot cache holds). */
+const NO_RULES: ReadonlyMap<string, VenueRules> = new Map();
+
 /** Past slots and stale ids are dropped by a full reload this often, in ms. */
 const RELOAD_EVERY_MS = 6 * 3_600_000;
 
@@ -40,9 +43,10 @@ export class Availability implements SeatIndex {
   /** Slot ids of each resource, by start. A list is changed in place; a resource's first slot adds one. */
   private lists = new Map<string, number[]>();
   /** `lists` by snapshot index for one snapshot (see `listsOf`). */
-  private view: { snap: Snapshot; lists: Map<string, number[]>; resources: number; bySnap: (number[] | undefined)[] } | undefined;
+  /** Per snapshot (a view's base and overlay are asked in turn), its slot lists by index. */
+  private readonly listViews = new WeakMap<Snapshot, { lists: Map<string, number[]>; resources: number; bySnap: (number[] | undefined)[] }>();
   /** Stored rules by snapshot index for one snapshot and one version of the rules. */
-  private venues: { snap: Snapshot; rules: ReadonlyMap<string, VenueRules>; bySnap: (VenueRules | undefined)[] } | undefined;
+  private readonly venueViews = new WeakMap<Snapshot, { rules: ReadonlyMap<string, VenueRules>; bySnap: (VenueRules | undefined)[] }>();
   private readonly none = noRules(0);
 
   private refreshing: Promise<void> = Promise.resolve();
@@ -142,26 +146,36 @@ export class Availability implements SeatIndex {
 
   /** The slot list of each snapshot index, rebuilt when the snapshot changes or a resource gets its first slot. */
   private listsOf(snap: Snapshot): (number[] | undefined)[] {
-    if (this.view?.snap !== snap || this.view.lists !== this.lists || this.view.resources !== this.lists.size) {
+    let view = this.listViews.get(snap);
+    if (view?.lists !== this.lists || view.resources !== this.lists.size) {
       const bySnap: (number[] | undefined)[] = new Array(snap.size);
-      for (let i = 0; i < snap.size; i++) bySnap[i] = this.lists.get(snap.ids[i]);
-      this.view = { snap, lists: this.lists, resources: this.lists.size, bySnap };
+      // Few resources have slots, as a rule: look each up (a binary search) rather than every index.
+      if (this.lists.size * 16 < snap.size) {
+        for (const [id, list] of this.lists) {
+          const i = snap.indexOf(id);
+          if (i >= 0) bySnap[i] = list;
+        }
+      } else {
+        for (let i = 0; i < snap.size; i++) bySnap[i] = this.lists.get(snap.idOf(i));
+      }
+      this.listViews.set(snap, (view = { lists: this.lists, resources: this.lists.size, bySnap }));
     }
-    return this.view.bySnap;
+    return view.bySnap;
   }
 
   /** The stored rules of each snapshot index, rebuilt when the snapshot or the rules change. */
   private venuesOf(snap: Snapshot): (VenueRules | undefined)[] {
-    const rules = this.rules?.stored ?? new Map<string, VenueRules>();
-    if (this.venues?.snap !== snap || this.venues.rules !== rules) {
+    const rules = this.rules?.stored ?? NO_RULES;
+    let view = this.venueViews.get(snap);
+    if (view?.rules !== rules) {
       const bySnap: (VenueRules | undefined)[] = new Array(snap.size);
       for (const [id, r] of rules) {
         const i = snap.indexOf(id);
         if (i >= 0) bySnap[i] = r;
       }
-      this.venues = { snap, rules, bySnap };
+      this.venueViews.set(snap, (view = { rules, bySnap }));
     }
-    return this.venues.bySnap;
+    return view.bySnap;
   }
 
   private async reload(last: number, now: number): Promise<void> {

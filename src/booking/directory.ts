@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import type { SnapshotHolder } from '../engine/holder.js';
-import type { Snapshot } from '../engine/snapshot.js';
+import type { View } from '../engine/view.js';
 import type { Calendar } from '../calendar/calendar.js';
 
 /** What bookings show of a resource. */
@@ -19,22 +19,22 @@ const INFO_CACHE_SIZE = 10_000;
  * read once per snapshot (bookings repeat the same few), and the opening hours schedules start from.
  */
 export class Directory {
-  private readonly cache = new WeakMap<Snapshot, Map<string, ResourceInfo | undefined>>();
+  private readonly cache = new WeakMap<View, Map<string, ResourceInfo | undefined>>();
 
   constructor(readonly holder: SnapshotHolder) {}
 
   /** Name, address and point of a current resource; undefined when it is not (or no longer) current. */
   async info(id: string): Promise<ResourceInfo | undefined> {
-    const snap = this.holder.current;
-    let cache = this.cache.get(snap);
-    if (!cache) this.cache.set(snap, (cache = new Map()));
+    const view = this.holder.current;
+    let cache = this.cache.get(view);
+    if (!cache) this.cache.set(view, (cache = new Map()));
     if (cache.has(id)) return cache.get(id);
-    const i = snap.indexOf(id);
+    const ref = view.locate(id);
     let info: ResourceInfo | undefined;
-    if (i >= 0) {
-      const [doc] = await snap.records([i]);
+    if (ref) {
+      const [doc] = await view.records([ref]);
       const { name, address } = JSON.parse(doc) as { name: string; address?: string | null };
-      info = { name, address: address ?? null, point: [snap.lng[i], snap.lat[i]] };
+      info = { name, address: address ?? null, point: [ref.snap.lng[ref.i], ref.snap.lat[ref.i]] };
     }
     if (cache.size >= INFO_CACHE_SIZE) cache.clear();
     cache.set(id, info);
@@ -46,13 +46,10 @@ export class Directory {
    * read with, or a 404. Looks again after a refresh when another process may have just added it.
    */
   async resource(id: string): Promise<{ id: string; district: string; hours: string | null; calendar: Calendar }> {
-    let snap = this.holder.current;
-    let i = snap.indexOf(id);
-    if (i < 0 && (await this.holder.refreshIfChanged())) {
-      snap = this.holder.current;
-      i = snap.indexOf(id);
-    }
-    if (i < 0) throw new AppError('not_found', `no resource '${id}'`);
+    let ref = this.holder.current.locate(id);
+    if (!ref && (await this.holder.refreshIfChanged())) ref = this.holder.current.locate(id);
+    if (!ref) throw new AppError('not_found', `no resource '${id}'`);
+    const { snap, i } = ref;
     const code = snap.hoursCode[i];
     return { id, district: snap.districts[snap.districtCode[i]] ?? '', hours: code >= 0 ? snap.hoursText[code] : null, calendar: snap.calendar };
   }

@@ -3,7 +3,7 @@ import { packageYears } from '../calendar/official.js';
 import { toYearFile, validateYearFile } from '../calendar/year-file.js';
 import type { YearData } from '../calendar/year.js';
 import { CalendarStore, type CalendarYearRow } from '../store/calendar.js';
-import { bumpGeneration } from '../store/db.js';
+import { bumpStructure } from '../store/db.js';
 import type { Database, Sql } from '../store/sql.js';
 
 /**
@@ -54,7 +54,7 @@ export async function loadYear(db: Database, year: YearData, loadedAt: Date): Pr
   const store = new CalendarStore(db);
   const replaced = await db.tx(async (t) => {
     const before = await store.save(t, year.year, JSON.stringify(toYearFile(year)), loadedAt.toISOString());
-    await bumpGeneration(t);
+    await bumpStructure(t);
     return before;
   });
   return { replaced, calendar: serviceCalendar(await store.list()) };

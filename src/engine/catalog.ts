@@ -1,6 +1,6 @@
 import type { Area } from '../geo/areas.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
-import type { Snapshot } from './snapshot.js';
+import type { View } from './view.js';
 
 /** `GET /v1/taxonomy`: the tree (facets, every term with its children), as JSON text; build it once per taxonomy. */
 export function taxonomyJson(tax: Taxonomy): string {
@@ -20,11 +20,11 @@ export interface AreaSummary {
   resources?: number;
 }
 
-/** `GET /v1/areas` (format json): the areas of a snapshot, of one kind or all. */
-export function areaList(snap: Snapshot, kind?: Area['kind']): { count: number; items: AreaSummary[] } {
-  const items = snap.areas.list(kind).map((a) => ({
+/** `GET /v1/areas` (format json): the areas of a view, of one kind or all. */
+export function areaList(view: View, kind?: Area['kind']): { count: number; items: AreaSummary[] } {
+  const items = view.areas.list(kind).map((a) => ({
     id: a.id, kind: a.kind, name: a.name, parent_id: a.parentId,
-    resources: a.kind === 'district' ? snap.districtPostings.get(a.id)?.length ?? 0 : undefined,
+    resources: a.kind === 'district' ? view.districtCount(a.id) : undefined,
   }));
   return { count: items.length, items };
 }

@@ -1,6 +1,7 @@
 import Supercluster from 'supercluster';
 import { Snapshot } from './snapshot.js';
-import { search, type SearchQuery } from './search.js';
+import { filterOf, search, searchPart, type SearchQuery } from './search.js';
+import type { Ref, View } from './view.js';
 
 /** The five 五育 roots, in the order of `DomainCounts`; index 5 counts resources with no domain term. */
 export const DOMAINS = Snapshot.DOMAIN_ROOTS;
@@ -18,10 +19,10 @@ const defaultOptions = {
 /** How many filter combinations keep their cluster index per snapshot (least recently used first out). */
 const CACHE_PER_SNAPSHOT = 32;
 
-/** One marker of a clustered answer: a cluster of resources, or a single resource (`index` ≥ 0). */
+/** One marker of a clustered answer: a cluster of resources, or a single resource (`ref`). */
 export interface ClusterItem {
-  /** Snapshot index of the resource, or -1 for a cluster. */
-  index: number;
+  /** The resource, or null for a cluster. */
+  ref: Ref | null;
   /** Supercluster id of a cluster, -1 for a resource. */
   clusterId: number;
   /** WGS-84 position: the resource's own, or the weighted centre of the cluster's resources. */
@@ -42,7 +43,8 @@ export interface ClusterResult {
   total: number;
 }
 
-interface PointProps { i: number }
+/** A point of a cluster index: index `i` of the `p`-th snapshot the index was built over. */
+interface PointProps { p: number; i: number }
 /**
  * Cluster properties: the WGS-84 extent of the members (`w s e n`) and their counts per domain, as flat
  * numbers — supercluster copies a seed cluster's properties shallowly, so a nested array would be shared.
@@ -51,9 +53,11 @@ type Aggregate = { w: number; s: number; e: number; n: number } & Record<CountKe
 const COUNT_KEYS = [...DOMAINS, 'none'] as const;
 type CountKey = (typeof COUNT_KEYS)[number];
 type Index = Supercluster<PointProps, Aggregate>;
+/** A cluster index and the snapshots its points index into. */
+interface Built { index: Index; snaps: readonly Snapshot[] }
 
 const primaryDomains = new WeakMap<Snapshot, Uint8Array>();
-const indexCache = new WeakMap<Snapshot, Map<string, Index>>();
+const indexCache = new WeakMap<Snapshot, Map<string, Built>>();
 
 /**
  * The primary 五育 domain of every resource of a snapshot, as an index into `DOMAINS` (5: none): the root
@@ -78,42 +82,66 @@ export function primaryDomainsOf(snap: Snapshot): Uint8Array {
  * filter set (its `bbox`, `near`, `limit` and paging are ignored) and cached with the snapshot; a query
  * then costs a range search plus the splitting of clusters that straddle the bbox edge, so that every
  * returned marker's resources lie inside the bbox and the counts add up to the matching resources there.
+ *
+ * While the view has an overlay, the base's hierarchy still serves, and the overlay has its own (small)
+ * one: a base cluster that may hold a resource the view hides is split down to the resources it holds,
+ * hidden ones left out. Counts stay exact; the overlay's markers sit beside the base's until the next
+ * base clusters them together.
  * Filters with a test function (`accept`: live availability) are not cached: their answer can change
- * without a new snapshot.
+ * without a new view, so their hierarchy is built for the request, over the whole view.
  */
-export function clusters(snap: Snapshot, filters: SearchQuery, bbox: [number, number, number, number], zoom: number): ClusterResult {
-  const index = clusterIndex(snap, filters);
+export function clusters(view: View, filters: SearchQuery, bbox: [number, number, number, number], zoom: number): ClusterResult {
+  const cacheable = !Object.values(filters).some((v) => typeof v === 'function');
   const [w, s, e, n] = bbox;
   const inside = (a: Aggregate) => a.w >= w && a.e <= e && a.s >= s && a.n <= n;
   const disjoint = (a: Aggregate) => a.e < w || a.w > e || a.n < s || a.s > n;
-
   const items: ClusterItem[] = [];
   let total = 0;
-  const visit = (f: ReturnType<Index['getClusters']>[number]) => {
-    const p = f.properties;
-    if ('cluster' in p && p.cluster) {
-      if (disjoint(p)) return;
-      if (!inside(p)) {
-        for (const child of index.getChildren(p.cluster_id)) visit(child);
+
+  const walk = ({ index, snaps }: Built, hide: Uint8Array | null) => {
+    // Hidden resources this hierarchy holds that the view could meet: those matching, near the bbox.
+    const hidden = hide ? hiddenNear(snaps[0], filters, view.hidden, padded(bbox, zoom)) : [];
+    const holdsHidden = (a: Aggregate) => hidden.some(([lng, lat]) => lng >= a.w && lng <= a.e && lat >= a.s && lat <= a.n);
+    const visit = (f: ReturnType<Index['getClusters']>[number]) => {
+      const p = f.properties;
+      if ('cluster' in p && p.cluster) {
+        if (disjoint(p)) return;
+        if (!inside(p) || (hidden.length && holdsHidden(p))) {
+          for (const child of index.getChildren(p.cluster_id)) visit(child);
+          return;
+        }
+        const [lng, lat] = f.geometry.coordinates;
+        items.push({ ref: null, clusterId: p.cluster_id, lng, lat, count: p.point_count, domains: COUNT_KEYS.map((k) => p[k]),
+          expansionZoom: index.getClusterExpansionZoom(p.cluster_id) });
+        total += p.point_count;
         return;
       }
-      const [lng, lat] = f.geometry.coordinates;
-      items.push({ index: -1, clusterId: p.cluster_id, lng, lat, count: p.point_count, domains: COUNT_KEYS.map((k) => p[k]),
-        expansionZoom: index.getClusterExpansionZoom(p.cluster_id) });
-      total += p.point_count;
-    } else {
-      const i = (p as PointProps).i;
-      const lng = snap.lng[i];
-      const lat = snap.lat[i];
-      if (lng < w || lng > e || lat < s || lat > n) return;
+      const { p: part, i } = p as PointProps;
+      const snap = snaps[part];
+      if ((hide && hide[i]) || snap.lng[i] < w || snap.lng[i] > e || snap.lat[i] < s || snap.lat[i] > n) return;
       const domains = new Array<number>(DOMAINS.length + 1).fill(0);
       domains[primaryDomainsOf(snap)[i]] = 1;
-      items.push({ index: i, clusterId: -1, lng, lat, count: 1, domains });
+      items.push({ ref: { snap, i }, clusterId: -1, lng: snap.lng[i], lat: snap.lat[i], count: 1, domains });
       total += 1;
-    }
+    };
+    for (const f of index.getClusters(padded(bbox, zoom), zoom)) visit(f);
   };
-  for (const f of index.getClusters(padded(bbox, zoom), zoom)) visit(f);
+
+  if (!cacheable) walk(viewIndex(view, filters), null);
+  else for (const { snap, hide } of view.parts) walk(snapshotIndex(snap, filters), hide);
   return { items, total };
+}
+
+/** Positions of the `hidden` base resources that match the filters and lie in `box`. */
+function hiddenNear(base: Snapshot, filters: SearchQuery, hidden: Uint32Array, [w, s, e, n]: [number, number, number, number]): [number, number][] {
+  const test = filterOf(base, { ...filters, near: undefined, radiusKm: undefined, bbox: undefined, after: undefined });
+  const out: [number, number][] = [];
+  for (const i of hidden) {
+    const lng = base.lng[i];
+    const lat = base.lat[i];
+    if (lng >= w && lng <= e && lat >= s && lat <= n && test(i)) out.push([lng, lat]);
+  }
+  return out;
 }
 
 /**
@@ -131,23 +159,39 @@ function padded([w, s, e, n]: [number, number, number, number], zoom: number): [
   return [xLng(x0), yLat(yBottom), xLng(x1), yLat(yTop)];
 }
 
-/** The cluster hierarchy of the resources matching `filters`, from the snapshot's cache when it has it. */
-function clusterIndex(snap: Snapshot, filters: SearchQuery): Index {
-  const key = Object.values(filters).some((v) => typeof v === 'function') ? null : filterKey(filters);
+/** The cluster hierarchy of a snapshot's resources matching `filters`, from its cache when it has it. */
+function snapshotIndex(snap: Snapshot, filters: SearchQuery): Built {
+  const key = filterKey(filters);
   let cache = indexCache.get(snap);
-  if (key !== null && cache?.has(key)) {
-    const hit = cache.get(key)!;
-    cache.delete(key); // re-insert: the Map's order is the recency order
-    cache.set(key, hit);
+  const hit = cache?.get(key);
+  if (hit) {
+    cache!.delete(key); // re-insert: the Map's order is the recency order
+    cache!.set(key, hit);
     return hit;
   }
-  const { indices } = search(snap, { ...filters, near: undefined, radiusKm: undefined, bbox: undefined, after: undefined, limit: snap.size });
-  const domain = primaryDomainsOf(snap);
+  const { indices } = searchPart(snap, { ...filters, near: undefined, radiusKm: undefined, bbox: undefined, after: undefined, limit: snap.size });
+  const built = { index: hierarchy([snap], indices.map((i) => ({ p: 0, i }))), snaps: [snap] };
+  if (!cache) indexCache.set(snap, (cache = new Map()));
+  cache.set(key, built);
+  if (cache.size > CACHE_PER_SNAPSHOT) cache.delete(cache.keys().next().value!);
+  return built;
+}
+
+/** The cluster hierarchy of every resource of the view matching `filters`, built for this request. */
+function viewIndex(view: View, filters: SearchQuery): Built {
+  const snaps = view.parts.map((part) => part.snap);
+  const { refs } = search(view, { ...filters, near: undefined, radiusKm: undefined, bbox: undefined, after: undefined, limit: view.size });
+  return { index: hierarchy(snaps, refs.map(({ snap, i }) => ({ p: snaps.indexOf(snap), i }))), snaps };
+}
+
+function hierarchy(snaps: readonly Snapshot[], points: readonly PointProps[]): Index {
+  const domains = snaps.map(primaryDomainsOf);
   const index: Index = new Supercluster<PointProps, Aggregate>({
     ...defaultOptions,
-    map: ({ i }) => {
+    map: ({ p, i }) => {
+      const snap = snaps[p];
       const a = { w: snap.lng[i], e: snap.lng[i], s: snap.lat[i], n: snap.lat[i], de: 0, zhi: 0, ti: 0, mei: 0, lao: 0, none: 0 };
-      a[COUNT_KEYS[domain[i]]] = 1;
+      a[COUNT_KEYS[domains[p][i]]] = 1;
       return a;
     },
     reduce: (acc, p) => {
@@ -158,14 +202,9 @@ function clusterIndex(snap: Snapshot, filters: SearchQuery): Index {
       for (const k of COUNT_KEYS) acc[k] += p[k];
     },
   });
-  index.load(indices.map((i) => ({
-    type: 'Feature', properties: { i }, geometry: { type: 'Point', coordinates: [snap.lng[i], snap.lat[i]] },
+  index.load(points.map((props) => ({
+    type: 'Feature', properties: props, geometry: { type: 'Point', coordinates: [snaps[props.p].lng[props.i], snaps[props.p].lat[props.i]] },
   })));
-  if (key !== null) {
-    if (!cache) indexCache.set(snap, (cache = new Map()));
-    cache.set(key, index);
-    if (cache.size > CACHE_PER_SNAPSHOT) cache.delete(cache.keys().next().value!);
-  }
   return index;
 }
 

@@ -1,16 +1,16 @@
 import { invalidField } from '../errors.js';
 import { parseDateTime } from '../time.js';
-import type { Snapshot } from './snapshot.js';
+import type { View } from './view.js';
 import type { SearchQuery } from './search.js';
 import { decodeCursor, parseLngLat, parseTagGroups, termParam, type SearchParams } from './params.js';
 
 /**
- * Compiles API search parameters into an engine query over `snap`: coordinates to WGS-84, terms resolved,
- * the area looked up. Throws 400s naming the field. Loads the snapshot's names when `q` asks for them.
+ * Compiles API search parameters into an engine query over `view`: coordinates to WGS-84, terms resolved,
+ * the area looked up. Throws 400s naming the field.
  */
-export async function compileSearch(snap: Snapshot, p: SearchParams): Promise<SearchQuery> {
+export function compileSearch(view: View, p: SearchParams): SearchQuery {
   const crs = p.crs ?? 'wgs84';
-  const tax = snap.tax;
+  const tax = view.tax;
   const query: SearchQuery = { limit: p.limit ?? 10 };
   if (p.near !== undefined) query.near = parseLngLat(p.near, crs, 'query.near');
   if (p.radius_km !== undefined) {
@@ -19,7 +19,7 @@ export async function compileSearch(snap: Snapshot, p: SearchParams): Promise<Se
   }
   if (p.bbox !== undefined) query.bbox = parseBbox(p.bbox, crs);
   if (p.area !== undefined) {
-    const area = snap.area(p.area);
+    const area = view.area(p.area);
     if (!area) throw invalidField('query.area', `no area '${p.area}'; see GET /v1/areas`);
     query.area = area;
   }
@@ -32,10 +32,7 @@ export async function compileSearch(snap: Snapshot, p: SearchParams): Promise<Se
     query.openAt = at;
   }
   if (p.free !== undefined) query.free = p.free;
-  if (p.q !== undefined) {
-    query.q = p.q.trim();
-    if (query.q) await snap.loadNames();
-  }
+  if (p.q !== undefined) query.q = p.q.trim();
   if (p.cursor !== undefined) query.after = decodeCursor(p.cursor, p, Boolean(query.near));
   return query;
 }

@@ -1,80 +1,106 @@
 import type { Database } from '../store/sql.js';
-import { dataGeneration } from '../store/db.js';
-import { ResourceReader } from '../store/resource-reader.js';
+import { dataGeneration, storeHead } from '../store/db.js';
+import { ResourceReader, type ChangedRows } from '../store/resource-reader.js';
 import { AreaStore } from '../store/areas.js';
 import { CalendarStore, type CalendarYearRow } from '../store/calendar.js';
 import type { Calendar } from '../calendar/calendar.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
-import { HoursParses, Snapshot } from './snapshot.js';
+import { AreaIndex } from '../geo/areas.js';
+import { HoursParses, Snapshot, type SnapshotContext } from './snapshot.js';
 import { serviceCalendar } from './calendar.js';
+import { buildParts, vocabulary, type SnapshotParts } from './parts.js';
+import { PartsBuilder, type BuildMode } from './builder.js';
+import { RecordCache } from './records.js';
+import { View } from './view.js';
+
+/** How the holder builds: where full builds run, and how soon an overlay is folded into a new base. */
+export interface HolderOptions {
+  build?: BuildMode;
+  /** Ms after the first write on a base before a new base is built in the background (0: at once). */
+  foldDelayMs?: number;
+  /** Versions written since the base beyond which a write is indexed by a full build, not an overlay. */
+  overlayMax?: number;
+  /** Characters of rendered records kept across snapshots (0: none). */
+  recordCacheChars?: number;
+}
 
 /**
- * Holds the current snapshot and replaces it after writes. Readers take `current` once per request and
- * keep using that object, so a swap never shows them half of one; the old snapshot is collected when the
- * last request holding it ends. Rebuilds are serialised: a rebuild asked for while one runs joins the next.
+ * Holds the view of the store that queries read, and moves it forward after writes. A write batch is
+ * indexed at once as a small overlay on the current base snapshot (its rows read and indexed on the main
+ * thread: milliseconds for a few thousand rows); a new base with everything folded in is built in the
+ * background — in a worker thread for a large store — and swapped in when ready. Areas or calendar changes,
+ * and batches too large for an overlay, get a full build (the old view keeps answering meanwhile).
+ *
+ * Readers take `current` once per request and keep using that object, so a swap never shows them half of
+ * one. Updates are serialised: one asked for while one runs joins the next, which sees every write
+ * committed before it was asked for.
  */
 export class SnapshotHolder {
-  private snap: Snapshot | null = null;
+  private view: View | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private foldTimer: NodeJS.Timeout | null = null;
+  private folding: Promise<void> | null = null;
+  /** A new base built in the background for the view whose base is `from`, waiting for the next update. */
+  private folded: { from: Snapshot; parts: SnapshotParts } | null = null;
+  private stopped = false;
   private readonly reader: ResourceReader;
   private readonly areaStore: AreaStore;
   private readonly calendarStore: CalendarStore;
+  private readonly builder: PartsBuilder;
   private readonly parses = new HoursParses();
+  readonly records: RecordCache;
   /** The calendar of the last build, and the stored years it was made of (reused while they stay the same). */
   private calendar: { key: string; calendar: Calendar } | null = null;
-  private readonly listeners: ((s: Snapshot) => void)[] = [];
-  private building: Promise<Snapshot> | null = null;
-  private again: Promise<Snapshot> | null = null;
+  private readonly listeners: ((v: View) => void)[] = [];
+  private updating: Promise<View> | null = null;
+  private again: Promise<View> | null = null;
+  private readonly foldDelayMs: number;
+  private readonly overlayMax: number;
+  /** How views were made, for metrics and tests. */
+  readonly stats = { full: 0, overlay: 0, folds: 0 };
 
-  constructor(private readonly db: Database, private readonly tax: Taxonomy) {
+  constructor(private readonly db: Database, private readonly tax: Taxonomy, options: HolderOptions = {}) {
     this.reader = new ResourceReader(db);
     this.areaStore = new AreaStore(db);
     this.calendarStore = new CalendarStore(db);
+    this.builder = new PartsBuilder(db, options.build ?? 'auto');
+    this.records = new RecordCache(options.recordCacheChars);
+    this.foldDelayMs = options.foldDelayMs ?? 2000;
+    this.overlayMax = options.overlayMax ?? 20_000;
   }
 
-  /** The snapshot in service; throws before the first build (the HTTP layer answers 503 then). */
-  get current(): Snapshot {
-    if (!this.snap) throw new Error('no snapshot yet: call rebuild() first');
-    return this.snap;
+  /** The view in service; throws before the first build (the HTTP layer answers 503 then). */
+  get current(): View {
+    if (!this.view) throw new Error('no snapshot yet: call rebuild() first');
+    return this.view;
   }
 
   get ready(): boolean {
-    return this.snap !== null;
+    return this.view !== null;
   }
 
-  /** Calls `listener` after every swap, with the new snapshot. */
-  onSwap(listener: (s: Snapshot) => void): void {
+  /** Calls `listener` after every swap, with the new view. */
+  onSwap(listener: (v: View) => void): void {
     this.listeners.push(listener);
   }
 
   /**
-   * Builds a snapshot of the store as of now and swaps it in. A call while a build runs waits for a
-   * build that starts after it (so it sees every write committed before the call).
+   * Brings the view up to date with the store and resolves with it: an overlay when only resources were
+   * written since the base, else a full build. A call while an update runs waits for one that starts after
+   * it (so it sees every write committed before the call).
    */
-  rebuild(): Promise<Snapshot> {
-    if (!this.building) {
-      this.building = this.build().finally(() => {
-        this.building = null;
-      });
-      return this.building;
-    }
-    if (!this.again) {
-      this.again = this.building.catch(() => undefined).then(() => {
-        this.again = null;
-        return this.rebuild();
-      });
-    }
-    return this.again;
+  rebuild(): Promise<View> {
+    return this.serially(() => this.update());
   }
 
-  /** Rebuilds when another connection or process has committed a write batch since the last build. */
+  /** Updates when another connection or process has committed a write since the view was made. */
   async refreshIfChanged(): Promise<boolean> {
-    if (this.snap && (await dataGeneration(this.db)) === this.snap.generation) return false;
+    if (this.view && (await dataGeneration(this.db)) === this.view.generation) return false;
     await this.rebuild();
     return true;
   }
 
-  /** Checks for writes by other processes (a CLI import) every `ms`; `stop()` ends it. */
+  /** Checks for writes by other processes (a CLI import, another server) every `ms`; `stop()` ends it. */
   poll(ms: number, onError: (e: unknown) => void): void {
     if (ms <= 0) return;
     let running = false;
@@ -88,26 +114,117 @@ export class SnapshotHolder {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops polling and background builds, and the build worker. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.foldTimer) clearTimeout(this.foldTimer);
+    this.timer = this.foldTimer = null;
+    await this.builder.close();
+    await this.folding?.catch(() => undefined);
   }
 
-  private async build(): Promise<Snapshot> {
-    // Areas and calendar years change rarely and every change bumps the generation: read them first, and
-    // scan again if the generation moved in between, so the snapshot's areas, calendar and resources are of
+  /** Waits for a background fold in flight, if any (tests, benchmarks). */
+  async settled(): Promise<void> {
+    while (this.folding || this.foldTimer) {
+      if (this.foldTimer) {
+        clearTimeout(this.foldTimer);
+        this.foldTimer = null;
+        this.fold();
+      }
+      await this.folding;
+    }
+  }
+
+  private serially(step: () => Promise<View>): Promise<View> {
+    if (!this.updating) {
+      this.updating = step().finally(() => {
+        this.updating = null;
+      });
+      return this.updating;
+    }
+    if (!this.again) {
+      this.again = this.updating.catch(() => undefined).then(() => {
+        this.again = null;
+        return this.serially(step);
+      });
+    }
+    return this.again;
+  }
+
+  private async update(): Promise<View> {
+    const view = this.view;
+    const folded = this.folded;
+    this.folded = null;
+    if (view) {
+      const fresh = folded && folded.from === view.base && folded.parts.structure === view.base.structure;
+      const base = fresh ? new Snapshot(folded.parts, view.base.ctx) : view.base;
+      const head = await storeHead(this.db);
+      if (head.generation === view.generation && base === view.base) return view;
+      if (head.structure === base.structure) {
+        const changed = await this.reader.changedSince(base.publishedSeq, this.overlayMax);
+        if (changed && changed.head.structure === base.structure) {
+          const next = await overlaid(base, changed);
+          this.stats[fresh ? 'folds' : 'overlay']++;
+          this.install(next);
+          if (next.overlay || next.shadow) this.scheduleFold();
+          return next;
+        }
+      }
+    }
+    const next = new View(await this.fullBase());
+    this.stats.full++;
+    this.install(next);
+    return next;
+  }
+
+  /** A new base of the whole store, with areas and calendar of the same state. */
+  private async fullBase(): Promise<Snapshot> {
+    // Areas and calendar years change rarely, and every change bumps the structure counter: read them
+    // first, and again if the scan saw another counter, so the base's areas, calendar and resources are of
     // one state.
     for (;;) {
-      const before = await dataGeneration(this.db);
-      const areas = await this.areaStore.list();
+      const { structure } = await storeHead(this.db);
+      const areas = new AreaIndex(await this.areaStore.list());
       const years = await this.calendarStore.list();
-      const scan = await this.reader.scan();
-      if (scan.generation !== before) continue;
-      const next = new Snapshot(scan.generation, this.tax, areas, scan, this.reader, this.calendarOf(years), this.parses);
-      this.snap = next;
-      for (const l of this.listeners) l(next);
-      return next;
+      const vocab = vocabulary(this.tax, areas.list('district').map((a) => a.id));
+      const parts = await this.builder.build(vocab, this.view?.size);
+      if (parts.structure !== structure) continue;
+      if (this.view && this.view.base.structure !== structure) this.records.clear();
+      const ctx: SnapshotContext = { tax: this.tax, areas, vocab, reader: this.reader, records: this.records,
+        calendar: this.calendarOf(years), parses: this.parses };
+      return new Snapshot(parts, ctx);
     }
+  }
+
+  private scheduleFold(): void {
+    if (this.foldTimer || this.folding || this.stopped) return;
+    this.foldTimer = setTimeout(() => {
+      this.foldTimer = null;
+      this.fold();
+    }, this.foldDelayMs);
+    this.foldTimer.unref();
+  }
+
+  /**
+   * Builds a new base in the background, then has the next update swap it in with an overlay of whatever
+   * was written while it was built. A full build or a structure change meanwhile makes it moot.
+   */
+  private fold(): void {
+    const from = this.view?.base;
+    if (!from || this.stopped) return;
+    this.folding = (async () => {
+      const parts = await this.builder.build(from.ctx.vocab, this.view?.size);
+      this.folded = { from, parts };
+      await this.rebuild();
+    })().catch(() => undefined).finally(() => {
+      this.folding = null;
+    });
+  }
+
+  private install(next: View): void {
+    this.view = next;
+    for (const l of this.listeners) l(next);
   }
 
   /** The calendar of these stored years: the last one when they have not changed (hours stay bound to it). */
@@ -116,4 +233,17 @@ export class SnapshotHolder {
     if (this.calendar?.key !== key) this.calendar = { key, calendar: serviceCalendar(years) };
     return this.calendar.calendar;
   }
+}
+
+/** The view of `base` with the rows written after it: the newest version of each as an overlay, the base's hidden. */
+async function overlaid(base: Snapshot, changed: ChangedRows): Promise<View> {
+  if (!changed.touched.length) return new View(base, null, null, changed.head.generation);
+  const parts = await buildParts(changed.scan, base.ctx.vocab, (seqs) => Array.from(seqs, (s) => changed.names.get(s)).join('\n'));
+  const overlay = new Snapshot(parts!, base.ctx);
+  const shadow = new Uint8Array(base.size);
+  for (const id of changed.touched) {
+    const i = base.indexOf(id);
+    if (i >= 0) shadow[i] = 1;
+  }
+  return new View(base, overlay.size ? overlay : null, shadow, changed.head.generation);
 }

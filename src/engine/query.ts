@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { match, SCORING, type MatchRequest } from '../match/match.js';
 import type { SnapshotHolder } from './holder.js';
 import type { Snapshot } from './snapshot.js';
+import { View, type Ref } from './view.js';
 import { search } from './search.js';
 import { compileSearch } from './compile.js';
 import { clusters, DOMAINS, primaryDomainsOf } from './clusters.js';
@@ -16,7 +17,7 @@ import type { Principal } from '../access/keys.js';
 export interface SeatIndex {
   /** Brings the index up to date with the store; call before `acceptFor` / `firstFit`. */
   refresh(): Promise<void>;
-  /** A test of snapshot index i: whether that resource has a slot meeting `need`. */
+  /** A test of a snapshot's index i: whether that resource has a slot meeting `need`. */
   acceptFor(snap: Snapshot, need: Need): (i: number) => boolean;
   /** The earliest slot of a resource meeting `need`. */
   firstFit(resourceId: string, need: Need): FreeSlot | undefined;
@@ -45,30 +46,30 @@ export class Queries {
 
   /** `GET /v1/resources`: filtered, nearest first (or by id), paged by cursor; JSON or GeoJSON. */
   async search(p: SearchRequest): Promise<Answer> {
-    const snap = this.holder.current;
-    const query = await compileSearch(snap, p);
+    const view = this.holder.current;
+    const query = compileSearch(view, p);
     const need = parseNeed(p);
-    if (need) query.accept = await this.accept(snap, need);
-    const result = search(snap, query);
+    if (need) query.accept = await this.accept(need);
+    const result = search(view, query);
     const crs = p.crs ?? 'wgs84';
-    const last = result.indices.length - 1;
-    const next = result.more ? encodeCursor(p, { id: snap.ids[result.indices[last]], distanceKm: result.distancesKm?.[last] }) : null;
-    const extras = { distancesKm: result.distancesKm, slots: need ? this.slotsOf(snap, result.indices, need) : undefined };
+    const last = result.refs.length - 1;
+    const next = result.more ? encodeCursor(p, { id: View.idOf(result.refs[last]), distanceKm: result.distancesKm?.[last] }) : null;
+    const extras = { distancesKm: result.distancesKm, slots: need ? this.slotsOf(result.refs, need) : undefined };
     if (p.format === 'geojson') {
-      const features = await resourceFeatures(snap, result.indices, crs, extras);
+      const features = await resourceFeatures(view, result.refs, crs, extras);
       return geojson(`{"type":"FeatureCollection","crs":"${crs}","count":${features.length},"next_cursor":${JSON.stringify(next)},"features":[${features.join(',')}]}`);
     }
-    const items = await resourcesJson(snap, result.indices, crs, extras);
+    const items = await resourcesJson(view, result.refs, crs, extras);
     return json(`{"crs":"${crs}","count":${items.length},"items":[${items.join(',')}],"next_cursor":${JSON.stringify(next)}}`);
   }
 
   /** `GET /v1/resources/{id}`, with the version it answers (its ETag); a 404 for an unknown id. */
   async resource(id: string, crs: Crs = 'wgs84'): Promise<Answer & { version: number }> {
-    const snap = this.holder.current;
-    const i = snap.indexOf(id);
-    if (i < 0) throw new AppError('not_found', `no resource '${id}'`);
-    const [record] = await resourcesJson(snap, [i], crs);
-    return { ...json(`${record.slice(0, -1)},"crs":"${crs}"}`), version: snap.seqs[i] };
+    const view = this.holder.current;
+    const ref = view.locate(id);
+    if (!ref) throw new AppError('not_found', `no resource '${id}'`);
+    const [record] = await resourcesJson(view, [ref], crs);
+    return { ...json(`${record.slice(0, -1)},"crs":"${crs}"}`), version: ref.snap.seqs[ref.i] };
   }
 
   /**
@@ -77,42 +78,43 @@ export class Queries {
    * request carries a key (`by`).
    */
   async export(p: SearchRequest & { encoding?: 'utf8' | 'gb18030' }, format: 'csv' | 'geojson', by: Principal | undefined): Promise<ExportStream> {
-    const snap = this.holder.current;
+    const view = this.holder.current;
     const { cursor: _cursor, limit: _limit, ...filters } = p;
-    const query = await compileSearch(snap, filters);
+    const query = compileSearch(view, filters);
     const need = parseNeed(filters);
-    if (need) query.accept = await this.accept(snap, need);
-    const scopedQuery = scoped(snap, query, by);
-    if (format === 'csv') return csvExport(snap, scopedQuery, p.encoding ?? 'utf8');
-    return geojsonExport(snap, scopedQuery, p.crs ?? 'wgs84', need ? (i) => this.seats.firstFit(snap.ids[i], need) ?? null : undefined);
+    if (need) query.accept = await this.accept(need);
+    const scopedQuery = scoped(query, by);
+    if (format === 'csv') return csvExport(view, scopedQuery, p.encoding ?? 'utf8');
+    return geojsonExport(view, scopedQuery, p.crs ?? 'wgs84', need ? (ref) => this.seats.firstFit(View.idOf(ref), need) ?? null : undefined);
   }
 
   /** `GET /v1/clusters`: the markers of a map view over the same filters as the search. */
   async clusters(p: ClusterRequest): Promise<Answer> {
     const { zoom, ...params } = p;
-    const snap = this.holder.current;
-    const query = await compileSearch(snap, params);
+    const view = this.holder.current;
+    const query = compileSearch(view, params);
     // Free seats in a window: the same test as the search, so the map shows what the list can book.
     const need = parseNeed(params);
-    if (need) query.accept = await this.accept(snap, need);
+    if (need) query.accept = await this.accept(need);
     const crs: Crs = params.crs ?? 'wgs84';
-    const result = clusters(snap, query, query.bbox!, zoom);
-    const primary = primaryDomainsOf(snap);
-    const single = result.items.filter((c) => c.index >= 0).map((c) => c.index);
-    const records = new Map((await snap.records(single)).map((doc, k) => [single[k], JSON.parse(doc) as { name?: string; name_en?: string | null }]));
+    const result = clusters(view, query, query.bbox!, zoom);
+    const single = result.items.flatMap((c) => (c.ref ? [c.ref] : []));
+    const records = new Map((await view.records(single)).map((doc, k) => [single[k], JSON.parse(doc) as { name?: string; name_en?: string | null }]));
     const items = result.items.map((c) => {
       const [lng, lat] = fromWgs84([c.lng, c.lat], crs).map(roundCoord);
-      if (c.index < 0) {
+      if (!c.ref) {
         const domains: Record<string, number> = {};
         c.domains.forEach((n, k) => {
           if (n) domains[DOMAINS[k] ?? 'none'] = n;
         });
         return { kind: 'cluster', id: `c${c.clusterId}`, count: c.count, lng, lat, expansion_zoom: c.expansionZoom, domains };
       }
-      const doc = records.get(c.index)!;
+      const { snap, i } = c.ref;
+      const doc = records.get(c.ref)!;
+      const id = snap.idOf(i);
       return {
-        kind: 'resource', id: snap.ids[c.index], count: 1, lng, lat, name: doc.name ?? snap.ids[c.index], name_en: doc.name_en ?? null,
-        type: snap.types[snap.typeCode[c.index]] ?? null, domain: DOMAINS[primary[c.index]] ?? null,
+        kind: 'resource', id, count: 1, lng, lat, name: doc.name ?? id, name_en: doc.name_en ?? null,
+        type: snap.types[snap.typeCode[i]] ?? null, domain: DOMAINS[primaryDomainsOf(snap)[i]] ?? null,
       };
     });
     return json(JSON.stringify({ crs, zoom, total: result.total, count: items.length, items }));
@@ -120,17 +122,17 @@ export class Queries {
 
   /** `POST /v1/match`: one-click matching from one or several origins, with reasons and the slot each would book. */
   async match(body: MatchBody): Promise<Answer> {
-    const snap = this.holder.current;
+    const view = this.holder.current;
     const crs = body.crs ?? 'wgs84';
     // Seats are a hard filter inside the kNN scan.
     const need = matchNeed(body.needs?.party, body.needs?.time, this.clock());
     // The slot each pick would book is also what its open score is judged on.
-    const result = match(snap, body, need ? { accept: await this.accept(snap, need), slot: (i) => this.seats.firstFit(snap.ids[i], need) } : {});
-    const indices = result.items.map((item) => item.index);
-    const resources = await resourcesJson(snap, indices, crs);
-    const slots = need ? this.slotsOf(snap, indices, need) : undefined;
+    const result = match(view, body, need ? { accept: await this.accept(need), slot: (ref) => this.seats.firstFit(View.idOf(ref), need) } : {});
+    const refs = result.items.map((item) => item.ref);
+    const resources = await resourcesJson(view, refs, crs);
+    const slots = need ? this.slotsOf(refs, need) : undefined;
     const items = result.items.map((item, k) => {
-      const { index: _index, ...rest } = item;
+      const { ref: _ref, ...rest } = item;
       const slot = slots ? `,"slot":${JSON.stringify(slots[k])}` : '';
       return `{"rank":${k + 1},"resource":${resources[k]},${JSON.stringify(rest).slice(1, -1)}${slot}}`;
     });
@@ -139,13 +141,13 @@ export class Queries {
       `"origins":${JSON.stringify(origins)},"count":${items.length},"items":[${items.join(',')}]}`);
   }
 
-  private async accept(snap: Snapshot, need: Need): Promise<(i: number) => boolean> {
+  private async accept(need: Need): Promise<(snap: Snapshot) => (i: number) => boolean> {
     await this.seats.refresh();
-    return this.seats.acceptFor(snap, need);
+    return (snap) => this.seats.acceptFor(snap, need);
   }
 
-  private slotsOf(snap: Snapshot, indices: readonly number[], need: Need): (FreeSlot | null)[] {
-    return indices.map((i) => this.seats.firstFit(snap.ids[i], need) ?? null);
+  private slotsOf(refs: readonly Ref[], need: Need): (FreeSlot | null)[] {
+    return refs.map((ref) => this.seats.firstFit(View.idOf(ref), need) ?? null);
   }
 }
 

@@ -1,5 +1,5 @@
 import { type Crs, fromWgs84, roundCoord } from '../geo/crs.js';
-import type { Snapshot } from './snapshot.js';
+import type { Ref, View } from './view.js';
 
 /** A free slot as answers show it (the earliest that fits an availability need). */
 export interface FreeSlot {
@@ -18,12 +18,13 @@ export interface RenderExtras {
 }
 
 /**
- * Resources of a snapshot as JSON texts: each stored record (of the version the snapshot indexed) with its
- * `location` in `crs` and the extras, in the order of `indices`. Records are read in one store call.
+ * Resources of a view as JSON texts: each stored record (of the version the view indexed) with its
+ * `location` in `crs` and the extras, in the order of `refs`. Records come from the record cache, the
+ * rest in one store read per snapshot.
  */
-export async function resourcesJson(snap: Snapshot, indices: readonly number[], crs: Crs, extras: RenderExtras = {}): Promise<string[]> {
-  const docs = await snap.records(indices);
-  return indices.map((i, k) => {
+export async function resourcesJson(view: View, refs: readonly Ref[], crs: Crs, extras: RenderExtras = {}): Promise<string[]> {
+  const docs = await view.records(refs);
+  return refs.map(({ snap, i }, k) => {
     const [lng, lat] = fromWgs84([snap.lng[i], snap.lat[i]], crs);
     const distance = extras.distancesKm ? `,"distance_m":${Math.round(extras.distancesKm[k] * 1000)}` : '';
     const slot = extras.slots ? `,"slot":${JSON.stringify(extras.slots[k])}` : '';
@@ -32,10 +33,13 @@ export async function resourcesJson(snap: Snapshot, indices: readonly number[], 
 }
 
 /** `resourcesJson` as GeoJSON Features (coordinates in `crs`, the record as `properties`). */
-export async function resourceFeatures(snap: Snapshot, indices: readonly number[], crs: Crs, extras: RenderExtras = {}): Promise<string[]> {
-  const records = await resourcesJson(snap, indices, crs, extras);
-  return records.map((json, k) => {
-    const [lng, lat] = fromWgs84([snap.lng[indices[k]], snap.lat[indices[k]]], crs);
-    return `{"type":"Feature","id":${JSON.stringify(snap.ids[indices[k]])},"geometry":{"type":"Point","coordinates":[${roundCoord(lng)},${roundCoord(lat)}]},"properties":${json}}`;
-  });
+export async function resourceFeatures(view: View, refs: readonly Ref[], crs: Crs, extras: RenderExtras = {}): Promise<string[]> {
+  const records = await resourcesJson(view, refs, crs, extras);
+  return records.map((json, k) => feature(refs[k], crs, json));
+}
+
+/** One resource as a GeoJSON Feature with `properties` already rendered. */
+export function feature({ snap, i }: Ref, crs: Crs, properties: string): string {
+  const [lng, lat] = fromWgs84([snap.lng[i], snap.lat[i]], crs);
+  return `{"type":"Feature","id":${JSON.stringify(snap.idOf(i))},"geometry":{"type":"Point","coordinates":[${roundCoord(lng)},${roundCoord(lat)}]},"properties":${properties}}`;
 }

@@ -2,6 +2,7 @@ import { around, distance } from 'geokdbush';
 import type { Area } from '../geo/areas.js';
 import type { LngLat } from '../geo/crs.js';
 import type { Snapshot } from './snapshot.js';
+import type { Ref, View } from './view.js';
 
 /** A compiled search. Every coordinate is WGS-84; every term, type and stage id is already resolved. */
 export interface SearchQuery {
@@ -26,15 +27,22 @@ export interface SearchQuery {
   limit: number;
   /** Keyset: return only what sorts after this (distance, then id; or id alone without `near`). */
   after?: { distanceKm?: number; id: string };
-  /** A further test, e.g. availability from the booking module. */
-  accept?: (index: number) => boolean;
+  /** A further test over each snapshot of the view, e.g. availability from the booking module. */
+  accept?: (snap: Snapshot) => (index: number) => boolean;
 }
 
-/** Matching resources in answer order: snapshot indices, and distances in km when `near` was given. */
+/** Matching resources in answer order, and distances in km when `near` was given. */
 export interface SearchResult {
-  indices: number[];
+  refs: Ref[];
   distancesKm: number[] | null;
   /** True when more resources match beyond `limit`. */
+  more: boolean;
+}
+
+/** One snapshot's answer: its indices in answer order. */
+interface PartResult {
+  indices: number[];
+  distancesKm: number[] | null;
   more: boolean;
 }
 
@@ -46,23 +54,78 @@ export interface SearchResult {
 const SUB_INDEX_MAX_SHARE = 1 / 16;
 
 /**
- * Runs a search over a snapshot. The most selective posting list (tag group, type or district) drives
- * the scan; every other condition is a predicate applied inside the scan, never after the limit, so
- * asking for 10 returns 10 whenever 10 match.
+ * Runs a search over a view: over each of its snapshots (the base without what it hides, the overlay),
+ * then merges their pages by (distance, id) or id. In a snapshot the most selective posting list (tag
+ * group, type or district) drives the scan; every other condition is a predicate applied inside the scan,
+ * never after the limit, so asking for 10 returns 10 whenever 10 match. Each snapshot's first `limit`
+ * hold the view's first `limit`; the view has more when a snapshot has, or the merge leaves some over.
  */
-export function search(snap: Snapshot, query: SearchQuery): SearchResult {
-  const test = predicate(snap, query);
+export function search(view: View, query: SearchQuery): SearchResult {
+  const parts = view.parts.map(({ snap, hide }) => ({ snap, result: searchPart(snap, query, hide) }));
+  if (parts.length === 1) {
+    const [{ snap, result }] = parts;
+    return { refs: result.indices.map((i) => ({ snap, i })), distancesKm: result.distancesKm, more: result.more };
+  }
+  const all = parts.flatMap(({ snap, result }) => result.indices.map((i, k) => ({ snap, i, id: snap.idOf(i), d: result.distancesKm?.[k] ?? 0 })));
+  all.sort((a, b) => a.d - b.d || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const page = all.slice(0, query.limit);
+  return {
+    refs: page.map(({ snap, i }) => ({ snap, i })),
+    distancesKm: query.near ? page.map((x) => x.d) : null,
+    more: all.length > query.limit || parts.some((p) => p.result.more),
+  };
+}
+
+/** A search over one snapshot, leaving out the indices `hide` marks. */
+export function searchPart(snap: Snapshot, query: SearchQuery, hide: Uint8Array | null = null): PartResult {
+  const test = predicate(snap, query, hide);
   const driver = pickDriver(snap, query);
   return query.near ? nearest(snap, query, query.near, test, driver) : byId(snap, query, test, driver);
 }
 
 /**
- * Every resource matching the query's filters, in id order, `chunk` indices at a time: an export's rows,
- * with memory bounded by the chunk whatever the number of matches. `near` + `radiusKm` act as a filter
- * (no distance order); `limit` and the cursor are ignored.
+ * Every resource of the view matching the query's filters, in id order, `chunk` at a time: an export's
+ * rows, with memory bounded by the chunk whatever the number of matches. `near` + `radiusKm` act as a
+ * filter (no distance order); `limit` and the cursor are ignored.
  */
-export function* matching(snap: Snapshot, query: SearchQuery, chunk = 500): Generator<number[]> {
-  const test = predicate(snap, query);
+export function* matching(view: View, query: SearchQuery, chunk = 500): Generator<Ref[]> {
+  const streams = view.parts.map(({ snap, hide }) => ({ snap, it: matchingPart(snap, query, hide, chunk), buf: [] as number[], at: 0, done: false }));
+  const head = (s: (typeof streams)[number]): number | undefined => {
+    while (s.at >= s.buf.length && !s.done) {
+      const next = s.it.next();
+      if (next.done) s.done = true;
+      else {
+        s.buf = next.value;
+        s.at = 0;
+      }
+    }
+    return s.at < s.buf.length ? s.buf[s.at] : undefined;
+  };
+  let out: Ref[] = [];
+  for (;;) {
+    let pick: (typeof streams)[number] | null = null;
+    let pickId = '';
+    for (const s of streams) {
+      const i = head(s);
+      if (i === undefined) continue;
+      const id = streams.length > 1 ? s.snap.idOf(i) : '';
+      if (!pick || id < pickId) {
+        pick = s;
+        pickId = id;
+      }
+    }
+    if (!pick) break;
+    out.push({ snap: pick.snap, i: pick.buf[pick.at++] });
+    if (out.length >= chunk) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length) yield out;
+}
+
+function* matchingPart(snap: Snapshot, query: SearchQuery, hide: Uint8Array | null, chunk: number): Generator<number[]> {
+  const test = predicate(snap, query, hide);
   const radius = query.near && query.radiusKm !== undefined ? { at: query.near, km: query.radiusKm } : undefined;
   const keep = (i: number) => (!test || test(i)) && (!radius || distance(radius.at[0], radius.at[1], snap.lng[i], snap.lat[i]) <= radius.km);
   const driver = pickDriver(snap, query)?.list;
@@ -80,7 +143,7 @@ export function* matching(snap: Snapshot, query: SearchQuery, chunk = 500): Gene
   if (out.length) yield out;
 }
 
-function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: ((i: number) => boolean) | undefined, driven: Driver | null): SearchResult {
+function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: ((i: number) => boolean) | undefined, driven: Driver | null): PartResult {
   const want = query.limit + 1;
   const after = query.after;
   const radiusKm = query.radiusKm ?? Infinity;
@@ -89,7 +152,7 @@ function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: (
     ? (i: number) => {
         if (test && !test(i)) return false;
         const d = dist(i);
-        return d > after.distanceKm! || (d === after.distanceKm && snap.ids[i] > after.id);
+        return d > after.distanceKm! || (d === after.distanceKm && snap.idOf(i) > after.id);
       }
     : test;
 
@@ -118,18 +181,18 @@ function nearest(snap: Snapshot, query: SearchQuery, [lng, lat]: LngLat, test: (
   }
 }
 
-function byId(snap: Snapshot, query: SearchQuery, predicate: ((i: number) => boolean) | undefined, driven: Driver | null): SearchResult {
+function byId(snap: Snapshot, query: SearchQuery, predicate: ((i: number) => boolean) | undefined, driven: Driver | null): PartResult {
   const test = predicate ?? (() => true);
   const driver = driven?.list;
   const out: number[] = [];
   const after = query.after?.id;
   if (driver) {
-    let j = after === undefined ? 0 : upperBound(driver.length, (k) => snap.ids[driver[k]] > after);
+    let j = after === undefined ? 0 : upperBound(driver.length, (k) => snap.idOf(driver[k]) > after);
     for (; j < driver.length; j++) {
       if (test(driver[j]) && out.push(driver[j]) > query.limit) break;
     }
   } else {
-    let i = after === undefined ? 0 : upperBound(snap.size, (k) => snap.ids[k] > after);
+    let i = after === undefined ? 0 : upperBound(snap.size, (k) => snap.idOf(k) > after);
     for (; i < snap.size; i++) {
       if (test(i) && out.push(i) > query.limit) break;
     }
@@ -138,7 +201,6 @@ function byId(snap: Snapshot, query: SearchQuery, predicate: ((i: number) => boo
   return { indices: out.slice(0, query.limit), distancesKm: null, more };
 }
 
-/** The shortest posting list every match must be on, or null when no list narrows the search. */
 /** The shortest posting list every match must be on, and whether kNN should walk its own kd-tree. */
 interface Driver { list: Uint32Array; subIndex: boolean }
 
@@ -155,9 +217,15 @@ function pickDriver(snap: Snapshot, query: SearchQuery): Driver | null {
   return { list, subIndex: list === district || list.length <= snap.size * SUB_INDEX_MAX_SHARE };
 }
 
-/** Compiles every condition of the query into one test over a resource index. */
-function predicate(snap: Snapshot, query: SearchQuery): ((i: number) => boolean) | undefined {
+/** Every condition of the query as one test over a snapshot's indices (true when there is none). */
+export function filterOf(snap: Snapshot, query: SearchQuery): (i: number) => boolean {
+  return predicate(snap, query, null) ?? (() => true);
+}
+
+/** Compiles every condition of the query into one test over a resource index (hidden ones fail it). */
+function predicate(snap: Snapshot, query: SearchQuery, hide: Uint8Array | null): ((i: number) => boolean) | undefined {
   const tests: ((i: number) => boolean)[] = [];
+  if (hide) tests.push((i) => hide[i] === 0);
   const W = snap.termWords;
   for (const group of query.tags ?? []) {
     const mask = new Uint32Array(W);
@@ -209,7 +277,7 @@ function predicate(snap: Snapshot, query: SearchQuery): ((i: number) => boolean)
     const memo = snap.openMemo(instant);
     tests.push((i) => snap.openAt(i, instant, memo));
   }
-  if (query.accept) tests.push(query.accept);
+  if (query.accept) tests.push(query.accept(snap));
 
   switch (tests.length) {
     case 0: return undefined;

@@ -1,9 +1,8 @@
 import iconv from 'iconv-lite';
 import type { Crs } from '../geo/crs.js';
-import { fromWgs84, roundCoord } from '../geo/crs.js';
-import type { Snapshot } from '../engine/snapshot.js';
+import type { Ref, View } from '../engine/view.js';
 import { matching, type SearchQuery } from '../engine/search.js';
-import { resourcesJson, type FreeSlot } from '../engine/render.js';
+import { feature, resourcesJson, type FreeSlot } from '../engine/render.js';
 import type { Principal } from '../access/keys.js';
 import { COLUMNS } from '../import/rows.js';
 import { csvCells, rowOfRecord } from '../import/columns.js';
@@ -21,13 +20,19 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * Narrows a query to what a key maintains, when the export is asked with one: a district key gets its
  * districts, a venue key its resources; an operator (or no key) everything.
  */
-export function scoped(snap: Snapshot, query: SearchQuery, by: Principal | undefined): SearchQuery {
+export function scoped(query: SearchQuery, by: Principal | undefined): SearchQuery {
   if (!by || by.role === 'operator') return query;
-  const districts = new Set([...by.districts].map((d) => snap.districts.indexOf(d)));
   const resources = by.resources;
-  const inScope = by.role === 'district' ? (i: number) => districts.has(snap.districtCode[i]) : (i: number) => resources.has(snap.ids[i]);
   const accept = query.accept;
-  return { ...query, accept: accept ? (i) => inScope(i) && accept(i) : inScope };
+  return {
+    ...query,
+    accept: (snap) => {
+      const districts = new Set([...by.districts].map((d) => snap.districts.indexOf(d)));
+      const inScope = by.role === 'district' ? (i: number) => districts.has(snap.districtCode[i]) : (i: number) => resources.has(snap.idOf(i));
+      const also = accept?.(snap);
+      return also ? (i) => inScope(i) && also(i) : inScope;
+    },
+  };
 }
 
 /**
@@ -35,13 +40,13 @@ export function scoped(snap: Snapshot, query: SearchQuery, by: Principal | undef
  * resource in id order, WGS-84 coordinates (so that importing the file back finds every row unchanged).
  * UTF-8 with a BOM (so Excel reads it), or GB18030 (what Excel on a Chinese Windows writes and reads).
  */
-export function csvExport(snap: Snapshot, query: SearchQuery, encoding: 'utf8' | 'gb18030'): ExportStream {
+export function csvExport(view: View, query: SearchQuery, encoding: 'utf8' | 'gb18030'): ExportStream {
   const encode = (text: string) => (encoding === 'gb18030' ? iconv.encode(text, 'gb18030') : Buffer.from(text, 'utf8'));
   async function* body(): AsyncGenerator<Buffer> {
     yield encoding === 'utf8' ? Buffer.concat([BOM, encode(`${COLUMNS.join(',')}\r\n`)]) : encode(`${COLUMNS.join(',')}\r\n`);
-    for (const indices of matching(snap, query)) {
-      const docs = await snap.records(indices);
-      yield encode(indices.map((i, k) => `${csvCells(rowOfRecord(docs[k], snap.lng[i], snap.lat[i]))}\r\n`).join(''));
+    for (const refs of matching(view, query)) {
+      const docs = await view.records(refs);
+      yield encode(refs.map(({ snap, i }, k) => `${csvCells(rowOfRecord(docs[k], snap.lng[i], snap.lat[i]))}\r\n`).join(''));
     }
   }
   return { type: `text/csv; charset=${encoding === 'utf8' ? 'utf-8' : 'gb18030'}`, filename: 'resources.csv', body: body() };
@@ -51,16 +56,13 @@ export function csvExport(snap: Snapshot, query: SearchQuery, encoding: 'utf8' |
  * Every resource matching the query as one GeoJSON FeatureCollection, streamed (coordinates in `crs`);
  * `slotOf` (an availability search) names the slot each would book, as a page does.
  */
-export function geojsonExport(snap: Snapshot, query: SearchQuery, crs: Crs, slotOf?: (i: number) => FreeSlot | null): ExportStream {
+export function geojsonExport(view: View, query: SearchQuery, crs: Crs, slotOf?: (ref: Ref) => FreeSlot | null): ExportStream {
   async function* body(): AsyncGenerator<Buffer> {
     yield Buffer.from(`{"type":"FeatureCollection","crs":"${crs}","features":[`);
     let first = true;
-    for (const indices of matching(snap, query)) {
-      const records = await resourcesJson(snap, indices, crs, slotOf ? { slots: indices.map(slotOf) } : {});
-      const features = records.map((json, k) => {
-        const [lng, lat] = fromWgs84([snap.lng[indices[k]], snap.lat[indices[k]]], crs);
-        return `{"type":"Feature","id":${JSON.stringify(snap.ids[indices[k]])},"geometry":{"type":"Point","coordinates":[${roundCoord(lng)},${roundCoord(lat)}]},"properties":${json}}`;
-      });
+    for (const refs of matching(view, query)) {
+      const records = await resourcesJson(view, refs, crs, slotOf ? { slots: refs.map(slotOf) } : {});
+      const features = records.map((json, k) => feature(refs[k], crs, json));
       yield Buffer.from(`${first ? '' : ','}${features.join(',')}`);
       first = false;
     }

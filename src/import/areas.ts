@@ -3,7 +3,7 @@ import type { MultiPolygon, Polygon } from 'geojson';
 import { AppError } from '../errors.js';
 import type { Database } from '../store/sql.js';
 import { AreaStore } from '../store/areas.js';
-import { bumpGeneration } from '../store/db.js';
+import { bumpStructure } from '../store/db.js';
 import { formatShanghai } from '../time.js';
 import type { Area } from '../geo/areas.js';
 import { toWgs84, type Crs, type LngLat } from '../geo/crs.js';
@@ -76,7 +76,7 @@ export class AreaEdits {
     if (areas.length) {
       await this.db.tx(async (t) => {
         await this.store.save(t, areas, formatShanghai(new Date(this.clock())));
-        await bumpGeneration(t);
+        await bumpStructure(t);
         await this.audit.record(t, by, 'areas.upload', 'areas', { created: report.created.length, updated: report.updated.length, rejected: report.rejected.length });
       });
       await this.holder.rebuild();
@@ -92,7 +92,7 @@ export class AreaEdits {
     assertArea(by, area.parentId);
     await this.db.tx(async (t) => {
       if (!(await this.store.remove(t, id))) return;
-      await bumpGeneration(t);
+      await bumpStructure(t);
       await this.audit.record(t, by, 'area.delete', id);
     });
     await this.holder.rebuild();

@@ -5,6 +5,7 @@ import { search, type SearchQuery } from '../engine/search.js';
 import { parseTagGroups, point, termParam } from '../engine/params.js';
 import { formatShanghai } from '../time.js';
 import type { Snapshot } from '../engine/snapshot.js';
+import type { Ref, View } from '../engine/view.js';
 import { openJudge, parseWhen, VISIT_MINUTES, type OpenVerdict, type ProposedSlot } from './open.js';
 
 /** The body of `POST /v1/match`, shape-checked by the contract. */
@@ -43,7 +44,7 @@ export const SCORING = {
 
 /** One ranked candidate, in WGS-84; the HTTP layer renders the resource and converts coordinates. */
 export interface MatchItem {
-  index: number;
+  ref: Ref;
   score: number;
   breakdown: { distance: number; terms: number; open: number };
   /** The requested domain this pick stands for in a balanced plan (null when no domains were asked). */
@@ -66,9 +67,10 @@ export interface MatchResult {
 
 /** Extra knowledge a caller may plug in, e.g. seat availability from the booking module. */
 export interface MatchHooks {
-  accept?: (index: number) => boolean;
+  /** A further hard filter, over each snapshot of the view. */
+  accept?: (snap: Snapshot) => (index: number) => boolean;
   /** The slot a candidate would book (with `needs.party`): its open score is judged on that slot. */
-  slot?: (index: number) => ProposedSlot | null | undefined;
+  slot?: (ref: Ref) => ProposedSlot | null | undefined;
 }
 
 /**
@@ -86,7 +88,7 @@ export interface MatchHooks {
  * With domain weights the answer is a balanced plan: the best candidate for each requested domain comes
  * first (heaviest domain first), so every domain is represented before any repeats; the rest by score.
  */
-export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {}): MatchResult {
+export function match(view: View, req: MatchRequest, hooks: MatchHooks = {}): MatchResult {
   const crs = req.crs ?? 'wgs84';
   const limit = req.limit ?? 5;
   if (!req.origins.length) throw invalidField('body.origins', 'needs at least one origin');
@@ -100,7 +102,7 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
 
   const domainWeights = Object.entries(needs.domains ?? {}).map(([name, weight]) => {
     if (!(weight > 0)) throw invalidField(`body.needs.domains.${name}`, 'must be a positive weight');
-    const id = termParam(snap.tax, name, ['domain'], `body.needs.domains.${name}`);
+    const id = termParam(view.tax, name, ['domain'], `body.needs.domains.${name}`);
     return { id, weight };
   });
   const domainTotal = domainWeights.reduce((s, d) => s + d.weight, 0);
@@ -108,42 +110,51 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
 
   const query: SearchQuery = { limit: SCORING.pool, radiusKm: req.radius_km };
   if (req.area !== undefined) {
-    query.area = snap.area(req.area);
+    query.area = view.area(req.area);
     if (!query.area) throw invalidField('body.area', `no area '${req.area}'; see GET /v1/areas`);
   }
-  if (needs.stage) query.stages = [termParam(snap.tax, needs.stage, ['stage'], 'body.needs.stage')];
-  if (needs.types?.length) query.types = needs.types.map((t, k) => termParam(snap.tax, t, ['type'], `body.needs.types[${k}]`));
+  if (needs.stage) query.stages = [termParam(view.tax, needs.stage, ['stage'], 'body.needs.stage')];
+  if (needs.types?.length) query.types = needs.types.map((t, k) => termParam(view.tax, t, ['type'], `body.needs.types[${k}]`));
   if (needs.free !== undefined) query.free = needs.free;
-  const required = parseTagGroups(snap.tax, needs.tags ?? [], (k) => `body.needs.tags[${k}]`);
+  const required = parseTagGroups(view.tax, needs.tags ?? [], (k) => `body.needs.tags[${k}]`);
   // Candidates must offer at least one requested domain, and every required tag.
   query.tags = domainWeights.length ? [...required, domainWeights.map((d) => d.id)] : required;
-  const judge = openJudge(snap, when, hooks.slot);
-  const verdicts = new Map<number, OpenVerdict | null>();
-  const verdictOf = (i: number) => {
-    let v = verdicts.get(i);
-    if (v === undefined) verdicts.set(i, (v = judge(i)));
+  // Opening hours are judged per snapshot (each has its own hours codes), each verdict once.
+  const judges = new Map<Snapshot, (i: number) => OpenVerdict | null>();
+  const verdicts = new Map<Snapshot, Map<number, OpenVerdict | null>>();
+  const verdictOf = (snap: Snapshot, i: number) => {
+    let judge = judges.get(snap);
+    if (!judge) {
+      judges.set(snap, (judge = openJudge(snap, when, hooks.slot && ((j) => hooks.slot!({ snap, i: j })))));
+      verdicts.set(snap, new Map());
+    }
+    const memo = verdicts.get(snap)!;
+    let v = memo.get(i);
+    if (v === undefined) memo.set(i, (v = judge(i)));
     return v;
   };
-  const accepts: ((i: number) => boolean)[] = [];
-  if (hooks.accept) accepts.push(hooks.accept);
-  if (needs.require_open) {
-    if (!when && !hooks.slot) throw invalidField('body.needs.require_open', 'needs body.needs.time (or body.needs.party)');
-    accepts.push((i) => verdictOf(i)?.open === true);
+  if (needs.require_open && !when && !hooks.slot) throw invalidField('body.needs.require_open', 'needs body.needs.time (or body.needs.party)');
+  if (hooks.accept || needs.require_open) {
+    query.accept = (snap) => {
+      const seats = hooks.accept?.(snap);
+      const open = needs.require_open ? (i: number) => verdictOf(snap, i)?.open === true : undefined;
+      return (i) => (!seats || seats(i)) && (!open || open(i));
+    };
   }
-  if (accepts.length) query.accept = (i) => accepts.every((a) => a(i));
 
   // Gather around each origin and around their weighted centre, so a place between home and school is seen.
   const centre: LngLat = [
     origins.reduce((s, o) => s + o.point[0] * o.weight, 0) / totalWeight,
     origins.reduce((s, o) => s + o.point[1] * o.weight, 0) / totalWeight,
   ];
-  const pool = new Set<number>();
+  const pool = new Map<string, Ref>();
   for (const near of origins.length > 1 ? [centre, ...origins.map((o) => o.point)] : [origins[0].point]) {
-    for (const i of search(snap, { ...query, near }).indices) pool.add(i);
+    for (const ref of search(view, { ...query, near }).refs) pool.set(ref.snap.idOf(ref.i), ref);
   }
 
-  const W = snap.termWords;
-  const scored: MatchItem[] = [...pool].map((i) => {
+  const scored = [...pool].map(([id, ref]) => {
+    const { snap, i } = ref;
+    const W = snap.termWords;
     const perOrigin = origins.map((o) => ({ label: o.label, km: distance(o.point[0], o.point[1], snap.lng[i], snap.lat[i]) }));
     const effectiveKm = origins.reduce((s, o, k) => s + o.weight * perOrigin[k].km, 0) / totalWeight;
     const tagged = (id: string) => {
@@ -152,7 +163,7 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
     };
     const matchedDomains = domainWeights.filter((d) => tagged(d.id)).map((d) => d.id);
     const covered = domainWeights.filter((d) => tagged(d.id)).reduce((s, d) => s + d.weight, 0);
-    const verdict = verdictOf(i);
+    const verdict = verdictOf(snap, i);
     const breakdown = {
       distance: round(Math.exp(-effectiveKm / SCORING.distanceScaleKm)),
       terms: domainTotal ? round(covered / domainTotal) : 1,
@@ -162,7 +173,7 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
       + SCORING.weights.open * breakdown.open);
     const matchedTerms = [...domainWeights.map((d) => d.id), ...required.flat()].filter(tagged);
     return {
-      index: i, score, breakdown, domain: null,
+      id, ref, score, breakdown, domain: null,
       reasons: {
         distance_m: perOrigin.map((p) => ({ label: p.label, distance_m: Math.round(p.km * 1000) })),
         effective_distance_m: Math.round(effectiveKm * 1000),
@@ -177,22 +188,22 @@ export function match(snap: Snapshot, req: MatchRequest, hooks: MatchHooks = {})
   });
   // Score, then nearer, then id: a total order, so equal requests get equal answers.
   scored.sort((a, b) => b.score - a.score || a.reasons.effective_distance_m - b.reasons.effective_distance_m
-    || (snap.ids[a.index] < snap.ids[b.index] ? -1 : 1));
+    || (a.id < b.id ? -1 : 1));
 
   const picked: MatchItem[] = [];
-  const taken = new Set<number>();
+  const taken = new Set<string>();
+  const pick = ({ id, ...item }: (typeof scored)[number], domain: string | null) => {
+    taken.add(id);
+    picked.push({ ...item, domain });
+  };
   for (const d of [...domainWeights].sort((a, b) => b.weight - a.weight || a.id.localeCompare(b.id))) {
     if (picked.length >= limit) break;
-    const best = scored.find((c) => !taken.has(c.index) && c.reasons.matched_domains.includes(d.id));
-    if (!best) continue;
-    taken.add(best.index);
-    picked.push({ ...best, domain: d.id });
+    const best = scored.find((c) => !taken.has(c.id) && c.reasons.matched_domains.includes(d.id));
+    if (best) pick(best, d.id);
   }
   for (const c of scored) {
     if (picked.length >= limit) break;
-    if (taken.has(c.index)) continue;
-    taken.add(c.index);
-    picked.push({ ...c, domain: c.reasons.matched_domains[0] ?? null });
+    if (!taken.has(c.id)) pick(c, c.reasons.matched_domains[0] ?? null);
   }
   return { items: picked, combine: 'weighted_mean_distance' };
 }

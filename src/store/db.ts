@@ -47,6 +47,35 @@ export async function dataGeneration(sql: Sql): Promise<number> {
   return value === undefined ? 0 : Number(value);
 }
 
+/**
+ * Where the store stands: the data generation, the structure counter (bumped by changes to areas and the
+ * calendar, which every resource's answer depends on: snapshots must be rebuilt whole), and the last batch
+ * publication (everything published up to it is visible).
+ */
+export interface StoreHead {
+  generation: number;
+  structure: number;
+  publishedSeq: number;
+}
+
+/** The store's head (see `StoreHead`), read in the caller's transaction or alone. */
+export async function storeHead(sql: Sql): Promise<StoreHead> {
+  const rows = await sql.all<{ key: string; value: string }>(
+    "SELECT key, value FROM meta WHERE key IN ('generation', 'structure', 'publish_seq')");
+  const of = (key: string) => Number(rows.find((r) => r.key === key)?.value ?? 0);
+  return { generation: of('generation'), structure: of('structure'), publishedSeq: of('publish_seq') };
+}
+
+/**
+ * Bumps the structure counter and the data generation: call inside a transaction that changes areas or
+ * calendar years (what every snapshot is built against).
+ */
+export async function bumpStructure(t: Sql): Promise<number> {
+  await t.run("INSERT INTO meta (key, value) VALUES ('structure', '0') ON CONFLICT (key) DO NOTHING");
+  await t.run("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'structure'");
+  return bumpGeneration(t);
+}
+
 /** Bumps the data generation; call inside the write batch's transaction. Returns the new value. */
 export async function bumpGeneration(t: Sql): Promise<number> {
   await t.run("INSERT INTO meta (key, value) VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING");

@@ -2,6 +2,7 @@ import type { Database } from './sql.js';
 import { placeholders } from './sql.js';
 import { SqliteDatabase } from './sqlite.js';
 import { formatShanghai } from '../time.js';
+import { storeHead, type StoreHead } from './db.js';
 
 /**
  * What a snapshot is built from: every current resource as one line of `\t`-separated fields,
@@ -12,6 +13,9 @@ import { formatShanghai } from '../time.js';
 export interface ScanText {
   /** The data generation the scan saw (see `dataGeneration`). */
   generation: number;
+  /** The structure counter and the last batch publication the scan saw (see `StoreHead`). */
+  structure: number;
+  publishedSeq: number;
   /** Lines in `text` (= `ids.length`). */
   size: number;
   text: string;
@@ -22,6 +26,21 @@ export interface ScanText {
    * the id. Absent, every line is a current resource.
    */
   versions?: { batches: number[]; deleted: number[]; precedence: ReadonlyMap<number, number> };
+}
+
+/** What `ResourceReader.changedSince` reads. */
+export interface ChangedRows {
+  head: StoreHead;
+  scan: ScanText;
+  /** `name U+0001 name_en` of each version read, by seq. */
+  names: ReadonlyMap<number, string>;
+  /** Every id the batches wrote, in id order. */
+  touched: string[];
+}
+
+interface ChangedRow {
+  id: string; seq: number; lng: number; lat: number; type: string; district: string | null; stages: string; free: number | null;
+  terms: string; opening_hours: string | null; deleted: number | boolean; batch: number; name: string; name_en: string | null;
 }
 
 /** A snapshot's rows are read as one string; V8 strings end at 2^29 characters, about 5M resources here. */
@@ -56,15 +75,44 @@ export class ResourceReader {
       const order = 'ORDER BY r.id, r.seq';
       const text = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${line} AS line ${where} ${order})`).pluck().get() as string | null) ?? '';
       const ids = raw.prepare(`SELECT r.id ${where} ${order}`).pluck().all() as string[];
-      const generation = Number(raw.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get() ?? 0);
-      if (!precedence.size) return { generation, size, text, ids };
+      const meta = (key: string) => Number(raw.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) ?? 0);
+      const head = { generation: meta('generation'), structure: meta('structure'), publishedSeq: meta('publish_seq') };
+      if (!precedence.size) return { ...head, size, text, ids };
       const versions = {
         batches: raw.prepare(`SELECT r.batch ${where} ${order}`).pluck().all() as number[],
         deleted: raw.prepare(`SELECT r.deleted ${where} ${order}`).pluck().all() as number[],
         precedence,
       };
-      return { generation, size, text, ids, versions };
+      return { ...head, size, text, ids, versions };
     })());
+  }
+
+  /**
+   * What the batches published after `afterSeq` wrote, read in one transaction with the head they lead to:
+   * every version of theirs (tombstones too) as a scan whose `versions` pick, per id, the newest; the names
+   * of those versions (as `names` returns them); and `touched`, every id they wrote, deleted or not. Null
+   * when they wrote more than `max` versions (a full scan is then the cheaper read).
+   */
+  async changedSince(afterSeq: number, max: number): Promise<ChangedRows | null> {
+    return this.db.tx(async (t) => {
+      const head = await storeHead(t);
+      const batches = await t.all<{ id: number; published_seq: number }>(
+        "SELECT id, published_seq FROM batches WHERE state = 'published' AND published_seq > ? ORDER BY published_seq", [afterSeq]);
+      const precedence = new Map(batches.map((b) => [b.id, b.published_seq]));
+      const list = batches.map((b) => b.id).join(',');
+      const count = batches.length ? Number(await t.value(`SELECT count(*) FROM resources WHERE batch IN (${list})`)) : 0;
+      if (count > max) return null;
+      const rows = count === 0 ? [] : await t.all<ChangedRow>(`SELECT id, seq, lng, lat, type, district, stages, free, terms, opening_hours,
+          deleted, batch, name, name_en FROM resources WHERE batch IN (${list}) ORDER BY id, seq`);
+      const line = (r: ChangedRow) => [r.seq, Math.round(r.lng * 1e7), Math.round(r.lat * 1e7), r.type, r.district ?? '', r.stages,
+        r.free ?? -1, r.terms, r.opening_hours ?? ''].join('\t');
+      const scan: ScanText = {
+        ...head, size: rows.length, text: rows.map(line).join('\n'), ids: rows.map((r) => r.id),
+        versions: { batches: rows.map((r) => r.batch), deleted: rows.map((r) => Number(r.deleted)), precedence },
+      };
+      const names = new Map(rows.map((r) => [Number(r.seq), `${r.name}\u0001${r.name_en ?? ''}`.replace(/\n/g, ' ')]));
+      return { head, scan, names, touched: [...new Set(scan.ids)] };
+    }, 'read');
   }
 
   /**

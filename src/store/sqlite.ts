@@ -25,20 +25,25 @@ export class SqliteDatabase implements Database {
 
   /**
    * Opens (creating if needed) the database file: WAL, foreign keys on, a busy timeout so that several
-   * processes can share the file. `:memory:` is a private in-memory database. Throws StoreUnavailable
-   * naming the path and the cause.
+   * processes can share the file. `:memory:` is a private in-memory database. `readonly` opens an existing
+   * file for reading only (a snapshot build worker's connection). Throws StoreUnavailable naming the path
+   * and the cause.
    */
-  static open(path: string, options: { busyTimeoutMs?: number } = {}): SqliteDatabase {
+  static open(path: string, options: { busyTimeoutMs?: number; readonly?: boolean } = {}): SqliteDatabase {
     const location = path === ':memory:' ? path : resolve(path);
     let raw: BetterSqlite3.Database;
     try {
-      if (path !== ':memory:') ensureDirectory(dirname(location));
-      raw = new BetterSqlite3(location);
-      raw.pragma('journal_mode = WAL');
+      if (options.readonly) {
+        raw = new BetterSqlite3(location, { readonly: true, fileMustExist: true });
+      } else {
+        if (path !== ':memory:') ensureDirectory(dirname(location));
+        raw = new BetterSqlite3(location);
+        raw.pragma('journal_mode = WAL');
+      }
     } catch (e) {
       throw new StoreUnavailable(`cannot open the SQLite database ${location}: ${reason(e)}`, { cause: e });
     }
-    raw.pragma('synchronous = NORMAL');
+    if (!options.readonly) raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     raw.pragma('temp_store = FILE');

@@ -1,0 +1,105 @@
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Database } from '../store/sql.js';
+import { SqliteDatabase } from '../store/sqlite.js';
+import { ResourceReader } from '../store/resource-reader.js';
+import { readParts, type SnapshotParts, type Vocabulary } from './parts.js';
+
+/** Where full snapshot builds run: `auto` in a worker thread once the store is large, else as asked. */
+export type BuildMode = 'auto' | 'worker' | 'inline';
+
+/** A request to the build worker, and its answer. */
+export interface BuildRequest { id: number; vocab: Vocabulary }
+export type BuildReply = { id: number; parts: SnapshotParts } | { id: number; error: string };
+
+/** Below this many resources `auto` builds on the main thread: the read and build take a few ms. */
+const INLINE_MAX = 20_000;
+
+/**
+ * Builds snapshot parts from the whole store. A large store is read and built in a worker thread with its
+ * own read-only connection, so that the main thread keeps answering while a million resources are decoded
+ * and indexed (≈2 s); the parts' buffers are transferred, not copied. A small store, or one the worker
+ * cannot open (`:memory:`), is built in place.
+ */
+export class PartsBuilder {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, { resolve: (p: SnapshotParts) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private readonly reader: ResourceReader;
+
+  constructor(private readonly db: Database, private readonly mode: BuildMode = 'auto') {
+    this.reader = new ResourceReader(db);
+  }
+
+  /** Parts of every current resource; `size` is what the store held last time (undefined: not known). */
+  async build(vocab: Vocabulary, size?: number): Promise<SnapshotParts> {
+    return (await this.useWorker(size)) ? this.inWorker(vocab) : readParts(this.reader, vocab);
+  }
+
+  /** Whether builds run in the worker (decided per build: the store grows). */
+  private async useWorker(size: number | undefined): Promise<boolean> {
+    const file = this.db instanceof SqliteDatabase && this.db.location !== ':memory:';
+    if (!file || this.mode === 'inline') return false;
+    if (this.mode === 'worker') return true;
+    const n = size ?? Number(await this.db.value('SELECT count(*) FROM resources WHERE retired_at IS NULL'));
+    return n >= INLINE_MAX;
+  }
+
+  private inWorker(vocab: Vocabulary): Promise<SnapshotParts> {
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise<SnapshotParts>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref(); // a build in flight keeps the process alive; an idle worker does not
+      worker.postMessage({ id, vocab } satisfies BuildRequest);
+    });
+  }
+
+  private start(): Worker {
+    const location = (this.db as SqliteDatabase).location;
+    const worker = workerThread(location);
+    worker.on('message', (reply: BuildReply) => {
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if ('error' in reply) waiting?.reject(new Error(`snapshot build failed: ${reply.error}`));
+      else waiting?.resolve(reply.parts);
+    });
+    const fail = (e: Error) => {
+      if (this.worker === worker) this.worker = null;
+      for (const { reject } of this.pending.values()) reject(e);
+      this.pending.clear();
+    };
+    worker.on('error', (e) => fail(new Error(`snapshot build worker failed: ${e.message}`, { cause: e })));
+    worker.on('exit', (code) => fail(new Error(`snapshot build worker exited (${code})`)));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Stops the worker thread (a build in flight is rejected). */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+}
+
+/**
+ * The build worker for this module's form: the compiled `.js`, or, run from TypeScript sources (`tsx`,
+ * jest), a bootstrap that registers tsx in the thread first.
+ */
+function workerThread(location: string): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./build-worker.js', here), { workerData: { location } });
+  // tsx's ESM entry, as its package.json names it (require.resolve would give the CommonJS one).
+  const manifest = createRequire(here).resolve('tsx/package.json');
+  const entry = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'].import.default;
+  const tsx = pathToFileURL(join(dirname(manifest), entry)).href;
+  const target = new URL('./build-worker.ts', here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(target)}); })`;
+  return new Worker(boot, { eval: true, workerData: { location } });
+}

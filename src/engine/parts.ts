@@ -1,0 +1,198 @@
+import KDBush from 'kdbush';
+import type { Taxonomy } from '../taxonomy/taxonomy.js';
+import { expandTerm, rootOf, termsOfFacet } from '../taxonomy/taxonomy.js';
+import type { ResourceReader, ScanText } from '../store/resource-reader.js';
+import { decodeColumns } from './columns.js';
+
+/** The 五育 roots in `primaryDomain` order. */
+export const DOMAIN_ROOTS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
+
+/**
+ * Everything a snapshot holds, as plain data: typed arrays, strings and maps of typed arrays, so that it can
+ * be built in a worker thread and moved to the main thread without copying (`transferables`). Ids travel as
+ * one string with offsets: a million separate strings would cost the receiving thread a quarter second.
+ */
+export interface SnapshotParts {
+  generation: number;
+  /** The structure counter the scan saw (areas and calendar: see `StoreHead`). */
+  structure: number;
+  /** The last batch publication the scan saw: changes after it are what an overlay adds. */
+  publishedSeq: number;
+  size: number;
+  /** Ids joined by `\n`, in index (= id) order; `idStart[i]` is where id i begins (and `idStart[size]` past the end + 1). */
+  idsText: string;
+  idStart: Uint32Array;
+  seqs: Float64Array;
+  lng: Float64Array;
+  lat: Float64Array;
+  typeCode: Uint8Array;
+  districtCode: Uint8Array;
+  stageMask: Uint8Array;
+  free: Int8Array;
+  hoursCode: Int32Array;
+  hoursText: string[];
+  /** Tagged terms and all their ancestors, `termWords` words per resource. */
+  termMask: Uint32Array;
+  primaryDomain: Uint8Array;
+  termPostings: Map<string, Uint32Array>;
+  typePostings: Map<string, Uint32Array>;
+  districtPostings: Map<string, Uint32Array>;
+  /** kdbush's own buffer (`KDBush.from` rebuilds the index over it). */
+  points: ArrayBuffer;
+  /** Lower-cased `name U+0001 name_en` per resource joined by `\n`, with where each starts. */
+  names: { text: string; start: Uint32Array };
+}
+
+/** How a taxonomy and the district list map to codes and bits: what every snapshot of them shares. */
+export interface Vocabulary {
+  types: string[];
+  districts: string[];
+  stageBit: Map<string, number>;
+  stageMasks: Map<string, number>;
+  /** Taggable term ids, in bit order. */
+  terms: string[];
+  termBit: Map<string, number>;
+  termWords: number;
+  /** Each taggable term's own bit and its ancestors' bits. */
+  withAncestors: Uint32Array[];
+  domainRoots: Map<string, number>;
+}
+
+/** The vocabulary of a taxonomy and district list. */
+export function vocabulary(tax: Taxonomy, districts: readonly string[]): Vocabulary {
+  const types = termsOfFacet(tax, 'type');
+  const stages = termsOfFacet(tax, 'stage');
+  const stageBit = new Map(stages.map((s, i) => [s, i]));
+  const terms = tax.terms.filter((t) => tax.facets[t.facet].taggable).map((t) => t.id);
+  const termBit = new Map(terms.map((t, i) => [t, i]));
+  const termWords = Math.max(1, Math.ceil(terms.length / 32));
+  const withAncestors = terms.map((id) => {
+    const mask = new Uint32Array(termWords);
+    for (let at: string | null = id; at !== null; at = tax.byId.get(at)!.parent) {
+      const b = termBit.get(at)!;
+      mask[b >>> 5] |= 1 << (b & 31);
+    }
+    return mask;
+  });
+  return {
+    types, districts: [...districts], stageBit, termBit, terms, termWords, withAncestors,
+    stageMasks: new Map(stages.map((s) => [s, relatedMask(tax, s, stageBit)])),
+    domainRoots: new Map(tax.terms.filter((t) => t.facet === 'domain')
+      .map((t) => [t.id, (DOMAIN_ROOTS as readonly string[]).indexOf(rootOf(tax, t.id))])),
+  };
+}
+
+/**
+ * Reads every current resource and its names from the store and builds a snapshot's parts: what a build
+ * worker does (or the main thread, for a small store). Names are read separately from the scan; a version
+ * purged in between (a snapshot's worth of retention later) makes it read again.
+ */
+export async function readParts(reader: ResourceReader, vocab: Vocabulary): Promise<SnapshotParts> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const scan = await reader.scan();
+    const parts = await buildParts(scan, vocab, (seqs) => reader.names(seqs, new Date(Date.now() - 1000)));
+    if (parts) return parts;
+  }
+  throw new Error('resources were purged while a snapshot was read, three times over');
+}
+
+/**
+ * Builds a snapshot's parts from a store scan: columns, term masks with ancestors, posting lists, the
+ * kd-tree; `names` gives the names of the winning versions (by their seqs, in order), or undefined when
+ * some are gone (then so is the result).
+ */
+export async function buildParts(scan: ScanText, vocab: Vocabulary,
+  names: (seqs: Float64Array) => Promise<string | undefined> | string | undefined): Promise<SnapshotParts | undefined> {
+  const cols = decodeColumns(scan, vocab);
+  const n = cols.size;
+  const W = vocab.termWords;
+  // A tag sets its own bit and its ancestors' bits, so a filter on 'zhi' finds 'zhi.science'.
+  const termMask = new Uint32Array(n * W);
+  for (let i = 0; i < n; i++) {
+    for (let w = 0; w < W; w++) {
+      for (let bits = cols.termBits[i * W + w]; bits !== 0; bits &= bits - 1) {
+        const mask = vocab.withAncestors[w * 32 + 31 - Math.clz32(bits & -bits)];
+        for (let v = 0; v < W; v++) termMask[i * W + v] |= mask[v];
+      }
+    }
+  }
+  const points = new KDBush(n, 64, Float64Array);
+  for (let i = 0; i < n; i++) points.add(cols.lng[i], cols.lat[i]);
+  points.finish();
+  const idStart = new Uint32Array(n + 1);
+  for (let i = 0, at = 0; i < n; i++) {
+    idStart[i] = at;
+    at += cols.ids[i].length + 1;
+  }
+  idStart[n] = n ? idStart[n - 1] + cols.ids[n - 1].length + 1 : 0;
+  const text = await names(cols.seqs);
+  if (text === undefined) return undefined;
+  return {
+    generation: scan.generation, structure: scan.structure, publishedSeq: scan.publishedSeq, size: n, names: namesIndex(text, n), idsText: cols.ids.join('\n'), idStart,
+    seqs: cols.seqs, lng: cols.lng, lat: cols.lat, typeCode: cols.typeCode, districtCode: cols.districtCode, stageMask: cols.stageMask,
+    free: cols.free, hoursCode: cols.hoursCode, hoursText: cols.hoursText, termMask, primaryDomain: cols.primaryDomain,
+    termPostings: bitPostings(vocab.terms, termMask, W, n),
+    typePostings: codePostings(vocab.types, cols.typeCode),
+    districtPostings: codePostings(vocab.districts, cols.districtCode),
+    points: points.data as ArrayBuffer,
+  };
+}
+
+/** Lower-cased names text (`name U+0001 name_en` per line) with the start of each line. */
+export function namesIndex(names: string, size: number): { text: string; start: Uint32Array } {
+  const text = names.toLowerCase();
+  const start = new Uint32Array(size + 1);
+  for (let i = 1, at = -1; i <= size; i++) {
+    at = text.indexOf('\n', at + 1);
+    start[i] = at < 0 ? text.length + 1 : at + 1;
+  }
+  return { text, start };
+}
+
+/** The buffers of parts, to hand to `postMessage` as transferables. */
+export function transferables(p: SnapshotParts): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const add = (a: ArrayBufferView) => out.add(a.buffer as ArrayBuffer);
+  for (const a of [p.idStart, p.seqs, p.lng, p.lat, p.typeCode, p.districtCode, p.stageMask, p.free, p.hoursCode, p.termMask, p.primaryDomain]) add(a);
+  for (const map of [p.termPostings, p.typePostings, p.districtPostings]) for (const list of map.values()) add(list);
+  add(p.names.start);
+  out.add(p.points);
+  return [...out];
+}
+
+function relatedMask(tax: Taxonomy, id: string, bit: ReadonlyMap<string, number>): number {
+  let mask = 0;
+  for (const d of expandTerm(tax, id)) mask |= 1 << bit.get(d)!;
+  for (let at = tax.byId.get(id)!.parent; at !== null; at = tax.byId.get(at)!.parent) mask |= 1 << bit.get(at)!;
+  return mask;
+}
+
+/** Sorted indices per key, for a code column (code k means keys[k]). */
+function codePostings(keys: readonly string[], codes: Uint8Array): Map<string, Uint32Array> {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
+  const lists = keys.map((_, k) => new Uint32Array(counts[k]));
+  const fill = new Uint32Array(256);
+  for (let i = 0; i < codes.length; i++) {
+    const k = codes[i];
+    if (k < keys.length) lists[k][fill[k]++] = i;
+  }
+  return new Map(keys.map((key, k) => [key, lists[k]]));
+}
+
+/** Sorted indices per key, for a bit-mask column of `words` 32-bit words (key k is bit k). */
+function bitPostings(keys: readonly string[], masks: Uint32Array, words: number, n: number): Map<string, Uint32Array> {
+  const counts = new Uint32Array(keys.length);
+  const each = (visit: (i: number, k: number) => void) => {
+    for (let i = 0; i < n; i++) {
+      for (let w = 0; w < words; w++) {
+        for (let bits = masks[i * words + w]; bits !== 0; bits &= bits - 1) visit(i, w * 32 + 31 - Math.clz32(bits & -bits));
+      }
+    }
+  };
+  each((_, k) => counts[k]++);
+  const lists = keys.map((_, k) => new Uint32Array(counts[k]));
+  const fill = new Uint32Array(keys.length);
+  each((i, k) => (lists[k][fill[k]++] = i));
+  return new Map(keys.map((key, k) => [key, lists[k]]));
+}
