@@ -201,6 +201,38 @@ describe('CSV import', () => {
   });
 });
 
+describe('rows checked in threads', () => {
+  test('a large file checked in a thread gives the report and the versions the main thread gives', async () => {
+    // 9,000 rows (past the chunks checked on the main thread), with rejections, duplicates across chunks and updates.
+    const rows: string[] = [];
+    for (let k = 0; k < 9000; k++) {
+      const row = { ...palace, id: `r${k % 8500}`, name: `场馆 ${k}`, lng: (116.3 + (k % 97) * 0.001).toFixed(6), lat: (39.9 + (k % 89) * 0.001).toFixed(6), district: '' };
+      if (k % 1000 === 7) row.lng = '200'; // not in Beijing
+      if (k % 1500 === 3) row.tags = 'no-such-term';
+      rows.push(csvLine(row));
+    }
+    const file = [HEADER, ...rows].join('\n');
+    const reports = [];
+    const versions = [];
+    for (const threads of [0, 1]) {
+      const own = await testService({ seed: false });
+      try {
+        await own.importText([HEADER, csvLine({ ...palace, id: 'r5', name: '旧名' })].join('\n'));
+        const report = await own.importText(file, { threads });
+        const { seconds: _s, apply_seconds: _a, ...rest } = report;
+        reports.push(rest);
+        versions.push(rawSqlite(own).prepare(`SELECT id, name, lng, lat, district, terms, doc FROM resources WHERE ${CURRENT_ROWS} ORDER BY id`).all());
+      } finally {
+        await own.close();
+      }
+    }
+    // 8,500 ids; 9 rows outside Beijing and 6 with an unknown tag rejected; r5 was there before; 500 repeated ids.
+    expect(reports[0]).toMatchObject({ rows: 9000, updated: 1, inserted: 8500 - 15 - 1, rejected_rows: 500 + 9 + 6 });
+    expect(reports[1]).toEqual(reports[0]);
+    expect(versions[1]).toEqual(versions[0]);
+  });
+});
+
 describe('hostile files get short answers', () => {
   test('a huge header cell and a huge field are quoted back clipped, not whole', async () => {
     await expect(svc.importText(`${HEADER},${'x'.repeat(100_000)}\n`)).rejects.toThrow(/unknown column 'x{64}…'/);

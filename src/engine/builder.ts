@@ -1,8 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from '../threads.js';
 import type { Database } from '../store/sql.js';
 import { SqliteDatabase } from '../store/sqlite.js';
 import { ResourceReader } from '../store/resource-reader.js';
@@ -60,7 +57,7 @@ export class PartsBuilder {
 
   private start(): Worker {
     const location = (this.db as SqliteDatabase).location;
-    const worker = workerThread(location);
+    const worker = startThread(import.meta.url, 'build-worker', { location });
     worker.on('message', (reply: BuildReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
@@ -86,20 +83,4 @@ export class PartsBuilder {
     this.worker = null;
     if (worker) await worker.terminate();
   }
-}
-
-/**
- * The build worker for this module's form: the compiled `.js`, or, run from TypeScript sources (`tsx`,
- * jest), a bootstrap that registers tsx in the thread first.
- */
-function workerThread(location: string): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./build-worker.js', here), { workerData: { location } });
-  // tsx's ESM entry, as its package.json names it (require.resolve would give the CommonJS one).
-  const manifest = createRequire(here).resolve('tsx/package.json');
-  const entry = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'].import.default;
-  const tsx = pathToFileURL(join(dirname(manifest), entry)).href;
-  const target = new URL('./build-worker.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(target)}); })`;
-  return new Worker(boot, { eval: true, workerData: { location } });
 }

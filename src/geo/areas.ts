@@ -15,6 +15,28 @@ export interface Area {
 }
 
 interface Entry { minX: number; minY: number; maxX: number; maxY: number; area: Area }
+/** One edge of a district's outline, boxed for the sliver search. */
+interface Edge { minX: number; minY: number; maxX: number; maxY: number; a: number[]; b: number[]; area: Area }
+
+/** How far outside every district outline a point may lie and still be in the nearest district, in metres. */
+export const SLIVER_M = 25;
+/** SLIVER_M in degrees, generously (a degree of longitude at Beijing's 40°N is about 85 km; of latitude 111 km). */
+const SLIVER_DEG = 0.0004;
+const M_PER_DEG_LAT = 110_574;
+
+/**
+ * Metres from p to the segment ab, on a local equirectangular plane about p (exact to well under 1 % over the
+ * few tens of metres that matter here).
+ */
+export function metresToSegment([px, py]: LngLat, a: number[], b: number[]): number {
+  const kx = M_PER_DEG_LAT * Math.cos((py * Math.PI) / 180);
+  const ax = (a[0] - px) * kx, ay = (a[1] - py) * M_PER_DEG_LAT;
+  const bx = (b[0] - px) * kx, by = (b[1] - py) * M_PER_DEG_LAT;
+  const dx = bx - ax, dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2));
+  return Math.hypot(ax + t * dx, ay + t * dy);
+}
 
 /**
  * An immutable spatial index of areas: rbush over bounding boxes narrows the candidates, turf's exact
@@ -24,6 +46,7 @@ export class AreaIndex {
   private readonly tree = new RBush<Entry>();
   private readonly byId = new Map<string, Area>();
   private readonly grid: DistrictGrid;
+  private readonly edges = new RBush<Edge>();
 
   constructor(readonly areas: readonly Area[]) {
     const entries = areas.map((area) => {
@@ -32,7 +55,18 @@ export class AreaIndex {
       return { minX, minY, maxX, maxY, area };
     });
     this.tree.load(entries);
-    this.grid = new DistrictGrid((p) => this.containing(p, 'district')[0], areas.filter((a) => a.kind === 'district'));
+    const edges: Edge[] = [];
+    for (const area of areas) {
+      if (area.kind !== 'district') continue;
+      for (const ring of ringsOf(area)) {
+        for (let i = 1; i < ring.length; i++) {
+          const a = ring[i - 1], b = ring[i];
+          edges.push({ minX: Math.min(a[0], b[0]), minY: Math.min(a[1], b[1]), maxX: Math.max(a[0], b[0]), maxY: Math.max(a[1], b[1]), a, b, area });
+        }
+      }
+    }
+    this.edges.load(edges);
+    this.grid = new DistrictGrid((p) => this.containing(p, 'district')[0] ?? this.nearestDistrict(p, SLIVER_M), areas.filter((a) => a.kind === 'district'));
   }
 
   /** The area with this id, if any. */
@@ -49,9 +83,23 @@ export class AreaIndex {
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  /** The district holding the WGS-84 point, or undefined outside Beijing. */
+  /**
+   * The district holding the WGS-84 point, or undefined outside Beijing. A point in no district polygon
+   * but within `SLIVER_M` of one belongs to the nearest: adjacent districts' outlines do not meet exactly
+   * (slivers of a metre or two between them), and a museum on the boundary is in Beijing all the same.
+   */
   districtOf(point: LngLat): Area | undefined {
     return this.grid.districtOf(point);
+  }
+
+  /** The district nearest the point within `maxM` metres of its outline, if any. */
+  private nearestDistrict([lng, lat]: LngLat, maxM: number): Area | undefined {
+    let best: { area: Area; m: number } | undefined;
+    for (const e of this.edges.search({ minX: lng - SLIVER_DEG, minY: lat - SLIVER_DEG, maxX: lng + SLIVER_DEG, maxY: lat + SLIVER_DEG })) {
+      const m = metresToSegment([lng, lat], e.a, e.b);
+      if (m <= maxM && (!best || m < best.m || (m === best.m && e.area.id < best.area.id))) best = { area: e.area, m };
+    }
+    return best?.area;
   }
 
   /** True when the WGS-84 point lies in (or on the edge of) the area. */
@@ -92,7 +140,8 @@ export function districtsFromGeoJson(collection: { features: Feature[] }): Area[
  */
 class DistrictGrid {
   private static readonly CELL_DEG = 0.005;
-  private static readonly EDGE_PAD_DEG = 1e-9;
+  /** Wide enough that every point within SLIVER_M of an outline falls in an edge cell and gets the exact test. */
+  private static readonly EDGE_PAD_DEG = SLIVER_DEG;
   private static readonly UNKNOWN = 0;
   private static readonly EDGE = -1;
   private static readonly OUTSIDE = -2;
@@ -112,8 +161,7 @@ class DistrictGrid {
     this.rows = Math.ceil((Math.max(...boxes.map((b) => b[3])) - this.minY) / DistrictGrid.CELL_DEG) + 1;
     this.cells = new Int16Array(this.cols * this.rows);
     for (const area of districts) {
-      const polygons = area.geometry.type === 'Polygon' ? [area.geometry.coordinates] : area.geometry.coordinates;
-      for (const ring of polygons.flat()) {
+      for (const ring of ringsOf(area)) {
         for (let i = 1; i < ring.length; i++) this.markEdge(ring[i - 1], ring[i]);
       }
     }
@@ -146,4 +194,9 @@ class DistrictGrid {
       for (let col = col0; col <= col1; col++) this.cells[row * this.cols + col] = DistrictGrid.EDGE;
     }
   }
+}
+
+/** Every ring (outer and holes) of an area's polygons. */
+function ringsOf(area: Area): number[][][] {
+  return area.geometry.type === 'Polygon' ? area.geometry.coordinates : area.geometry.coordinates.flat();
 }

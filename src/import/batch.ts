@@ -2,17 +2,20 @@ import { hostname } from 'node:os';
 import { AppError } from '../errors.js';
 import type { Database, Tx } from '../store/sql.js';
 import { BatchStore, type BatchKind } from '../store/batches.js';
-import { currentVersions, insertTombstones, insertVersions, listId, unlisted, type StagedRow, type VersionRow } from '../store/resource-versions.js';
+import { currentVersions, insertTombstones, insertVersions, listIds, unlisted, type StagedRow, type VersionRow } from '../store/resource-versions.js';
 import { formatShanghai } from '../time.js';
-import type { Column } from './rows.js';
-import { mergeRow, rowOfRecord } from './columns.js';
 import type { Rejection, RowValidator } from './rows.js';
+import { checkRows, type CheckedRow, type FileRow } from './check.js';
+
+export type { FileRow };
+import type { Checkers } from './checkers.js';
+
+/** A chunk read and checked, waiting to be written (see `ImportBatch.prepare`). */
+export interface PreparedChunk { current: ReadonlyMap<string, VersionRow>; checked: CheckedRow[]; rejections: Rejection[] }
 
 /** What applying a batch did (or, for a dry run, would do). */
 export interface ApplyCounts { inserted: number; updated: number; unchanged: number; deleted: number }
 
-/** A row as read from the file: its line and the cells of the columns the file has. */
-export interface FileRow { line: number; cells: Partial<{ [c in Column]: string }> }
 
 /** How long an import waits for the one before it to finish, in ms, before it gives up. */
 const QUEUE_WAIT_MS = 15 * 60_000;
@@ -56,35 +59,46 @@ export class ImportBatch {
   /**
    * Stages a chunk of file rows: duplicates of an id the import already listed, rows the validator refuses
    * and rows outside the key's scope are reported through `reject`; the others are written (unless this is
-   * a dry run). The stored versions are read before the write transaction, which only writes.
+   * a dry run). `prepare` and `write` are its two halves, for a caller that checks chunks in threads.
    */
   async stage(rows: readonly FileRow[], validator: RowValidator, reject: (r: Rejection) => void): Promise<void> {
+    await this.write(await this.prepare(rows, validator), reject);
+  }
+
+  /**
+   * Reads the stored versions of a chunk's ids and checks its rows — in a checking thread when `checkers`
+   * is given. Chunks may be prepared ahead of the writes: what they read is the published state, which
+   * this batch's own staged rows do not change.
+   */
+  async prepare(rows: readonly FileRow[], validator: RowValidator, checkers?: Checkers): Promise<PreparedChunk> {
     const view = await this.batches.view();
     const current = await currentVersions(this.db, rows.map((r) => r.cells.id ?? '').filter(Boolean), view);
-    // Every row with an id is listed, valid or not: a sync never deletes a resource its file mentions.
-    const checked: { line: number; id: string; valid: boolean; staged?: StagedRow }[] = [];
-    for (const { line, cells } of rows) {
-      const id = cells.id ?? '';
-      const stored = id ? current.get(id) : undefined;
-      const live = stored && !stored.deleted ? stored : undefined;
-      const merged = live ? mergeRow(rowOfRecord(live.doc, live.lng, live.lat), cells) : { ...cells };
-      const outcome = validator.check(merged as Record<string, string>, line);
-      const why = live && this.options.outside?.(live.district);
-      if ('rejections' in outcome) outcome.rejections.forEach(reject);
-      else if (why) reject({ line, column: 'district', value: live.district, reason: `out_of_scope: ${why}` });
-      const valid = !('rejections' in outcome) && !why;
-      const same = valid && live && live.doc === outcome.row.doc && live.lng === outcome.row.lng && live.lat === outcome.row.lat;
-      if (id) checked.push({ line, id, valid, staged: valid && !same ? (outcome as { row: StagedRow }).row : undefined });
-    }
+    if (checkers) return { current, ...(await checkers.check([...rows], current)) };
+    const rejections: Rejection[] = [];
+    const checked = checkRows(rows, current, validator, this.options.outside, (r) => rejections.push(r));
+    return { current, checked, rejections };
+  }
+
+  /**
+   * Writes a prepared chunk, chunks in file order: every row with an id is listed (valid or not: a sync
+   * never deletes a resource its file mentions), duplicates are rejected, the changed rows written as
+   * versions nobody sees yet. The transaction only writes.
+   */
+  async write({ current, checked, rejections }: PreparedChunk, reject: (r: Rejection) => void): Promise<void> {
+    rejections.forEach(reject);
     await this.db.tx(async (t) => {
       if (!(await this.batches.renew(t, this.id, this.options.clock()))) throw lost();
       const fresh: StagedRow[] = [];
+      const listedBefore = await listIds(t, this.id, checked);
+      const seen = new Set<string>();
       for (const c of checked) {
-        const listed = await listId(t, this.id, c.id, c.line);
-        if (!listed.fresh) {
-          if (c.valid) reject({ line: c.line, column: 'id', value: c.id, reason: `duplicate id; line ${listed.firstLine} already has it` });
+        const firstLine = listedBefore.get(c.id);
+        // A duplicate: listed by an earlier chunk, or by an earlier line of this one.
+        if (firstLine !== undefined && (firstLine !== c.line || seen.has(c.id))) {
+          if (c.valid) reject({ line: c.line, column: 'id', value: c.id, reason: `duplicate id; line ${firstLine} already has it` });
           continue;
         }
+        seen.add(c.id);
         if (!c.valid) continue;
         if (!c.staged) this.counts.unchanged++;
         else {

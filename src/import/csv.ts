@@ -9,7 +9,8 @@ import type { Crs } from '../geo/crs.js';
 import { commandLine, type Principal } from '../access/keys.js';
 import { resourceOutside } from '../access/scope.js';
 import { COLUMNS, type Column, type Rejection, RowValidator } from './rows.js';
-import { ImportBatch, type ApplyCounts, type FileRow } from './batch.js';
+import { ImportBatch, type ApplyCounts, type FileRow, type PreparedChunk } from './batch.js';
+import { Checkers } from './checkers.js';
 import { decode, type Encoding } from './decode.js';
 
 export type { Encoding } from './decode.js';
@@ -38,6 +39,8 @@ export interface ImportOptions {
   maxReported?: number;
   /** Runs inside the publishing transaction just before it commits (a test hook for crash safety). */
   beforeCommit?: () => void;
+  /** Threads that check rows of a large file (default: the cores but one, 1 to 4); 0 checks on the main thread. */
+  threads?: number;
   /** Called after each chunk of rows is staged, with how many rows are staged so far. */
   afterChunk?: (staged: number) => void;
   /** Called when every row is staged, just before the publishing transaction (a test hook for crash safety). */
@@ -75,6 +78,8 @@ export interface ImportDeps { db: Database; tax: Taxonomy; areas: AreaIndex }
 
 /** Rows staged per short transaction. */
 const CHUNK = 2000;
+/** Chunks checked on the main thread before checking threads start (a small file never waits for them). */
+const THREADS_AFTER_CHUNKS = 2;
 /** A header with more problems than this is not a resource file: list this many and stop. */
 const MAX_HEADER_ERRORS = 20;
 /** Longest value a rejection quotes back, in characters. */
@@ -119,17 +124,32 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
   const validator = new RowValidator({ tax: deps.tax, areas: deps.areas, crs: options.crs ?? 'wgs84', outside });
   let batch: ImportBatch | undefined;
   let published = false;
+  let checkers: Checkers | undefined;
+  let chunks = 0;
+  const threads = options.threads ?? Checkers.threads();
   try {
     const text = Readable.from(decode(input, options.encoding ?? 'auto', (enc) => (report.encoding = enc), options.onProgress));
     let header: Column[] | undefined;
     let nextLine = 1;
     let chunk: FileRow[] = [];
     let staged = 0;
+    // Chunks are checked ahead, in threads once the file proves large, and written in file order: the
+    // main thread parses and writes while the threads validate.
+    const ahead: Promise<PreparedChunk>[] = [];
+    const writeNext = async () => {
+      const prepared = await ahead.shift()!;
+      await batch!.write(prepared, rejectRow);
+      staged += prepared.checked.length;
+      options.afterChunk?.(staged);
+    };
     const stage = async (rows: FileRow[]) => {
       batch ??= await ImportBatch.open(deps.db, { kind: mode === 'sync' ? 'sync' : 'import', keyId: by.keyId, dryRun: Boolean(options.dryRun), now, outside });
-      await batch.stage(rows, validator, rejectRow);
-      staged += rows.length;
-      options.afterChunk?.(staged);
+      chunks++;
+      if (!checkers && threads > 0 && chunks > THREADS_AFTER_CHUNKS) checkers = new Checkers({ tax: deps.tax, areas: deps.areas, crs: options.crs ?? 'wgs84', by }, threads);
+      const prepared = batch.prepare(rows, validator, checkers);
+      prepared.catch(() => undefined); // awaited in turn by writeNext; a failure is thrown there
+      ahead.push(prepared);
+      while (ahead.length > (checkers ? threads + 1 : 0)) await writeNext();
     };
     await new Promise<void>((resolve, reject) => {
       let failure: unknown;
@@ -180,6 +200,7 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     });
     if (!header) throw new AppError('invalid_csv', 'the file is empty: a header row is required', { errors: [{ path: 'header', message: 'is missing' }] });
     if (chunk.length || !batch) await stage(chunk);
+    while (ahead.length) await writeNext();
 
     const applyStarted = performance.now();
     if (mode === 'sync') await batch!.deleteUnlisted(by.role === 'district' ? [...by.districts] : null);
@@ -201,6 +222,7 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
     report.apply_seconds = (performance.now() - applyStarted) / 1000;
     return report;
   } finally {
+    await checkers?.close();
     if (batch && !published) await batch.abort();
     report.seconds = (performance.now() - started) / 1000;
   }

@@ -60,13 +60,18 @@ export async function currentVersions(t: Sql, ids: readonly string[], view: Batc
 
 /** Writes new versions of resources into a batch (invisible until the batch is published). */
 export async function insertVersions(t: Tx, batch: number, rows: readonly StagedRow[], at: string): Promise<void> {
-  for (const r of rows) {
+  // Many rows per statement: a bulk import pays the per-statement cost once per ROWS_PER_INSERT rows.
+  for (let k = 0; k < rows.length; k += ROWS_PER_INSERT) {
+    const part = rows.slice(k, k + ROWS_PER_INSERT);
     await t.run(`INSERT INTO resources (id, name, name_en, type, lng, lat, district, terms, stages, opening_hours, free, booking_required,
-        doc, updated_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        doc, updated_at, batch) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, part.flatMap((r) => [
       r.id, r.name, r.nameEn, r.type, r.lng, r.lat, r.district, r.tags.join('|'), r.stages.join('|'), r.openingHours,
-      toFlag(r.free), toFlag(r.bookingRequired), r.doc, at, batch]);
+      toFlag(r.free), toFlag(r.bookingRequired), r.doc, at, batch]));
   }
 }
+
+/** Rows per multi-row INSERT (15 parameters each: well inside SQLite's and PostgreSQL's limits). */
+const ROWS_PER_INSERT = 100;
 
 /**
  * Writes tombstones for resources into a batch: a version marked deleted, carrying the last record (so the
@@ -81,11 +86,33 @@ export async function insertTombstones(t: Tx, batch: number, victims: readonly V
   }
 }
 
-/** Records that a batch lists `id` (at `line`); false when it listed it before (a duplicate). */
-export async function listId(t: Sql, batch: number, id: string, line: number): Promise<{ fresh: true } | { fresh: false; firstLine: number }> {
-  const { changes } = await t.run('INSERT INTO batch_listed (batch, id, line) VALUES (?, ?, ?) ON CONFLICT (batch, id) DO NOTHING', [batch, id, line]);
-  if (changes === 1) return { fresh: true };
-  return { fresh: false, firstLine: (await t.value<number>('SELECT line FROM batch_listed WHERE batch = ? AND id = ?', [batch, id]))! };
+/**
+ * Records that a batch lists these ids (each at its line), in order; returns, for each id listed before
+ * (earlier in the chunk or in an earlier one: a duplicate), the line that listed it first.
+ */
+export async function listIds(t: Sql, batch: number, entries: readonly { id: string; line: number }[]): Promise<Map<string, number>> {
+  const first = new Map<string, number>();
+  const repeated = new Map<string, number>(); // id → first line, for repeats within the chunk
+  for (const { id, line } of entries) {
+    if (!first.has(id)) first.set(id, line);
+    else if (!repeated.has(id)) repeated.set(id, first.get(id)!);
+  }
+  const unique = [...first];
+  const fresh = new Set<string>();
+  for (let k = 0; k < unique.length; k += ROWS_PER_INSERT * 5) {
+    const part = unique.slice(k, k + ROWS_PER_INSERT * 5);
+    const rows = await t.all<{ id: string }>(`INSERT INTO batch_listed (batch, id, line) VALUES ${part.map(() => '(?, ?, ?)').join(', ')}
+      ON CONFLICT (batch, id) DO NOTHING RETURNING id`, part.flatMap(([id, line]) => [batch, id, line]));
+    for (const r of rows) fresh.add(r.id);
+  }
+  const before = unique.filter(([id]) => !fresh.has(id)).map(([id]) => id);
+  const out = new Map<string, number>(repeated);
+  for (let k = 0; k < before.length; k += 500) {
+    const part = before.slice(k, k + 500);
+    const rows = await t.all<{ id: string; line: number }>(`SELECT id, line FROM batch_listed WHERE batch = ? AND id IN (${placeholders(part.length)})`, [batch, ...part]);
+    for (const r of rows) out.set(r.id, r.line);
+  }
+  return out;
 }
 
 /**
