@@ -168,13 +168,16 @@ test('a family books a real-name slot for three, reloads, finds it in my booking
   await page.screenshot({ path: join(ARTIFACTS, 'mine-phone.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 860 });
 
-  // Cancel: asked first (keeping it is the default way out), then the API's answer shown.
-  await item.locator('button.ask').click();
+  // Cancel, from the keyboard: asked first ("keep it" puts everything back), then the API's answer shown.
+  await item.locator('button.ask').focus();
+  await page.keyboard.press('Enter');
   await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('确认取消');
-  await item.locator('button.no').click();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
   await expect(item.locator('.ask-box').isHidden()).resolves.toBe(true);
-  await item.locator('button.ask').click();
-  await item.locator('button.yes').click();
+  await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('取消预约');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
   const cancelled = page.locator(`.mine-item[data-id="${bookingId}"][data-status="cancelled"]`);
   await cancelled.waitFor();
   await expect(cancelled.locator('.mine-result').textContent()).resolves.toContain('已取消');

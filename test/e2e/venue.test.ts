@@ -290,3 +290,43 @@ test('on a phone: one column that fits, every control in reach; a QR code read b
   expect(errors).toEqual([]);
   await context.close();
 }, 90_000);
+
+test('every control is reached by Tab with a visible focus; text at 200 % still fits a phone', async () => {
+  const { context, page, errors } = await newPage(browser);
+  await ahead(context);
+  await page.goto(`${base}/venue`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await useKey(page, venueKey);
+  await page.fill('#resource-id', venue.id);
+  await showDay(page, slots.now.day);
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  const seen = new Map<string, boolean>();
+  for (let k = 0; k < 40; k++) {
+    await page.keyboard.press('Tab');
+    const f = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      return { name: el.id ? `#${el.id}` : el.tagName.toLowerCase(), visible: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+    });
+    if (f && !seen.has(f.name)) seen.set(f.name, f.visible);
+  }
+  const expected = ['#skip', '#large-text', '#lang', '#forget-key', '#resource-id', '#resource-q', '#resource-search', '#day', '#code',
+    '#day-refresh', `#roster-toggle-${slots.now.id}`, `#close-${slots.now.id}`];
+  expect(expected.filter((name) => !seen.has(name))).toEqual([]);
+  expect([...seen].filter(([, visible]) => !visible).map(([name]) => name)).toEqual([]);
+  // The skip link goes straight to check-in.
+  await page.focus('#skip');
+  await page.keyboard.press('Enter');
+  await expect(page.evaluate(() => location.hash)).resolves.toBe('#checkin');
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => document.documentElement.style.setProperty('font-size', '200%'));
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  for (const selector of ['#code', '.checkin-form button[type="submit"]', `#roster-toggle-${slots.now.id}`]) {
+    const box = (await page.locator(selector).boundingBox())!;
+    expect({ selector, inside: box.x >= -0.5 && box.x + box.width <= 390.5 }).toEqual({ selector, inside: true });
+  }
+  expect(errors).toEqual([]);
+  await context.close();
+}, 60_000);
