@@ -1,7 +1,8 @@
 /**
- * Builds the map page from `web/` into `public/build/` (ignored by git): one ES module bundle and one
- * stylesheet with content-hashed names under `assets/`, everything from npm packages (Leaflet, polylabel,
- * gcoord), nothing fetched from elsewhere at run time, and `index.html` pointing at them.
+ * Builds the pages from `web/` into `public/build/` (ignored by git): the map page (`index.html`) and the
+ * venue console (`venue.html`), each one ES module bundle and one stylesheet with content-hashed names under
+ * `assets/`, everything from npm packages (Leaflet, polylabel, gcoord), nothing fetched from elsewhere at
+ * run time, and each page's HTML pointing at its files.
  *
  *   npm run build:web                   (npm start and npm test run it first)
  *   npm run build:web -- --sourcemap    source maps beside the bundle, for debugging; refused when NODE_ENV=production
@@ -17,8 +18,11 @@ import { ROOT } from '../src/config.js';
 export const WEB_SRC = join(ROOT, 'web');
 export const WEB_OUT = join(ROOT, 'public', 'build');
 
-/** What a build wrote, relative to `outDir`. */
-export interface WebBuild { js: string; css: string; favicon: string; bytes: number; ms: number; sourcemap: boolean }
+/** What a build wrote, relative to `outDir`: the map page's bundle and stylesheet, and the venue console's. */
+export interface WebBuild { js: string; css: string; venue: { js: string; css: string }; favicon: string; bytes: number; ms: number; sourcemap: boolean }
+
+/** The pages: an entry point under `web/src/` and the HTML under `web/` that names its files. */
+const PAGES = { app: { entry: 'main.ts', html: 'index.html' }, venue: { entry: 'venue.ts', html: 'venue.html' } } as const;
 
 /** How to build. */
 export interface WebBuildOptions {
@@ -40,7 +44,7 @@ export async function buildWeb(outDir: string = WEB_OUT, options: WebBuildOption
   const assets = join(outDir, 'assets');
   mkdirSync(assets, { recursive: true });
   const result = await build({
-    entryPoints: { app: join(WEB_SRC, 'src', 'main.ts') },
+    entryPoints: Object.fromEntries(Object.entries(PAGES).map(([name, p]) => [name, join(WEB_SRC, 'src', p.entry)])),
     outdir: assets,
     bundle: true,
     format: 'esm',
@@ -67,17 +71,23 @@ export async function buildWeb(outDir: string = WEB_OUT, options: WebBuildOption
   for (const file of result.outputFiles) put(file.path, file.contents);
 
   const outputs = result.outputFiles.map((f) => relative(outDir, f.path));
-  const js = outputs.find((p) => /app-[\w]+\.js$/.test(p));
-  const css = outputs.find((p) => /app-[\w]+\.css$/.test(p));
-  if (!js || !css) throw new Error(`esbuild wrote no app bundle: ${outputs.join(', ')}`);
-
   const icon = readFileSync(join(WEB_SRC, 'favicon.svg'));
   const favicon = `assets/favicon-${createHash('sha256').update(icon).digest('hex').slice(0, 8)}.svg`;
   put(join(outDir, favicon), icon);
 
-  const html = readFileSync(join(WEB_SRC, 'index.html'), 'utf8')
-    .replaceAll('%JS%', `/${js}`).replaceAll('%CSS%', `/${css}`).replaceAll('%FAVICON%', `/${favicon}`);
-  put(join(outDir, 'index.html'), html);
+  const files = {} as Record<keyof typeof PAGES, { js: string; css: string }>;
+  for (const name of Object.keys(PAGES) as (keyof typeof PAGES)[]) {
+    const js = outputs.find((o) => new RegExp(`${name}-[\\w]+\\.js$`).test(o));
+    const css = outputs.find((o) => new RegExp(`${name}-[\\w]+\\.css$`).test(o));
+    if (!js || !css) throw new Error(`esbuild wrote no ${name} bundle: ${outputs.join(', ')}`);
+    files[name] = { js, css };
+  }
+  // The assets first, then the pages that name them.
+  for (const [name, p] of Object.entries(PAGES) as [keyof typeof PAGES, (typeof PAGES)[keyof typeof PAGES]][]) {
+    const html = readFileSync(join(WEB_SRC, p.html), 'utf8')
+      .replaceAll('%JS%', `/${files[name].js}`).replaceAll('%CSS%', `/${files[name].css}`).replaceAll('%FAVICON%', `/${favicon}`);
+    put(join(outDir, p.html), html);
+  }
 
   // Whatever an earlier build left (other hashes, source maps of a debugging build) goes now.
   for (const name of readdirSync(assets)) {
@@ -85,7 +95,7 @@ export async function buildWeb(outDir: string = WEB_OUT, options: WebBuildOption
     if (!written.has(path) && !name.endsWith('.tmp')) rmSync(path, { force: true });
   }
   const bytes = result.outputFiles.reduce((sum, f) => sum + f.contents.byteLength, 0);
-  return { js, css, favicon, bytes, ms: Math.round(performance.now() - started), sourcemap };
+  return { ...files.app, venue: files.venue, favicon, bytes, ms: Math.round(performance.now() - started), sourcemap };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -95,7 +105,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(2);
   }
   buildWeb(WEB_OUT, { sourcemap }).then((b) => {
-    console.log(`map page built in ${b.ms} ms: ${basename(b.js)}, ${basename(b.css)} (${(b.bytes / 1024).toFixed(0)} KiB${b.sourcemap ? ' with source maps' : ''}) → ${relative(process.cwd(), WEB_OUT)}/`);
+    console.log(`pages built in ${b.ms} ms: ${basename(b.js)}, ${basename(b.css)}, ${basename(b.venue.js)}, ${basename(b.venue.css)} (${(b.bytes / 1024).toFixed(0)} KiB${b.sourcemap ? ' with source maps' : ''}) → ${relative(process.cwd(), WEB_OUT)}/`);
   }).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);

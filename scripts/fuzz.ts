@@ -128,6 +128,8 @@ export interface Operation {
   params: Param[];
   body?: { types: string[]; schema?: Schema };
   auth: 'admin' | 'token' | 'none';
+  /** The operation also serves callers without a credential (`security: [{}, …]`). */
+  anonymous: boolean;
 }
 
 /** Every operation of an OpenAPI document. */
@@ -156,6 +158,7 @@ export function operationsOf(text: string): Operation[] {
         id: op.operationId ?? `${method} ${template}`, method: method.toUpperCase(), template, params,
         body: content ? { types: Object.keys(content), schema: Object.values(content)[0]?.schema } : undefined,
         auth: schemes.includes('key') ? 'admin' : schemes.includes('bookingToken') ? 'token' : 'none',
+        anonymous: ((op.security ?? []) as Record<string, unknown>[]).some((s) => Object.keys(s).length === 0),
       });
     }
   }
@@ -453,10 +456,12 @@ const MUTATIONS: Record<string, { applies: (op: Operation) => boolean; apply: Mu
     applies: () => true,
     apply: (d, rand) => {
       const value = pick(rand, badAuth(adminKey()));
-      if (rand() < 0.15) delete d.headers.Authorization;
+      const removed = rand() < 0.15;
+      if (removed) delete d.headers.Authorization;
       else if (rand() < 0.1) d.headers.Authorization = [value, `Bearer ${adminKey()}`];
       else d.headers.Authorization = value;
-      if (d.op?.auth !== 'none') d.badCredential = true;
+      // No credential at all is fine where anonymous callers are served too; a bad one never is.
+      if (d.op?.auth !== 'none' && !(removed && d.op?.anonymous)) d.badCredential = true;
     },
   },
   'idempotency.bad': {

@@ -82,6 +82,19 @@ describe('booking rules', () => {
     expect((await request(svc.app).put('/v1/resources/palace/booking-rules').set(as(palaceKey)).type('text/plain').send('x')).status).toBe(415);
   });
 
+  test('anyone reads the rules (the booking form states them); a key sent must be valid and run the resource', async () => {
+    await rules('palace', { real_name: true });
+    const anyone = await request(svc.app).get('/v1/resources/palace/booking-rules');
+    expect(anyone.status).toBe(200);
+    expect(anyone.body).toMatchObject({ resource_id: 'palace', stored: true, real_name: true, per_contact_daily: 5 });
+    expect((await request(svc.app).get('/v1/resources/palace/booking-rules').set(as('not-a-key'))).status).toBe(403);
+    expect((await request(svc.app).get('/v1/resources/nowhere/booking-rules')).status).toBe(404);
+    // The real-name errors the form shows beside its fields come in Chinese for a Chinese page.
+    const s = await slot('palace', 9, 1);
+    const zh = await book(booking(s, { party_size: 2 })).set('Accept-Language', 'zh-CN');
+    expect(zh.body.errors).toEqual([{ path: 'body.visitor_ids', message: '本场馆实行实名预约：请填写全部 2 位参观者的居民身份证号码' }]);
+  });
+
   test('a slot 8 days ahead is not_yet_open until 17:00 seven days before, then bookable', async () => {
     await rules('palace', {});
     const far = await slot('palace', 9, 8);

@@ -173,9 +173,13 @@ export class RuleBook {
     return rulesJson(resourceId, await this.of(resourceId));
   }
 
-  /** `GET …/booking-rules`: the rules that apply (the defaults, `stored: false`, when the venue has none). */
-  async get(resourceId: string, by: Principal): Promise<Record<string, unknown>> {
-    assertSeats(by, await this.deps.directory.resource(resourceId));
+  /**
+   * `GET …/booking-rules`: the rules that apply (the defaults, `stored: false`, when the venue has none).
+   * Public — a family reads them before booking; with a key (`by`), only a key that runs the resource's seats.
+   */
+  async get(resourceId: string, by?: Principal): Promise<Record<string, unknown>> {
+    const resource = await this.deps.directory.resource(resourceId);
+    if (by) assertSeats(by, resource);
     return rulesJson(resourceId, await this.of(resourceId));
   }
 }

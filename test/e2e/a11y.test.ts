@@ -97,12 +97,15 @@ test('axe-core: no serious or critical finding on the map, nor on a card with it
   await page.click(`#result-list .result[data-id="${target.id}"]`);
   await page.waitForSelector('form.booking #contact-name');
   expect(await seriousViolations(page)).toEqual([]);
-  // A failed submission shows its error (role=alert) and moves the focus to the field at fault.
+  // A failed submission shows each error beside its field (tied to it), a summary (role=alert), and moves
+  // the focus to the first field at fault.
   await page.click('form.booking button[type="submit"]');
   await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('contact-name');
-  await expect(page.textContent('form.booking .error')).resolves.toBe('请输入联系人姓名');
+  await expect(page.textContent('#contact-name-error')).resolves.toBe('请输入联系人姓名');
+  await expect(page.textContent('#contact-phone-error')).resolves.toBe('请输入 11 位手机号');
+  await expect(page.getAttribute('form.booking .error', 'role')).resolves.toBe('alert');
   await expect(page.getAttribute('#contact-name', 'aria-invalid')).resolves.toBe('true');
-  await expect(page.getAttribute('#contact-name', 'aria-describedby')).resolves.toBe('booking-error');
+  await expect(page.getAttribute('#contact-name', 'aria-describedby')).resolves.toBe('contact-name-error');
   expect(await seriousViolations(page)).toEqual([]);
   await page.screenshot({ path: join(ARTIFACTS, 'map-card-form.png') });
 
@@ -122,7 +125,7 @@ test('every control is reached by Tab with a visible focus, and works from the k
     const f = await focused(page);
     if (f && !seen.has(f.name)) seen.set(f.name, f.visible);
   }
-  const expected = ['#skip', '#list-only', '#large-text', '#lang', 'chip:de', 'chip:zhi', 'chip:ti', 'chip:mei', 'chip:lao',
+  const expected = ['#skip', '#mine', '#list-only', '#large-text', '#lang', 'chip:de', 'chip:zhi', 'chip:ti', 'chip:mei', 'chip:lao',
     '#f-stage', '#f-area', '#f-date', '#f-q', '#f-free', '#f-open', '#locate', '#use-centre', '#match',
     '#map', 'marker', 'leaflet-control-zoom-in', 'leaflet-control-zoom-out', 'result'];
   expect(expected.filter((name) => !seen.has(name))).toEqual([]);

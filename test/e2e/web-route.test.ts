@@ -154,6 +154,23 @@ describe('the base map the operator configured', () => {
     expect(pageConfig(res.text).baseMap.kind).toBe('amap');
   });
 
+  test('the venue console: its own page and bundle, no tile host whatever the map uses, the camera for this origin only', async () => {
+    const res = await request(pageApp(template)).get('/venue');
+    expect(res.status).toBe(200);
+    expect(res.type).toBe('text/html');
+    const csp = res.headers['content-security-policy'];
+    expect(directive(csp, 'img-src')).toBe("img-src 'self' data:");
+    for (const rule of ["default-src 'self'", "connect-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"]) expect(csp).toContain(rule);
+    expect(res.headers['permissions-policy']).toBe('camera=(self), microphone=(), geolocation=(), payment=(), usb=()');
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.text).not.toContain('edumap-config');
+    const js = /src="(\/assets\/venue-\w+\.js)"/.exec(res.text)![1];
+    const script = await request(pageApp(template)).get(js);
+    expect(script.status).toBe(200);
+    // Leaflet stays with the map page.
+    expect(script.text).not.toMatch(/leaflet-container/);
+  });
+
   test('bad settings stop the app from being built, with the variable named', () => {
     expect(() => createApp({ ...svc, config: { ...svc.config, tiles: 'tianditu' } })).toThrow(/EDUMAP_TIANDITU_KEY/);
   });

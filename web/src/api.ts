@@ -54,7 +54,7 @@ export interface AreaFeature {
 export interface AreaCollection { type: 'FeatureCollection'; crs: string; features: AreaFeature[] }
 
 export interface Slot {
-  id: number | string;
+  id: number;
   start: string;
   end: string;
   capacity: { individual: number; group: number };
@@ -63,14 +63,61 @@ export interface Slot {
 }
 export interface SlotPage { items: Slot[] }
 
+/** A booking as the API answers it (`token` only in the answer that created it). */
 export interface Booking {
   id: string;
-  status: string;
-  slot: Slot & { resource_id?: string };
-  kind?: string;
+  status: 'confirmed' | 'cancelled' | 'cancelled_by_venue' | 'no_show';
+  slot: { id: number; resource_id: string; start: string; end: string };
+  resource: { id: string; name: string | null };
+  kind: 'individual' | 'group';
   party_size: number;
-  token: string;
-  contact?: { name: string; phone: string };
+  contact: { name: string; phone: string };
+  visitors: number;
+  cancel_before: string;
+  cancellable: boolean;
+  cancelled_at: string | null;
+  checkin_code: string;
+  checked_in_at: string | null;
+  token?: string;
+}
+
+/** A waitlist (候补) entry; `booking` (with its own token) once promoted. */
+export interface WaitlistEntry {
+  id: string;
+  status: 'waiting' | 'promoted' | 'expired' | 'left';
+  position?: number;
+  reason?: string;
+  slot: { id: number; resource_id: string; start: string; end: string };
+  kind: 'individual' | 'group';
+  party_size: number;
+  expires_at: string;
+  booking?: Booking;
+  token?: string;
+}
+
+/** A resource's booking rules (`GET /v1/resources/{id}/booking-rules`). */
+export interface BookingRules {
+  resource_id: string;
+  stored: boolean;
+  window_days: number;
+  /** `HH:MM`, Beijing time. */
+  release_time: string;
+  real_name: boolean;
+  /** People one phone may book a day (individual bookings); null: no cap. */
+  per_contact_daily: number | null;
+  cancel_cutoff_hours: number;
+  group: { min: number | null; max: number | null; org_code_required: boolean; batches_per_day: number | null };
+  no_show: { limit: number; within_days: number; ban_days: number } | null;
+}
+
+/** What a booking request sends (`POST /v1/bookings`, and the same body to `POST /v1/waitlist`). */
+export interface BookingRequest {
+  slot_id: number;
+  kind: 'individual' | 'group';
+  party_size: number;
+  contact: { name: string; phone: string };
+  visitor_ids?: string[];
+  group?: { org_code?: string; leader_id?: string };
 }
 
 /** A problem+json answer (or a network failure, with status 0). */
@@ -80,6 +127,11 @@ export class ApiError extends Error {
     readonly problem: { title?: string; detail?: string; errors?: { path: string; message: string }[]; [k: string]: unknown },
   ) {
     super(problem.detail ?? problem.title ?? `HTTP ${status}`);
+  }
+
+  /** The problem's code, the last part of its `type` (`slot_full`, `out_of_scope` …); '' for none. */
+  get code(): string {
+    return typeof this.problem.type === 'string' ? this.problem.type.replace(/^.*\//, '') : '';
   }
 }
 
@@ -99,8 +151,13 @@ export function queryString(params: Params): string {
 
 async function parse<T>(res: Response): Promise<T> {
   const text = await res.text();
-  const body = text ? JSON.parse(text) : {};
-  if (!res.ok) throw new ApiError(res.status, body);
+  let body: unknown = {};
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    if (res.ok) throw new ApiError(res.status, { detail: 'the answer is not JSON' });
+  }
+  if (!res.ok) throw new ApiError(res.status, body as ApiError['problem']);
   return body as T;
 }
 
@@ -125,6 +182,33 @@ export async function postJson<T>(path: string, body: unknown, headers: Record<s
     body: JSON.stringify(body),
   });
   return parse<T>(res);
+}
+
+/** Any method with a JSON answer; `credential` (a booking token, a venue key) goes as a bearer token. */
+export async function send<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string,
+  options: { credential?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...language(), ...options.headers };
+  if (options.credential) headers.Authorization = `Bearer ${options.credential}`;
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, {});
+  }
+  return parse<T>(res);
+}
+
+/** A file only the holder of `credential` may read (a booking's .ics or QR code), as text. */
+export async function fetchText(path: string, credential: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: { Authorization: `Bearer ${credential}`, ...language() }, cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, {});
+  }
+  if (!res.ok) return parse<never>(res);
+  return res.text();
 }
 
 /** A random UUID, also where `crypto.randomUUID` is missing (plain http on a LAN address). */

@@ -1,6 +1,7 @@
-import { ApiError, getJson, postJson, uuid, type Booking, type LngLat, type Resource, type Slot, type SlotPage } from './api.js';
+import { ApiError, getJson, type BookingRules, type LngLat, type Resource, type Slot, type SlotPage } from './api.js';
+import { bookingForm } from './booking.js';
 import { h, replace } from './dom.js';
-import { districtName, formatDateTime, formatDistance, formatHours, formatTime, joinList, labelled, lang, t } from './i18n.js';
+import { districtName, formatDistance, formatHours, joinList, labelled, lang, t } from './i18n.js';
 import { displayName } from './list.js';
 import { DOMAIN_COLOURS, domainName, type Terms } from './taxonomy.js';
 
@@ -8,24 +9,20 @@ import { DOMAIN_COLOURS, domainName, type Terms } from './taxonomy.js';
 export interface CardContext {
   terms: Terms;
   origin: LngLat | null;
+  /** The service books slots; reads booking rules; has a waitlist. */
   booking: boolean;
+  rules: boolean;
+  waitlist: boolean;
   back(): void;
-}
-
-/** What a 409 `slot_full` offers instead (see openapi.yaml, createBooking). */
-interface Alternatives {
-  slots?: Slot[];
-  resources?: { id: string; name: string | null; distance_m: number }[];
+  openMine(): void;
 }
 
 /** Days of slots a card lists. */
 const SLOT_DAYS = 14;
-/** Largest party of an individual (family) booking, as the service's booking rules allow. */
-const INDIVIDUAL_MAX = 10;
 
 /**
- * The card of one resource: its facts, upcoming slots with the places left, and a booking form that
- * books through `POST /v1/bookings` and then shows the confirmation with a link to the `.ics`.
+ * The card of one resource: its facts, upcoming slots with the places left, and the booking form
+ * (`booking.ts`), which states the venue's rules before anything is booked.
  */
 export async function renderCard(el: HTMLElement, r: Resource, ctx: CardContext): Promise<void> {
   const english = lang() === 'en';
@@ -75,10 +72,17 @@ async function renderSlots(box: HTMLElement, r: Resource, ctx: CardContext): Pro
   const status = h('p', { class: 'muted', role: 'status' }, t('loading'));
   box.append(status);
   let slots: Slot[];
+  let rules: BookingRules | null = null;
   try {
     const from = new Date();
     const to = new Date(from.getTime() + SLOT_DAYS * 86_400_000);
-    slots = (await getJson<SlotPage>(`/v1/resources/${encodeURIComponent(r.id)}/slots`, { from: shanghaiIso(from), to: shanghaiIso(to) })).items;
+    const path = `/v1/resources/${encodeURIComponent(r.id)}`;
+    // The rules first: the form states them before anything can be booked.
+    [slots, rules] = await Promise.all([
+      getJson<SlotPage>(`${path}/slots`, { from: shanghaiIso(from), to: shanghaiIso(to) }).then((p) => p.items),
+      // Without them (an older service) the form still books; the API then names what the venue needs.
+      ctx.rules ? getJson<BookingRules>(`${path}/booking-rules`).catch(() => null) : Promise.resolve(null),
+    ]);
   } catch (e) {
     status.textContent = e instanceof ApiError && e.status === 404 ? t('slotsUnavailable') : t('errorGeneric');
     return;
@@ -89,122 +93,7 @@ async function renderSlots(box: HTMLElement, r: Resource, ctx: CardContext): Pro
     return;
   }
   status.remove();
-  replace(box, title, bookingForm(r, open));
-}
-
-/** The booking form: a slot, the party size, a contact; answers with the confirmation in place. */
-function bookingForm(r: Resource, slots: Slot[]): HTMLElement {
-  let key: string | null = null; // one Idempotency-Key per distinct request: a retry of the same form reuses it
-  let keyFor = '';
-  const error = h('p', { class: 'error', role: 'alert', id: 'booking-error' });
-  const radios = slots.map((s, k) => {
-    const left = s.remaining.individual;
-    const input = h('input', { type: 'radio', name: 'slot', value: String(s.id), id: `slot-${s.id}`, disabled: left <= 0, checked: false });
-    if (k === slots.findIndex((x) => x.remaining.individual > 0)) input.checked = true;
-    return h('label', { class: `slot${left <= 0 ? ' full' : ''}`, for: `slot-${s.id}`, 'data-slot': String(s.id) },
-      input,
-      h('span', { class: 'slot-time' }, `${formatDateTime(s.start)}–${formatTime(s.end)}`),
-      h('span', { class: 'slot-left' }, left > 0 ? `${t('remaining')} ${left} ${t('seatsUnit')}` : t('full')));
-  });
-  const name = h('input', { id: 'contact-name', name: 'name', type: 'text', autocomplete: 'name', required: true, maxlength: '40' });
-  const phone = h('input', { id: 'contact-phone', name: 'phone', type: 'tel', inputmode: 'numeric', autocomplete: 'tel', required: true, pattern: '1[0-9]{10}', maxlength: '11' });
-  const party = h('input', { id: 'party-size', name: 'party', type: 'number', min: '1', max: String(INDIVIDUAL_MAX), value: '1', required: true });
-  const submit = h('button', { type: 'submit', class: 'primary' }, t('submit'));
-
-  const form = h('form', { class: 'booking', novalidate: true },
-    h('fieldset', {}, h('legend', {}, t('chooseSlot')), h('div', { class: 'slot-list' }, radios)),
-    h('div', { class: 'fields' },
-      h('label', { for: 'contact-name' }, t('contactName'), name),
-      h('label', { for: 'contact-phone' }, t('phone'), phone),
-      h('label', { for: 'party-size' }, t('partySize'), party)),
-    h('p', { class: 'muted small' }, t('privacy')),
-    error,
-    submit);
-
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    error.textContent = '';
-    for (const field of [name, phone, party]) {
-      field.removeAttribute('aria-invalid');
-      field.removeAttribute('aria-describedby');
-    }
-    const chosen = form.querySelector<HTMLInputElement>('input[name=slot]:checked');
-    if (!name.value.trim()) return fail(t('nameInvalid'), name);
-    if (!/^1\d{10}$/.test(phone.value.trim())) return fail(t('phoneInvalid'), phone);
-    if (!chosen) return fail(t('chooseSlot'), radios[0]?.querySelector('input') ?? submit);
-    const slot = slots.find((s) => String(s.id) === chosen.value)!;
-    const body = {
-      slot_id: slot.id, kind: 'individual', party_size: Math.max(1, Math.min(INDIVIDUAL_MAX, Number(party.value) || 1)),
-      contact: { name: name.value.trim(), phone: phone.value.trim() },
-    };
-    const text = JSON.stringify(body);
-    if (text !== keyFor) [key, keyFor] = [uuid(), text];
-    submit.disabled = true;
-    submit.textContent = t('submitting');
-    try {
-      const booking = await postJson<Booking>('/v1/bookings', body, { 'Idempotency-Key': key! });
-      form.replaceWith(confirmation(r, booking, slot));
-    } catch (err) {
-      submit.disabled = false;
-      submit.textContent = t('submit');
-      if (!(err instanceof ApiError)) return fail(t('errorNetwork'), submit);
-      if (err.status === 409 && err.problem.alternatives) {
-        // A full slot names other slots here and the nearest places with room that day.
-        const alt = err.problem.alternatives as Alternatives;
-        error.replaceChildren(h('span', { class: 'line' }, t('slotFull')));
-        if (alt.slots?.length) error.append(h('span', { class: 'line' }, labelled(t('otherSlots'), joinList(alt.slots.slice(0, 3).map((x) => formatDateTime(x.start))))));
-        if (alt.resources?.length) {
-          error.append(h('span', { class: 'line' }, labelled(t('alternatives'),
-            joinList(alt.resources.slice(0, 3).map((x) => `${x.name ?? x.id} (${formatDistance(x.distance_m)})`)))));
-        }
-        return;
-      }
-      const fields = err.problem.errors?.map((x) => `${x.path}: ${x.message}`).join('；');
-      fail(fields || err.message || t('errorGeneric'), submit);
-    }
-  });
-
-  /** Shows the problem, marks the field at fault (screen readers read the message with it) and focuses it. */
-  function fail(message: string, focus: HTMLElement | null): void {
-    error.textContent = message;
-    if (focus instanceof HTMLInputElement && focus.type !== 'radio') {
-      focus.setAttribute('aria-invalid', 'true');
-      focus.setAttribute('aria-describedby', 'booking-error');
-    }
-    focus?.focus();
-  }
-  return form;
-}
-
-/** The booking's confirmation: number, time, party, and the calendar file. */
-function confirmation(r: Resource, b: Booking, chosen: Slot): HTMLElement {
-  const slot = b.slot ?? chosen;
-  const ics = `/v1/bookings/${encodeURIComponent(b.id)}.ics`;
-  const link = h('a', { class: 'ics', href: ics, download: `${b.id}.ics` }, t('ics'));
-  // The calendar file is the booking holder's: fetch it with the booking's token, then save it.
-  link.addEventListener('click', async (e) => {
-    e.preventDefault();
-    const res = await fetch(ics, { headers: { Authorization: `Bearer ${b.token}` } });
-    if (!res.ok) return;
-    const url = URL.createObjectURL(await res.blob());
-    const save = h('a', { href: url, download: `${b.id}.ics` });
-    document.body.append(save);
-    save.click();
-    save.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  });
-  const heading = h('h3', { tabindex: '-1' }, `✓ ${t('booked')}`);
-  const box = h('section', { class: 'confirmation', role: 'status', 'data-booking': b.id, 'data-status': b.status },
-    heading,
-    h('dl', { class: 'facts' },
-      fact(t('bookingNo'), h('span', { class: 'booking-id' }, b.id)),
-      fact(t('time'), `${formatDateTime(slot.start)}–${formatTime(slot.end)}`),
-      fact(t('partySize'), `${b.party_size} ${t('people')}`),
-      fact(t('address'), [displayName(r, lang() === 'en'), r.address].filter(Boolean).join(lang() === 'zh' ? '，' : ', '))),
-    h('p', {}, link),
-    h('p', { class: 'muted small' }, t('keepToken')));
-  setTimeout(() => heading.focus(), 0);
-  return box;
+  replace(box, title, bookingForm({ resource: r, slots: open, rules, waitlist: ctx.waitlist, openMine: ctx.openMine }));
 }
 
 /** Now (or any instant) as ISO 8601 in Beijing time, to the minute: `2026-12-05T09:30+08:00`. */

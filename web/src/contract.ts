@@ -11,6 +11,10 @@ export interface Features {
   booking: boolean;
   /** `POST /v1/match`. */
   match: boolean;
+  /** `GET /v1/resources/{id}/booking-rules` without a key. */
+  rules: boolean;
+  /** `POST /v1/waitlist`. */
+  waitlist: boolean;
 }
 
 /** Splits the document into its `paths` entries (two-space indented keys such as `  /v1/clusters:`). */
@@ -37,5 +41,7 @@ export function featuresOf(text: string): Features {
     availabilityClusters: has('/v1/clusters', 'available_from'),
     booking: has('/v1/bookings') && has('/v1/resources/{id}/slots'),
     match: has('/v1/match'),
+    rules: has('/v1/resources/{id}/booking-rules') && /security: \[\{\}/.test(paths.get('/v1/resources/{id}/booking-rules')!),
+    waitlist: has('/v1/waitlist'),
   };
 }

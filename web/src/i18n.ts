@@ -8,6 +8,7 @@ const STRINGS = {
   switchLangLabel: { zh: 'Switch to English', en: '切换到中文' },
   largeText: { zh: '大字', en: 'Larger text' },
   listOnly: { zh: '只看列表', en: 'List only' },
+  mine: { zh: '我的预约', en: 'My bookings' },
   zoomIn: { zh: '放大', en: 'Zoom in' },
   zoomOut: { zh: '缩小', en: 'Zoom out' },
   mapKeys: {
@@ -164,6 +165,17 @@ export function t(key: Key): string {
   return STRINGS[key][current];
 }
 
+/**
+ * A module's own table of UI strings, read in the current language; `{name}` placeholders are filled from
+ * `values`: `const s = strings({ left: { zh: '余 {n} 位', en: '{n} left' } }); s('left', { n: 3 })`.
+ */
+export function strings<K extends string>(table: Record<K, Record<Lang, string>>): (key: K, values?: Record<string, string | number>) => string {
+  return (key, values) => {
+    const text = table[key][current];
+    return values ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in values ? String(values[name]) : m)) : text;
+  };
+}
+
 /** English names of Beijing's districts, by adcode (the service stores the Chinese names). */
 const DISTRICT_EN: Record<string, string> = {
   110101: 'Dongcheng', 110102: 'Xicheng', 110105: 'Chaoyang', 110106: 'Fengtai', 110107: 'Shijingshan',
@@ -193,7 +205,7 @@ export function formatDateTime(iso: string): string {
   }).formatToParts(d).map((p) => [p.type, p.value]));
   if (current === 'zh') {
     const weekday = WEEKDAYS_ZH[new Date(Date.UTC(+parts.year, +parts.month - 1, +parts.day)).getUTCDay()];
-    return `${parts.month}月${parts.day}日 ${weekday} ${parts.hour}:${parts.minute}`;
+    return `${Number(parts.month)}月${Number(parts.day)}日 ${weekday} ${parts.hour}:${parts.minute}`;
   }
   return `${parts.weekday} ${parts.day}/${parts.month} ${parts.hour}:${parts.minute}`;
 }

@@ -2,6 +2,7 @@ import 'leaflet/dist/leaflet.css';
 import './style.css';
 import { ApiError, getJson, postJson, type AreaCollection, type ClusterPage, type LngLat, type Params, type Resource, type ResourcePage, type Taxonomy } from './api.js';
 import { haversineM, renderCard, shanghaiIso } from './card.js';
+import * as device from './device.js';
 import { pageConfig } from './config.js';
 import { featuresOf, type Features } from './contract.js';
 import { fromWgs84 } from './crs.js';
@@ -10,6 +11,7 @@ import { districtName, formatDay, labelled, lang, savedLang, setLang, t, type La
 import { displayName, resultItem } from './list.js';
 import { MapView } from './mapview.js';
 import { renderMatch, type MatchAnswer, type MatchRequest } from './match.js';
+import { renderMine } from './mine.js';
 import { DOMAIN_COLOURS, DOMAINS, domainName, Terms, type Domain } from './taxonomy.js';
 import { bind, refreshBound } from './texts.js';
 
@@ -49,7 +51,11 @@ let map: MapView;
 let listItems: Resource[] = [];
 let nextCursor: string | null = null;
 let viewTotal: number | null = null;
-let openCard: Resource | null = null;
+/** What the side pane shows: a resource's card, or my bookings; null while it is closed. */
+type Pane = { kind: 'resource'; resource: Resource } | { kind: 'mine' };
+let pane: Pane | null = null;
+/** What had the focus when the pane opened: it gets it back when the pane closes. */
+let paneOpener: HTMLElement | null = null;
 let lastMatch: MatchAnswer | null = null;
 let generation = 0;
 
@@ -100,7 +106,11 @@ function buildChrome(): void {
   bind(byId('map-keys'), 'mapKeys');
   bind(byId('results'), 'resultsLabel', 'aria-label');
   bind(byId('controls'), 'controlsLabel', 'aria-label');
-  bind(byId('card'), 'cardLabel', 'aria-label');
+  const mine = byId<HTMLButtonElement>('mine');
+  mine.hidden = !features.booking;
+  mine.addEventListener('click', () => void showMine());
+  renderMineButton();
+  device.onChange(renderMineButton);
 
   const chips = DOMAINS.map((d) => {
     const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
@@ -258,7 +268,9 @@ function switchLang(next: Lang): void {
   map.relabel();
   void refresh();
   if (lastMatch) showMatch(lastMatch);
-  if (openCard) void showResource(openCard.id, openCard.distance_m);
+  renderMineButton();
+  if (pane?.kind === 'resource') void showResource(pane.resource.id, pane.resource.distance_m);
+  if (pane?.kind === 'mine') void showMine();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -334,7 +346,7 @@ async function refresh(): Promise<void> {
   const view = state.listOnly ? { bbox: CITY_BBOX, zoom: 8, centre: CITY_CENTRE } : map.view();
   document.body.dataset.loading = 'true';
   const listStatus = document.getElementById('list-status');
-  if (listStatus && !openCard && !lastMatch) listStatus.textContent = t('loading');
+  if (listStatus && !pane && !lastMatch) listStatus.textContent = t('loading');
   try {
     const [clusters, page] = await Promise.all([
       getJson<ClusterPage>('/v1/clusters', { bbox: view.bbox, zoom: view.zoom, ...filterParams(true) }),
@@ -347,7 +359,7 @@ async function refresh(): Promise<void> {
     nextCursor = page.next_cursor;
     document.body.dataset.markers = String(clusters.items.length);
     // While a card is open the list keeps what the user chose from; it shows the new view on the way back.
-    if (!lastMatch && !openCard) {
+    if (!lastMatch && !pane) {
       renderList();
       announce(`${t('updated')}: ${listHeading()}`);
     }
@@ -429,31 +441,58 @@ async function showResource(id: string, distanceM?: number): Promise<void> {
   const r = await getJson<Resource>(`/v1/resources/${encodeURIComponent(id)}`, { crs });
   if (distanceM !== undefined) r.distance_m = distanceM;
   else if (state.origin) r.distance_m = Math.round(haversineM(state.origin, [r.location.lng, r.location.lat]));
-  const opener = openCard ? null : document.activeElement as HTMLElement | null;
-  openCard = r;
-  const pane = byId('card');
-  pane.hidden = false;
+  await openPane({ kind: 'resource', resource: r }, t('cardLabel'), (el, back) => renderCard(el, r, {
+    terms, origin: state.origin, booking: features.booking, rules: features.rules, waitlist: features.waitlist, back, openMine: () => void showMine(),
+  }));
+}
+
+/** My bookings, in the pane: read again from the API each time it opens. */
+function showMine(): Promise<void> {
+  return openPane({ kind: 'mine' }, t('mine'), (el, back) => renderMine(el, { back, announce }));
+}
+
+/** The number of items kept on this device, on the header's button. */
+function renderMineButton(): void {
+  const n = device.held().length;
+  replace(byId('mine'), t('mine'), n ? h('span', { class: 'count' }, String(n)) : null);
+}
+
+/**
+ * Opens the side pane (over the map's left edge; in place of the list on a phone) with `render`'s content.
+ * Escape or its back button closes it and gives the focus back to what opened it.
+ */
+async function openPane(next: Pane, label: string, render: (el: HTMLElement, back: () => void) => Promise<void>): Promise<void> {
+  if (!pane) paneOpener = document.activeElement as HTMLElement | null;
+  pane = next;
+  const el = byId('card');
+  el.hidden = false;
+  el.setAttribute('aria-label', label);
   document.body.classList.add('card-open');
   const phone = window.matchMedia('(max-width: 47.5rem)').matches;
-  if (!state.listOnly) map.select(r.id, [r.location.lng, r.location.lat], phone ? 0 : pane.offsetWidth);
-  const back = () => {
-    openCard = null;
-    map.select(null);
-    pane.hidden = true;
-    pane.onkeydown = null;
-    replace(pane);
-    document.body.classList.remove('card-open');
-    if (!lastMatch) renderList();
-    (opener?.isConnected ? opener : byId('results').querySelector<HTMLElement>('.result'))?.focus();
+  if (!state.listOnly) {
+    if (next.kind === 'resource') map.select(next.resource.id, [next.resource.location.lng, next.resource.location.lat], phone ? 0 : el.offsetWidth);
+    else map.select(null);
+  }
+  el.onkeydown = (e) => {
+    if (e.key === 'Escape') closePane();
   };
-  // Escape closes the card, as it would a dialog, and gives the focus back to what opened it.
-  pane.onkeydown = (e) => {
-    if (e.key === 'Escape') back();
-  };
-  const card = renderCard(pane, r, { terms, origin: state.origin, booking: features.booking, back });
-  pane.scrollTop = 0;
-  if (phone) pane.scrollIntoView({ block: 'start', behavior: 'smooth' });
-  await card;
+  const drawn = render(el, closePane);
+  el.scrollTop = 0;
+  if (phone) el.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  await drawn;
+}
+
+function closePane(): void {
+  pane = null;
+  map.select(null);
+  const el = byId('card');
+  el.hidden = true;
+  el.onkeydown = null;
+  replace(el);
+  document.body.classList.remove('card-open');
+  if (!lastMatch) renderList();
+  (paneOpener?.isConnected ? paneOpener : byId('results').querySelector<HTMLElement>('.result'))?.focus();
+  paneOpener = null;
 }
 
 async function runMatch(): Promise<void> {

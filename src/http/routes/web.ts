@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import express, { Router } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { ROOT } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { baseMapOf, type BaseMap, type TileSettings } from '../../basemap.js';
@@ -39,26 +39,32 @@ export function configBlock(config: PageConfig): string {
 }
 
 /**
- * The map page at `/` and its bundled assets at `/assets/*` (content-hashed names, cached for a year).
- * Only these two paths are taken, so `/v1`, `/healthz`, `/readyz` and `/openapi.yaml` are never shadowed.
- * The base map comes from the tile settings (validated again here: it throws on bad ones).
+ * The map page at `/`, the venue console at `/venue` and their bundled assets at `/assets/*` (content-hashed
+ * names, cached for a year). Only these paths are taken, so `/v1`, `/healthz`, `/readyz` and `/openapi.yaml`
+ * are never shadowed. The base map comes from the tile settings (validated again here: it throws on bad ones).
  */
 export function webRoutes(settings: TileSettings, dir: string = WEB_BUILD_DIR): Router {
   const router = Router();
-  const index = join(dir, 'index.html');
   const { origins, ...baseMap } = baseMapOf(settings);
-  const policy = pagePolicy({ origins });
   const block = configBlock({ baseMap });
 
-  router.get('/', async (_req, res) => {
-    if (!existsSync(index)) throw new AppError('not_found', 'the map page is not built; run `npm run build:web`');
-    const html = (await readFile(index, 'utf8')).replace(CONFIG_MARK, block);
-    res.setHeader('Content-Security-Policy', policy);
-    res.setHeader('Cache-Control', 'no-cache');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.type('html').send(html);
-  });
+  /** Sends a built page with its policy; `fill` writes the server's part into it. */
+  const page = (file: string, headers: Record<string, string>, fill: (html: string) => string = (html) => html) =>
+    async (_req: Request, res: Response) => {
+      const path = join(dir, file);
+      if (!existsSync(path)) throw new AppError('not_found', 'the pages are not built; run `npm run build:web`');
+      const html = fill(await readFile(path, 'utf8'));
+      for (const [name, value] of Object.entries({ ...PAGE_HEADERS, ...headers })) res.setHeader(name, value);
+      res.type('html').send(html);
+    };
+
+  router.get('/', page('index.html', { 'Content-Security-Policy': pagePolicy({ origins }) }, (html) => html.replace(CONFIG_MARK, block)));
+  // The venue console: no tiles, so images from this server and data: only (the QR codes); the camera for
+  // scanning them, and nothing else the browser could be asked for.
+  router.get('/venue', page('venue.html', {
+    'Content-Security-Policy': pagePolicy({ origins: [] }),
+    'Permissions-Policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',
+  }));
 
   router.use('/assets', express.static(join(dir, 'assets'), {
     index: false, redirect: false, immutable: true, maxAge: '365d', fallthrough: true,
@@ -66,3 +72,6 @@ export function webRoutes(settings: TileSettings, dir: string = WEB_BUILD_DIR): 
 
   return router;
 }
+
+/** Headers of every page: never cached stale, no sniffing, no referrer sent anywhere. */
+const PAGE_HEADERS = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
