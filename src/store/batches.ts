@@ -99,7 +99,7 @@ export class BatchStore {
    * ids that it replaced (published before it). Returns the last seq done, or undefined when none was left.
    */
   async foldChunk(t: Tx, batch: { id: number; published_seq: number }, afterSeq: number, limit: number, at: string): Promise<number | undefined> {
-    const last = await t.value<number | null>('SELECT max(seq) FROM (SELECT seq FROM resources WHERE batch = ? AND seq > ? ORDER BY seq LIMIT ?)',
+    const last = await t.value<number | null>('SELECT max(seq) FROM (SELECT seq FROM resources WHERE batch = ? AND seq > ? ORDER BY seq LIMIT ?) AS chunk',
       [batch.id, afterSeq, limit]);
     if (last === null || last === undefined) {
       await t.run('UPDATE batches SET folded = 1 WHERE id = ?', [batch.id]);
