@@ -84,6 +84,16 @@ export async function bumpGeneration(t: Sql): Promise<number> {
   return next;
 }
 
+/**
+ * Holds the row of `meta` named `key` until the transaction ends (created empty when absent): transactions
+ * that call this first run one after another across processes, and under READ COMMITTED each then reads
+ * what the one before it committed. For a job whose counts must see every other run's writes.
+ */
+export async function serializeOn(t: Tx, key: string): Promise<void> {
+  await t.run("INSERT INTO meta (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING", [key]);
+  await t.run('UPDATE meta SET value = value WHERE key = ?', [key]);
+}
+
 /** The channel on which PostgreSQL writers announce a moved counter (`store/signals.ts` listens). */
 export const CHANGES_CHANNEL = 'edumap_changes';
 
