@@ -148,11 +148,12 @@ export class PostgresDatabase implements Database {
 
   /**
    * A new connection of its own with the store's settings, outside the pool (a LISTEN session, which must
-   * outlive transactions). The caller connects it, listens for its 'error' and ends it.
+   * outlive transactions), named `application_name` in pg_stat_activity. The caller connects it, listens
+   * for its 'error' and ends it.
    */
-  dedicatedClient(): pg.Client {
+  dedicatedClient(applicationName = 'edumap'): pg.Client {
     const { max: _max, idleTimeoutMillis: _idle, ...single } = this.config;
-    return new pg.Client(single);
+    return new pg.Client({ ...single, application_name: applicationName });
   }
 
   /** Closes the pool once the transactions running end; closing again does nothing. */
