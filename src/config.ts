@@ -11,8 +11,10 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPa
 export interface Config {
   port: number;
   host: string;
-  /** SQLite file; `:memory:` for tests. */
+  /** The store: a SQLite file (`:memory:` for tests), or a PostgreSQL URL `postgres://user:password@host:port/database`. */
   dbPath: string;
+  /** Longest wait for a lock before a write gives up with 503 `busy`, in ms (SQLite's busy timeout, PostgreSQL's lock_timeout). */
+  busyTimeoutMs: number;
   /** Bearer keys that may call admin endpoints. Empty: admin endpoints always answer 401. */
   adminKeys: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -97,6 +99,7 @@ export const DEFAULTS: Config = {
   port: 3000, // PORT
   host: '0.0.0.0', // HOST
   dbPath: join(ROOT, 'var', 'edumap.db'), // EDUMAP_DB
+  busyTimeoutMs: 5000, // EDUMAP_BUSY_TIMEOUT_MS
   adminKeys: [], // EDUMAP_ADMIN_KEYS, comma-separated
   logLevel: 'info', // LOG_LEVEL
   taxonomyDir: join(ROOT, 'taxonomy'),
@@ -213,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dbPath,
     adminKeys,
     logLevel,
+    busyTimeoutMs: integer(env, 'EDUMAP_BUSY_TIMEOUT_MS', DEFAULTS.busyTimeoutMs, 10, 600_000),
     pollMs: integer(env, 'EDUMAP_POLL_MS', DEFAULTS.pollMs, 0, 3_600_000),
     importMaxBytes: integer(env, 'EDUMAP_IMPORT_MAX_BYTES', DEFAULTS.importMaxBytes, 1024, 4 * 1024 ** 3),
     changesRetentionMs: integer(env, 'EDUMAP_CHANGES_RETENTION_HOURS', DEFAULTS.changesRetentionMs / 3_600_000, 1, 24 * 90) * 3_600_000,

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { SlotStore, type NewSlot } from '../src/store/slots.js';
 import { openStore } from '../src/store/db.js';
 import { formatShanghai } from '../src/time.js';
-import { ADMIN_KEY, HEADER, csvLine, phoneNumber, rawSqlite, residentId, testService, type TestService } from './support.js';
+import { ADMIN_KEY, HEADER, csvLine, phoneNumber, rawSqlite, residentId, sqliteOnly, testService, type TestService } from './support.js';
 
 const base = {
   type: 'museum', tags: '智育|历史', stages: 'primary|junior', opening_hours: 'Tu-Su 09:00-17:00; PH off',
@@ -353,7 +353,8 @@ describe('bookings', () => {
     expect(form.status).toBe(415);
   });
 
-  test('a database locked past the busy timeout is a 503, and the key is free for the retry', async () => {
+  // SQLite's file lock held by a second connection; PostgreSQL's row locks: test/postgres/concurrency.test.ts.
+  sqliteOnly('a database locked past the busy timeout is a 503, and the key is free for the retry', async () => {
     rawSqlite(svc).pragma('busy_timeout = 50');
     const other = new Database(svc.config.dbPath); // another process holding the write lock
     other.prepare('BEGIN IMMEDIATE').run();

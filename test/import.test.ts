@@ -2,7 +2,7 @@ import iconv from 'iconv-lite';
 import gcoordModule from 'gcoord';
 import { distance } from 'geokdbush';
 import { AppError } from '../src/errors.js';
-import { testService, csvLine, HEADER, type TestService, rawSqlite, CURRENT_ROWS } from './support.js';
+import { testService, csvLine, HEADER, type TestService, CURRENT_ROWS } from './support.js';
 
 const gcoord = gcoordModule as unknown as typeof gcoordModule.default;
 
@@ -20,9 +20,9 @@ beforeEach(async () => {
 });
 afterEach(() => svc.close());
 
-const count = () => rawSqlite(svc).prepare(`SELECT count(*) FROM resources WHERE ${CURRENT_ROWS}`).pluck().get() as number;
-const stored = (id: string) => rawSqlite(svc).prepare(`SELECT * FROM resources WHERE id = ? AND ${CURRENT_ROWS}`).get(id) as
-  { lng: number; lat: number; name: string; district: string; doc: string } | undefined;
+const count = async () => (await svc.db.value<number>(`SELECT count(*) FROM resources WHERE ${CURRENT_ROWS}`))!;
+const stored = (id: string) => svc.db.get<{ lng: number; lat: number; name: string; district: string; doc: string }>(
+  `SELECT * FROM resources WHERE id = ? AND ${CURRENT_ROWS}`, [id]);
 
 describe('CSV import', () => {
   test('a GB18030 file with GCJ-02 coordinates is stored in WGS-84, agreeing with gcoord to within 1 m', async () => {
@@ -38,19 +38,19 @@ describe('CSV import', () => {
     expect(report).toMatchObject({ encoding: 'gb18030', inserted: 2, rejected_rows: 0, applied: true });
     for (const r of rows) {
       const expected = gcoord.transform([Number(r.lng), Number(r.lat)], gcoord.GCJ02, gcoord.WGS84) as [number, number];
-      const got = stored(r.id)!;
+      const got = (await stored(r.id))!;
       expect(distance(got.lng, got.lat, expected[0], expected[1]) * 1000).toBeLessThan(1);
     }
-    expect(stored('palace')!.name).toBe('故宫博物院');
+    expect((await stored('palace'))!.name).toBe('故宫博物院');
     // And the GCJ-02 offset (~500 m in Beijing) was really removed.
-    expect(distance(stored('palace')!.lng, stored('palace')!.lat, Number(rows[0].lng), Number(rows[0].lat)) * 1000).toBeGreaterThan(300);
+    expect(distance((await stored('palace'))!.lng, (await stored('palace'))!.lat, Number(rows[0].lng), Number(rows[0].lat)) * 1000).toBeGreaterThan(300);
   });
 
   test('a per-row crs column overrides the option; bd09 converts too', async () => {
     const [lng, lat] = gcoord.transform([palace.lng, palace.lat], gcoord.WGS84, gcoord.BD09) as [number, number];
     const report = await svc.importText([HEADER, csvLine({ ...palace, lng, lat, crs: 'bd09' })].join('\n'), { crs: 'gcj02' });
     expect(report.inserted).toBe(1);
-    const got = stored('palace')!;
+    const got = (await stored('palace'))!;
     expect(distance(got.lng, got.lat, palace.lng, palace.lat) * 1000).toBeLessThan(1);
   });
 
@@ -58,7 +58,7 @@ describe('CSV import', () => {
     const text = '\uFEFF' + [HEADER, csvLine(palace)].join('\n');
     const report = await svc.importText(Buffer.from(text, 'utf8'));
     expect(report).toMatchObject({ encoding: 'utf8', inserted: 1 });
-    expect(stored('palace')!.name).toBe('故宫博物院');
+    expect((await stored('palace'))!.name).toBe('故宫博物院');
   });
 
   test('bad rows of many kinds are each reported with line, column and reason; the valid rows are applied', async () => {
@@ -109,22 +109,22 @@ describe('CSV import', () => {
     expect(reason(9).reason).toMatch(/五育/);
     expect(reason(11).reason).toMatch(/line 2/);
     expect(report).toMatchObject({ rows: 17, inserted: 2, applied: true });
-    expect(count()).toBe(2);
-    expect(stored('palace')!.name).toBe('故宫博物院');
+    expect(await count()).toBe(2);
+    expect((await stored('palace'))!.name).toBe('故宫博物院');
   });
 
   test('--strict applies nothing when one row is rejected', async () => {
     await svc.importText([HEADER, csvLine(library)].join('\n'));
     const report = await svc.importText([HEADER, csvLine(palace), csvLine({ ...palace, id: 'x', type: 'castle' })].join('\n'), { strict: true });
     expect(report).toMatchObject({ applied: false, strict: true, rejected_rows: 1, inserted: 1 });
-    expect(count()).toBe(1);
-    expect(stored('palace')).toBeUndefined();
+    expect(await count()).toBe(1);
+    expect(await stored('palace')).toBeUndefined();
   });
 
   test('--dry-run counts what would change and writes nothing', async () => {
     const report = await svc.importText([HEADER, csvLine(palace), csvLine(library)].join('\n'), { dryRun: true });
     expect(report).toMatchObject({ applied: false, dry_run: true, inserted: 2 });
-    expect(count()).toBe(0);
+    expect(await count()).toBe(0);
   });
 
   test('importing the same file twice reports every row unchanged; an edit is one update', async () => {
@@ -136,8 +136,8 @@ describe('CSV import', () => {
 
     const edited = [HEADER, csvLine({ ...palace, name: '故宫' }), csvLine(library)].join('\n');
     expect(await svc.importText(edited)).toMatchObject({ inserted: 0, updated: 1, unchanged: 1 });
-    expect(stored('palace')!.name).toBe('故宫');
-    expect(count()).toBe(2);
+    expect((await stored('palace'))!.name).toBe('故宫');
+    expect(await count()).toBe(2);
   });
 
   test('a column the importer does not know rejects the whole file, naming it', async () => {
@@ -145,7 +145,7 @@ describe('CSV import', () => {
     const attempt = svc.importText([header, csvLine(palace)].join('\n'));
     await expect(attempt).rejects.toThrow(AppError);
     await expect(attempt).rejects.toThrow(/unknown column 'lta'; did you mean 'lat'/);
-    expect(count()).toBe(0);
+    expect(await count()).toBe(0);
   });
 
   test('a header without id, or with lng but not lat, rejects the file; a new row without a required column is rejected', async () => {
@@ -165,7 +165,7 @@ describe('CSV import', () => {
   test('bytes invalid in the chosen encoding reject the file instead of importing mojibake', async () => {
     const bytes = iconv.encode([HEADER, csvLine(palace)].join('\n'), 'gb18030');
     await expect(svc.importText(bytes, { encoding: 'utf8' })).rejects.toThrow(/not valid utf-8/);
-    expect(count()).toBe(0);
+    expect(await count()).toBe(0);
   });
 
   test('a quoted field may span lines (and is rejected: a line break is a control character); line numbers stay true', async () => {
@@ -193,7 +193,7 @@ describe('CSV import', () => {
 
   test('the district is computed when absent, and the row carries the source and coordinates precision', async () => {
     await svc.importText([HEADER, csvLine({ ...library, district: '', coord_precision_m: 200 })].join('\n'));
-    const doc = JSON.parse(stored('nlc')!.doc);
+    const doc = JSON.parse((await stored('nlc'))!.doc);
     expect(doc.district).toEqual({ code: '110108', name: '海淀区' });
     expect(doc.coord_precision_m).toBe(200);
     expect(doc.free).toBe(true);

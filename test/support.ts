@@ -10,6 +10,14 @@ import { importCsv, type ImportOptions } from '../src/import/csv.js';
 import { freePort } from '../scripts/harness.js';
 import { SqliteDatabase } from '../src/store/sqlite.js';
 import { commandLine } from '../src/access/keys.js';
+import { BACKEND, createTestDatabase, dropTestDatabase } from './postgres/databases.js';
+
+export { BACKEND };
+/**
+ * `test` on SQLite, `test.skip` on PostgreSQL: for a test about SQLite itself (its files, its write lock).
+ * Each use says why beside it; what the test checks of the service has a PostgreSQL counterpart elsewhere.
+ */
+export const sqliteOnly = BACKEND === 'sqlite' ? test : test.skip;
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 /** The principal of writes a test makes straight through the domain (as a command on the machine would). */
@@ -18,7 +26,10 @@ export const OPERATOR = commandLine('test');
 export const TEST_HASH_KEY = 'test-hash-key-0123456789-0123456789-abcdef';
 export const TEST_DATA_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 
-/** A service over a fresh database file in its own temp directory; `close()` removes it. */
+/**
+ * A service over a fresh database in its own temp directory: a SQLite file, or with `EDUMAP_TEST_BACKEND=
+ * postgres` a fresh PostgreSQL database (`npm run test:pg`); `close()` removes it.
+ */
 export interface TestService extends Service {
   dir: string;
   app: ReturnType<typeof createApp>;
@@ -28,11 +39,15 @@ export interface TestService extends Service {
   importText(text: string | Buffer, options?: ImportOptions): ReturnType<typeof importCsv>;
 }
 
-/** Builds a service for one test: `seed` loads the bundled Beijing data (default), else districts only. */
-export async function testService(options: { seed?: boolean; config?: Partial<Config>; clock?: () => number } = {}): Promise<TestService> {
+/**
+ * Builds a service for one test: `seed` loads the bundled Beijing data (default), else districts only;
+ * `backend` overrides the run's (a test comparing the two stores).
+ */
+export async function testService(options: { seed?: boolean; config?: Partial<Config>; clock?: () => number; backend?: typeof BACKEND } = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'edumap-test-'));
+  const backend = options.backend ?? BACKEND;
   const config: Config = {
-    ...DEFAULTS, dbPath: join(dir, 'edumap.db'), adminKeys: [ADMIN_KEY], logLevel: 'silent', pollMs: 0, searchPerMinute: 0, bookingPerMinute: 0,
+    ...DEFAULTS, dbPath: backend === 'postgres' ? await createTestDatabase() : join(dir, 'edumap.db'), adminKeys: [ADMIN_KEY], logLevel: 'silent', pollMs: 0, searchPerMinute: 0, bookingPerMinute: 0,
     hashKey: TEST_HASH_KEY, dataKey: Buffer.from(TEST_DATA_KEY, 'hex'), ...options.config,
   };
   const log = createLogger(config);
@@ -45,6 +60,7 @@ export async function testService(options: { seed?: boolean; config?: Partial<Co
     app,
     async close() {
       await service.close();
+      if (backend === 'postgres') await dropTestDatabase(config.dbPath);
       rmSync(dir, { recursive: true, force: true });
     },
     async importText(text, opts) {
@@ -153,6 +169,25 @@ export async function startServer(env: Record<string, string>, timeoutMs = 40_00
 export function rawSqlite(svc: Service): import('better-sqlite3').Database {
   if (!(svc.db instanceof SqliteDatabase)) throw new Error('this test reads SQLite directly');
   return svc.db.raw;
+}
+
+/**
+ * Everything the service's database holds at rest, as byte strings to search for data that must never be
+ * stored in clear: SQLite's file and its WAL as they are on disk; on PostgreSQL, every value of every table.
+ */
+export async function storedBytes(svc: Service): Promise<Buffer[]> {
+  if (svc.db.dialect === 'sqlite') {
+    const { existsSync, readFileSync } = await import('node:fs');
+    return [svc.config.dbPath, `${svc.config.dbPath}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f));
+  }
+  const tables = await svc.db.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'");
+  const out: Buffer[] = [];
+  for (const { name } of tables) {
+    for (const row of await svc.db.all<Record<string, unknown>>(`SELECT * FROM ${name}`)) {
+      out.push(Buffer.concat(Object.values(row).map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v))))));
+    }
+  }
+  return out;
 }
 
 /**

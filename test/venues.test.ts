@@ -1,11 +1,11 @@
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import request from 'supertest';
 import { formatShanghai } from '../src/time.js';
 import { normalizeResidentId } from '../src/booking/privacy.js';
 import { normalizeOrgCode } from '../src/booking/identity.js';
-import { ADMIN_KEY, HEADER, OPERATOR, ROOT, csvLine, phoneNumber, rawSqlite, residentId, testService, type TestService } from './support.js';
+import { ADMIN_KEY, HEADER, OPERATOR, ROOT, csvLine, phoneNumber, residentId, storedBytes, testService, type TestService } from './support.js';
 
 // The venue's side of booking (issue 11), on a clock the tests move.
 
@@ -345,7 +345,7 @@ describe('venue operations on slots', () => {
     expect(closed.body.waitlist_ended).toBe(1);
     expect(closed.body.slot.capacity).toEqual({ individual: 0, group: 0 });
     expect(type(await book(booking(s, { contact: { name: '新', phone: phoneNumber(9) } })))).toBe('slot_closed');
-    expect(rawSqlite(svc).prepare('SELECT taken_individual, capacity_individual FROM slots WHERE id = ?').get(s)).toEqual({ taken_individual: 0, capacity_individual: 0 });
+    expect(await svc.db.get('SELECT taken_individual, capacity_individual FROM slots WHERE id = ?', [s])).toEqual({ taken_individual: 0, capacity_individual: 0 });
     expect((await request(svc.app).get('/v1/resources/palace/slots').query({ from: at(0, 1), to: at(0, 2) })).body.items.map((x: { id: number }) => x.id)).toEqual([other]);
     expect((await request(svc.app).get(`/v1/waitlist/${waiting.body.id}`).set(as(waiting.body.token))).body).toMatchObject({ status: 'expired', reason: 'slot_closed' });
     expect((await book(booking(other, { visitor_ids: [residentId(5)] }))).status).toBe(201); // the visitor's day was given back
@@ -385,9 +385,9 @@ describe('venue operations on slots', () => {
     const s = await slot('palace', 9, 1);
     const phone = '13987654321';
     const made = await book(booking(s, { contact: { name: '王小明', phone: '+86 139-8765-4321' } }));
-    const files = [svc.config.dbPath, `${svc.config.dbPath}-wal`].filter(existsSync).map((f) => readFileSync(f));
+    const files = await storedBytes(svc);
     for (const needle of [phone, '87654321', '139 8765 4321', '139-8765-4321']) expect(files.some((f) => f.includes(Buffer.from(needle)))).toBe(false);
-    expect(rawSqlite(svc).prepare('SELECT phone_box IS NOT NULL FROM bookings WHERE id = ?').pluck().get(made.body.id)).toBe(1);
+    expect(await svc.db.value('SELECT phone_box IS NOT NULL FROM bookings WHERE id = ?', [made.body.id])).toBe(1);
 
     const reveal = await request(svc.app).get(`/v1/bookings/${made.body.id}/contact`).set(as(palaceKey));
     expect(reveal.status).toBe(200);
@@ -401,7 +401,7 @@ describe('venue operations on slots', () => {
     expect(JSON.stringify(audit.body)).not.toContain('4321');
 
     // A booking made before phones were kept: the masked number only.
-    rawSqlite(svc).prepare('UPDATE bookings SET phone_box = NULL, phone_key = NULL WHERE id = ?').run(made.body.id);
+    await svc.db.run('UPDATE bookings SET phone_box = NULL, phone_key = NULL WHERE id = ?', [made.body.id]);
     expect((await request(svc.app).get(`/v1/bookings/${made.body.id}/contact`).set(as(palaceKey))).body).toMatchObject({ phone: '139****4321', revealed: false });
   });
 
@@ -414,7 +414,7 @@ describe('venue operations on slots', () => {
     const keys = new DataKeys(fresh, [svc.config.dataKey]);
     expect(await rekeyPhones(svc.db, keys)).toEqual({ resealed: 1, unreadable: 0 });
     expect(await rekeyPhones(svc.db, keys)).toEqual({ resealed: 0, unreadable: 0 });
-    const row = rawSqlite(svc).prepare('SELECT phone_box, phone_key FROM bookings WHERE id = ?').get(made.body.id) as { phone_box: Buffer; phone_key: string };
+    const row = (await svc.db.get<{ phone_box: Buffer; phone_key: string }>('SELECT phone_box, phone_key FROM bookings WHERE id = ?', [made.body.id]))!;
     expect(row.phone_key).toBe(keys.currentId);
     expect(new DataKeys(fresh).open(row.phone_box, made.body.id)).toBe('13900001111');
     expect(new DataKeys(svc.config.dataKey).open(row.phone_box, made.body.id)).toBeUndefined();
@@ -452,7 +452,7 @@ describe('waitlist', () => {
     // More capacity promotes B.
     await request(svc.app).patch(`/v1/slots/${s}`).set(as(palaceKey)).send({ capacity: { individual: 3 } });
     expect((await request(svc.app).get(`/v1/waitlist/${second.body.id}`).set(as(second.body.token))).body.status).toBe('promoted');
-    expect(rawSqlite(svc).prepare('SELECT taken_individual FROM slots WHERE id = ?').pluck().get(s)).toBe(3);
+    expect(await svc.db.value('SELECT taken_individual FROM slots WHERE id = ?', [s])).toBe(3);
     const metrics = await request(svc.app).get('/metrics');
     expect(metrics.text).toMatch(/edumap_waitlist_outcomes_total\{outcome="promoted",reason=""\} 2/);
   });
@@ -475,7 +475,7 @@ describe('waitlist', () => {
     now = ms(7, 1); // the cut-off: 2 hours before 09:00
     expect((await request(svc.app).get(`/v1/waitlist/${late.body.id}`).set(as(late.body.token))).body).toMatchObject({ status: 'expired', reason: 'cutoff' });
     await svc.bookings.noShows.run();
-    expect(rawSqlite(svc).prepare('SELECT status FROM waitlist WHERE id = ?').pluck().get(late.body.id)).toBe('expired');
+    expect(await svc.db.value('SELECT status FROM waitlist WHERE id = ?', [late.body.id])).toBe('expired');
     expect(type(await wait(booking(s, { contact: { name: 'E', phone: phoneNumber(15) } })))).toBe('waitlist_closed');
   });
 

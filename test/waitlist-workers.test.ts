@@ -1,5 +1,5 @@
 import { formatShanghai } from '../src/time.js';
-import { HEADER, csvLine, phoneNumber, rawSqlite, startServer, testService, type ServerProcess, type TestService, OPERATOR } from './support.js';
+import { HEADER, csvLine, phoneNumber, startServer, testService, type ServerProcess, type TestService, OPERATOR } from './support.js';
 
 // The waitlist across real worker processes on one database file: promotions happen in the transaction
 // that frees the places, so no place is given twice and the order of joining holds.
@@ -41,17 +41,18 @@ test('10 seats, 10 booked, 40 waiting from 3 workers; 10 cancellations in parall
   }).then((r) => r.status)));
   expect(cancelled).toEqual(new Array(10).fill(200));
 
-  const db = rawSqlite(svc);
-  const entries = db.prepare('SELECT seq, id, status, booking_id FROM waitlist WHERE slot_id = ? ORDER BY seq').all(slot.id) as { seq: number; id: string; status: string; booking_id: string | null }[];
+  const db = svc.db;
+  const entries = await db.all<{ seq: number; id: string; status: string; booking_id: string | null }>(
+    'SELECT seq, id, status, booking_id FROM waitlist WHERE slot_id = ? ORDER BY seq', [slot.id]);
   expect(entries).toHaveLength(40);
   expect(entries.slice(0, 10).every((e) => e.status === 'promoted' && e.booking_id)).toBe(true);
   expect(entries.slice(10).every((e) => e.status === 'waiting' && e.booking_id === null)).toBe(true);
   expect(new Set(entries.map((e) => e.booking_id).filter(Boolean)).size).toBe(10); // no entry promoted twice, no booking shared
-  const taken = db.prepare('SELECT taken_individual, capacity_individual FROM slots WHERE id = ?').get(slot.id);
+  const taken = await db.get('SELECT taken_individual, capacity_individual FROM slots WHERE id = ?', [slot.id]);
   expect(taken).toEqual({ taken_individual: 10, capacity_individual: 10 });
-  const confirmed = db.prepare("SELECT id FROM bookings WHERE slot_id = ? AND status = 'confirmed' ORDER BY id").pluck().all(slot.id);
+  const confirmed = (await db.all<{ id: string }>("SELECT id FROM bookings WHERE slot_id = ? AND status = 'confirmed' ORDER BY id", [slot.id])).map((r) => r.id);
   expect(confirmed).toEqual(entries.slice(0, 10).map((e) => e.booking_id).sort());
-  expect(db.prepare("SELECT coalesce(sum(party_size), 0) FROM bookings WHERE slot_id = ? AND status = 'confirmed'").pluck().get(slot.id)).toBe(10);
+  expect(await db.value("SELECT coalesce(sum(party_size), 0) FROM bookings WHERE slot_id = ? AND status = 'confirmed'", [slot.id])).toBe(10);
   // Every worker took part.
   const workers = new Set(server.output().split('\n').filter((l) => l.includes('"route":"/v1/waitlist"')).map((l) => (JSON.parse(l) as { worker: number }).worker));
   expect(workers.size).toBe(3);

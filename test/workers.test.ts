@@ -1,8 +1,8 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { formatShanghai } from '../src/time.js';
-import { phoneNumber, residentId, startServer, testService, type ServerProcess, type TestService, rawSqlite, OPERATOR } from './support.js';
+import { phoneNumber, residentId, startServer, testService, type ServerProcess, type TestService, OPERATOR, BACKEND, storedBytes } from './support.js';
 
-// Real server processes on one database file: what holds here holds in production with WORKERS=N.
+// Real server processes on one database (a SQLite file, or PostgreSQL under npm run test:pg): what holds here holds in production with WORKERS=N.
 
 const HOUR = 3_600_000;
 const tomorrow = Date.parse(`${formatShanghai(new Date(Date.now() + 24 * HOUR)).slice(0, 10)}T00:00:00+08:00`);
@@ -55,10 +55,10 @@ async function post(url: string, { key, body }: Sent): Promise<{ status: number;
   return { status: res.status, body: await res.json() as Record<string, unknown>, replayed: res.headers.get('idempotent-replayed') };
 }
 
-const stored = (slotId: number) => ({
-  taken: rawSqlite(svc).prepare('SELECT taken_individual FROM slots WHERE id = ?').pluck().get(slotId) as number,
-  confirmed: rawSqlite(svc).prepare("SELECT id FROM bookings WHERE slot_id = ? AND status = 'confirmed' ORDER BY id").pluck().all(slotId) as string[],
-  seats: rawSqlite(svc).prepare("SELECT coalesce(sum(party_size), 0) FROM bookings WHERE slot_id = ? AND status = 'confirmed'").pluck().get(slotId) as number,
+const stored = async (slotId: number) => ({
+  taken: (await svc.db.value<number>('SELECT taken_individual FROM slots WHERE id = ?', [slotId]))!,
+  confirmed: (await svc.db.all<{ id: string }>("SELECT id FROM bookings WHERE slot_id = ? AND status = 'confirmed' ORDER BY id", [slotId])).map((r) => r.id),
+  seats: (await svc.db.value<number>("SELECT coalesce(sum(party_size), 0) FROM bookings WHERE slot_id = ? AND status = 'confirmed'", [slotId]))!,
 });
 
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
@@ -78,7 +78,7 @@ test('200 concurrent bookings at 3 workers for 50 places: exactly 50 confirmed, 
   expect(statuses.filter((s) => s >= 500)).toEqual([]);
 
   const confirmed = first.filter((r) => r.status === 201).map((r) => r.body.id as string).sort();
-  expect(stored(slotId)).toEqual({ taken: 50, confirmed, seats: 50 });
+  expect(await stored(slotId)).toEqual({ taken: 50, confirmed, seats: 50 });
 
   // Every request retried, all at once: each key answers as it did, and nothing new is made.
   const again = await Promise.all(requests.map((r) => post(server.url, r)));
@@ -87,8 +87,8 @@ test('200 concurrent bookings at 3 workers for 50 places: exactly 50 confirmed, 
     expect(r.replayed).toBe('true');
     if (r.status === 201) expect(r.body).toEqual(first[k].body);
   });
-  expect(stored(slotId)).toEqual({ taken: 50, confirmed, seats: 50 });
-  expect(rawSqlite(svc).prepare('SELECT count(*) FROM bookings WHERE slot_id = ?').pluck().get(slotId)).toBe(50);
+  expect(await stored(slotId)).toEqual({ taken: 50, confirmed, seats: 50 });
+  expect(await svc.db.value('SELECT count(*) FROM bookings WHERE slot_id = ?', [slotId])).toBe(50);
 
   // The three workers all served bookings.
   const workers = new Set(server.output().split('\n')
@@ -131,7 +131,7 @@ test('after kill -9 right behind confirmed bookings, a restarted server has ever
     const body = (await res.json()) as { items: { id: number; remaining: { individual: number } }[] };
     return body.items.find((s) => s.id === slotId)!.remaining.individual;
   };
-  const before = stored(slotId);
+  const before = await stored(slotId);
   expect(before.taken).toBe(before.seats); // the places taken are exactly the confirmed bookings'
   expect(await remaining()).toBe(capacity - before.seats);
 
@@ -144,7 +144,7 @@ test('after kill -9 right behind confirmed bookings, a restarted server has ever
   }
   const ids = new Set(retried.filter((r) => r.status === 201).map((r) => r.body.id));
   for (const { id } of confirmed) expect(ids.has(id)).toBe(true);
-  const after = stored(slotId);
+  const after = await stored(slotId);
   expect(after.taken).toBe(after.seats);
   expect(after.seats).toBe(count(retried.map((r) => r.status), 201));
   expect(await remaining()).toBe(capacity - after.seats);
@@ -171,15 +171,14 @@ test('the database file, its WAL and the logs hold no visitor ID and no phone nu
     malformed,
     token,
   ];
-  const files = [svc.config.dbPath, `${svc.config.dbPath}-wal`];
-  const leaks = () => {
-    const haystacks = [...files.filter(existsSync).map((f) => readFileSync(f)), Buffer.from(server.output())];
+  const leaks = async () => {
+    const haystacks = [...await storedBytes(svc), Buffer.from(server.output())];
     return secrets.filter((s) => haystacks.some((h) => h.includes(Buffer.from(s))));
   };
-  expect(readFileSync(`${svc.config.dbPath}-wal`).length).toBeGreaterThan(0); // the bookings are (also) in the WAL
-  expect(leaks()).toEqual([]);
+  if (BACKEND === 'sqlite') expect(readFileSync(`${svc.config.dbPath}-wal`).length).toBeGreaterThan(0); // the bookings are (also) in the WAL
+  expect(await leaks()).toEqual([]);
   await server.stop('SIGTERM'); // a clean stop checkpoints the WAL into the database file
-  expect(leaks()).toEqual([]);
+  expect(await leaks()).toEqual([]);
   // And the hashes really are there: the rule "one booking per visitor per day" is held by them.
-  expect(rawSqlite(svc).prepare('SELECT count(*) FROM booking_visitors v JOIN bookings b ON b.id = v.booking_id WHERE b.slot_id = ?').pluck().get(slotId)).toBe(20);
+  expect(await svc.db.value('SELECT count(*) FROM booking_visitors v JOIN bookings b ON b.id = v.booking_id WHERE b.slot_id = ?', [slotId])).toBe(20);
 });

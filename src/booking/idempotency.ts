@@ -64,7 +64,7 @@ export class Idempotency {
       }
       const stored = await this.store.get(t, key);
       if (!stored) {
-        await this.store.claim(t, key, requestHmac, lease, now);
+        if (!(await this.store.claim(t, key, requestHmac, lease, now))) throw inProgress(); // another request claimed it just now
         return { lease };
       }
       if (!stored.request_hmac.equals(requestHmac)) {
@@ -73,7 +73,8 @@ export class Idempotency {
       }
       if (stored.status === null) {
         if ((stored.locked_until_ms ?? 0) > now || lease === stored.locked_until_ms) throw inProgress();
-        await this.store.relock(t, key, lease, stored.locked_until_ms!); // its first holder died; carry on in its place
+        // Its first holder died; carry on in its place, unless another request took it over first.
+        if (!(await this.store.relock(t, key, lease, stored.locked_until_ms!))) throw inProgress();
         return { lease };
       }
       return { answered: JSON.parse(stored.response!) as StoredAnswer, tokenBox: stored.token_box };

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Database } from '../store/sql.js';
+import { serializeOn } from '../store/db.js';
 import type { BookingStore } from '../store/bookings.js';
 import type { SlotStore } from '../store/slots.js';
 import type { LimitStore } from '../store/limits.js';
@@ -32,6 +33,9 @@ export class NoShows {
     const now = clock();
     await rules.refresh();
     const marked = await db.tx(async (t) => {
+      // One run at a time across processes: a run counts a phone's no-shows, and must see those another
+      // run marked (READ COMMITTED shows only what committed).
+      await serializeOn(t, 'no_show_job');
       const done = await rows.markNoShows(t, now - LOOKBACK_MS, now);
       for (const b of done) {
         const slot = (await slots.slot(b.slot_id, t))!;

@@ -3,7 +3,7 @@ import { formatShanghai } from '../time.js';
 import type { Database, Tx } from '../store/sql.js';
 import type { BookingRow, BookingStore } from '../store/bookings.js';
 import type { RuleBook } from './policy.js';
-import type { SlotRow, SlotStore } from '../store/slots.js';
+import { nextChange, type SlotRow, type SlotStore } from '../store/slots.js';
 import type { Audit } from '../access/audit.js';
 import type { Principal } from '../access/keys.js';
 import { assertSeats } from '../access/scope.js';
@@ -40,6 +40,9 @@ export class SlotAdmin {
     assertSeats(by, await directory.resource(resourceId));
     const made = parseSlots(resourceId, inputs, clock());
     return db.tx(async (t) => {
+      // The slot-change counter first: under READ COMMITTED no other writer can add a slot between the
+      // overlap test below and the insert.
+      await nextChange(t);
       for (const [k, s] of made.entries()) {
         const [clash] = await slots.overlapping(t, resourceId, s.startMs, s.endMs);
         if (clash) {
@@ -64,6 +67,7 @@ export class SlotAdmin {
     assertSeats(by, resource);
     const { slots: planned, ...report } = materialise(resourceId, input, resource.hours, resource.calendar, clock());
     const written = await db.tx(async (t) => {
+      await nextChange(t); // as in `create`: nobody adds a slot between the overlap test and the insert
       const fresh = [];
       let unchanged = 0;
       for (const s of planned) {
@@ -157,12 +161,14 @@ export class SlotAdmin {
   private async closeIn(t: Tx, slotId: number, at: string): Promise<{ ids: string[]; ended: number }> {
     const { slots, rows, maker, waitlist } = this.deps;
     const ids: string[] = [];
+    // Closed first: a booking that takes places after this waits for the commit and then finds none; one
+    // that committed before is in the roster read next (READ COMMITTED: each statement sees the committed).
+    await slots.close(t, slotId, at);
     for (const row of await rows.ofSlot(slotId, t)) {
       if (row.status !== 'confirmed' || !(await rows.cancel(t, row.id, at, 'cancelled_by_venue'))) continue;
       await maker.unmake(t, row, { seats: false });
       ids.push(row.id);
     }
-    await slots.close(t, slotId, at);
     return { ids, ended: await waitlist.endAll(t, slotId) };
   }
 }

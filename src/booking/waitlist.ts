@@ -93,6 +93,9 @@ export class Waitlist {
     const checked = checkRequest(body, venue, now);
     const fingerprint = `waitlist\0${requestFingerprint(body)}`;
     const ran = await idempotency.run(namespaced, hasher.request(fingerprint), now, async (t) => {
+      // The slot's row locked first, so "full" stays true until the entry commits: a cancellation giving
+      // places back waits, then promotes this entry too (or committed before, and this is a 409 to book).
+      await slots.lock(t, body.slot_id);
       const current = await slots.slot(body.slot_id, t);
       if (!current || !venue) throw new AppError('not_found', `no slot ${body.slot_id}`, { errors: [{ path: 'body.slot_id', message: 'does not exist' }] });
       this.assertJoinable(current, venue, body, now);

@@ -57,9 +57,9 @@ export class BatchStore {
       }
     }
     try {
-      const id = await t.value<number>(`INSERT INTO batches (state, kind, queue, key_id, created_at, lease_until_ms, owner)
-        VALUES ('staging', ?, ?, ?, ?, ?, ?) RETURNING id`, [b.kind, b.queue, b.keyId, b.at, b.nowMs + BATCH_LEASE_MS, b.owner]);
-      return id;
+      // In a savepoint: the unique index may refuse it (another import took the place), and the transaction goes on.
+      return await t.savepoint((inner) => inner.value<number>(`INSERT INTO batches (state, kind, queue, key_id, created_at, lease_until_ms, owner)
+        VALUES ('staging', ?, ?, ?, ?, ?, ?) RETURNING id`, [b.kind, b.queue, b.keyId, b.at, b.nowMs + BATCH_LEASE_MS, b.owner]));
     } catch (e) {
       if (e instanceof ConstraintViolation && e.kind === 'unique') return undefined;
       throw e;
@@ -77,7 +77,7 @@ export class BatchStore {
    */
   async publish(t: Tx, id: number, at: string): Promise<boolean> {
     await t.run("INSERT INTO meta (key, value) VALUES ('publish_seq', '0') ON CONFLICT (key) DO NOTHING");
-    const seq = Number(await t.value<string>("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'publish_seq' RETURNING value"));
+    const seq = Number(await t.value<string>("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'publish_seq' RETURNING value"));
     const done = (await t.run(`UPDATE batches SET state = 'published', published_seq = ?, published_at = ?, queue = NULL, lease_until_ms = NULL
       WHERE id = ? AND state = 'staging'`, [seq, at, id])).changes === 1;
     if (done) await bumpGeneration(t);
@@ -99,7 +99,7 @@ export class BatchStore {
    * ids that it replaced (published before it). Returns the last seq done, or undefined when none was left.
    */
   async foldChunk(t: Tx, batch: { id: number; published_seq: number }, afterSeq: number, limit: number, at: string): Promise<number | undefined> {
-    const last = await t.value<number | null>('SELECT max(seq) FROM (SELECT seq FROM resources WHERE batch = ? AND seq > ? ORDER BY seq LIMIT ?)',
+    const last = await t.value<number | null>('SELECT max(seq) FROM (SELECT seq FROM resources WHERE batch = ? AND seq > ? ORDER BY seq LIMIT ?) AS chunk',
       [batch.id, afterSeq, limit]);
     if (last === null || last === undefined) {
       await t.run('UPDATE batches SET folded = 1 WHERE id = ?', [batch.id]);

@@ -21,9 +21,13 @@ export class IdempotencyStore {
     return t.get<IdempotencyRow>('SELECT request_hmac, status, response, locked_until_ms, token_box FROM idempotency_keys WHERE key = ?', [key]);
   }
 
-  /** Records a new key as in progress until `lockedUntilMs`. */
-  async claim(t: Sql, key: string, requestHmac: Buffer, lockedUntilMs: number, nowMs: number): Promise<void> {
-    await t.run('INSERT INTO idempotency_keys (key, request_hmac, locked_until_ms, created_ms) VALUES (?, ?, ?, ?)', [key, requestHmac, lockedUntilMs, nowMs]);
+  /**
+   * Records a new key as in progress until `lockedUntilMs`; false when the key exists already (a concurrent
+   * request with it committed first: under READ COMMITTED both may have found it absent).
+   */
+  async claim(t: Sql, key: string, requestHmac: Buffer, lockedUntilMs: number, nowMs: number): Promise<boolean> {
+    return (await t.run(`INSERT INTO idempotency_keys (key, request_hmac, locked_until_ms, created_ms) VALUES (?, ?, ?, ?)
+      ON CONFLICT (key) DO NOTHING`, [key, requestHmac, lockedUntilMs, nowMs])).changes === 1;
   }
 
   /** Takes over an in-progress key whose holder gave up; false when someone else took it over first. */

@@ -52,5 +52,5 @@ export class KeyStore {
 
 async function bumpKeys(t: Sql): Promise<void> {
   await t.run("INSERT INTO meta (key, value) VALUES ('keys_seq', '0') ON CONFLICT (key) DO NOTHING");
-  await t.run("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'keys_seq'");
+  await t.run("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'keys_seq'");
 }

@@ -1,4 +1,5 @@
 import type { Sql, Tx } from './sql.js';
+import { placeholders } from './sql.js';
 
 /** The rows a purge deletes: versions retired before the cut, and tombstones of batches published before it. */
 const PURGEABLE = `(r.retired_at IS NOT NULL AND r.retired_at < ?)
@@ -11,12 +12,16 @@ const PURGEABLE = `(r.retired_at IS NOT NULL AND r.retired_at < ?)
  * many rows it deleted.
  */
 export async function purgeVersions(t: Tx, beforeIso: string, limit: number): Promise<number> {
-  const picked = `SELECT r.seq FROM resources r WHERE ${PURGEABLE} LIMIT ?`;
-  const top = await t.value<number | null>(`SELECT max(b.published_seq) FROM resources r2 JOIN batches b ON b.id = r2.batch
-    WHERE r2.seq IN (${picked})`, [beforeIso, beforeIso, limit]);
-  if (top === null || top === undefined) return 0;
-  await t.run("UPDATE meta SET value = CAST(? AS TEXT) WHERE key = 'feed_horizon' AND CAST(value AS INTEGER) < ?", [top + 1, top + 1]);
-  return (await t.run(`DELETE FROM resources WHERE seq IN (${picked})`, [beforeIso, beforeIso, limit])).changes;
+  // One statement picks and deletes, and says from which batches: two picks (a LIMIT without an order, or
+  // another process purging between them under READ COMMITTED) could differ, and the horizon must cover
+  // every batch deleted from.
+  const gone = await t.all<{ batch: number }>(`DELETE FROM resources WHERE seq IN (SELECT r.seq FROM resources r WHERE ${PURGEABLE} LIMIT ?)
+    RETURNING batch`, [beforeIso, beforeIso, limit]);
+  if (!gone.length) return 0;
+  const batches = [...new Set(gone.map((g) => g.batch))];
+  const top = (await t.value<number | null>(`SELECT max(published_seq) FROM batches WHERE id IN (${placeholders(batches.length)})`, batches)) ?? 0;
+  await t.run("UPDATE meta SET value = CAST(? AS TEXT) WHERE key = 'feed_horizon' AND CAST(value AS BIGINT) < ?", [top + 1, top + 1]);
+  return gone.length;
 }
 
 /** The oldest publish position the change feed still holds whole: a cursor before it is answered 410. */

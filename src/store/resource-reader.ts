@@ -1,6 +1,8 @@
 import type { Database } from './sql.js';
 import { placeholders } from './sql.js';
 import { SqliteDatabase } from './sqlite.js';
+import { PostgresDatabase } from './postgres.js';
+import { NAMES_SQL, scanPostgres } from './resource-scan-pg.js';
 import { formatShanghai } from '../time.js';
 import { storeHead, type StoreHead } from './db.js';
 
@@ -54,9 +56,11 @@ export class ResourceReader {
   /**
    * Every current resource, read in one transaction (see `ScanText`). SQLite joins all rows into one text
    * and the engine cuts it up: in better-sqlite3 that is several times cheaper than fetching a million
-   * rows, and no object per row outlives the build.
+   * rows, and no object per row outlives the build. PostgreSQL streams the same text by COPY
+   * (`resource-scan-pg.ts`).
    */
   async scan(): Promise<ScanText> {
+    if (this.db.dialect === 'postgres' && this.db instanceof PostgresDatabase) return scanPostgres(this.db, MAX_SNAPSHOT_ROWS);
     if (!(this.db instanceof SqliteDatabase)) throw new Error('ResourceReader.scan: no bulk scan for this database');
     const line = `r.seq || char(9) || CAST(round(r.lng * 10000000) AS INTEGER) || char(9) || CAST(round(r.lat * 10000000) AS INTEGER)
       || char(9) || r.type || char(9) || r.district || char(9) || r.stages || char(9) || coalesce(r.free, -1)
@@ -124,7 +128,7 @@ export class ResourceReader {
   async names(seqs: Float64Array, since: Date): Promise<string | undefined> {
     let maxSeq = 0;
     for (const seq of seqs) if (seq > maxSeq) maxSeq = seq;
-    const text = (await this.db.value<string | null>(`SELECT group_concat(line, char(10)) FROM (
+    const text = (await this.db.value<string | null>(this.db.dialect === 'postgres' ? NAMES_SQL : `SELECT group_concat(line, char(10)) FROM (
         SELECT r.seq || char(1) || replace(r.name || char(1) || coalesce(r.name_en, ''), char(10), ' ') AS line
           FROM resources r WHERE r.seq <= ? AND (r.retired_at IS NULL OR r.retired_at >= ?) ORDER BY r.id, r.seq)`,
     [maxSeq, formatShanghai(new Date(since.getTime() - 1000))])) ?? '';

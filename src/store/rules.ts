@@ -46,6 +46,6 @@ export class RulesStore {
         batches_per_day = excluded.batches_per_day, no_show_limit = excluded.no_show_limit,
         no_show_within_days = excluded.no_show_within_days, ban_days = excluded.ban_days, updated_at = excluded.updated_at`, values);
     await t.run("INSERT INTO meta (key, value) VALUES ('rules_seq', '0') ON CONFLICT (key) DO NOTHING");
-    await t.run("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'rules_seq'");
+    await t.run("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'rules_seq'");
   }
 }

@@ -1,4 +1,5 @@
 import type { Sql, Tx } from './sql.js';
+import { notifyChange } from './db.js';
 import type { Kind } from '../engine/params.js';
 
 export type { Kind };
@@ -66,6 +67,15 @@ export class SlotStore {
   async overlapping(t: Sql, resourceId: string, startMs: number, endMs: number, limit = 1): Promise<SlotRow[]> {
     return t.all<SlotRow>(`SELECT ${SLOT_COLUMNS} FROM slots WHERE resource_id = ? AND start_ms < ? AND end_ms > ?
       ORDER BY start_ms LIMIT ?`, [resourceId, endMs, startMs, limit]);
+  }
+
+  /**
+   * Locks a slot's row until the transaction ends (a write of nothing), so that what the transaction reads of
+   * the slot next stays true until it commits: a writer that changes the slot (a cancellation giving places
+   * back) waits for it, or committed before it and is seen. False when there is no such slot.
+   */
+  async lock(t: Tx, id: number): Promise<boolean> {
+    return (await t.run('UPDATE slots SET changed_seq = changed_seq WHERE id = ?', [id])).changes === 1;
   }
 
   /** Inserts slots; returns them as stored. */
@@ -161,9 +171,12 @@ export class SlotStore {
 
 /**
  * The next slot-change number. The increment locks the counter row until the transaction ends, so the
- * transactions that change slots commit in the order of their numbers.
+ * transactions that change slots commit in the order of their numbers (and one that takes it before reading
+ * slots sees every slot committed before it). On PostgreSQL the new number is announced on commit.
  */
 export async function nextChange(t: Tx): Promise<number> {
   await t.run("INSERT INTO meta (key, value) VALUES ('slot_seq', '0') ON CONFLICT (key) DO NOTHING");
-  return Number(await t.value<string>("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'slot_seq' RETURNING value"));
+  const seq = Number(await t.value<string>("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'slot_seq' RETURNING value"));
+  await notifyChange(t, 'slots', seq);
+  return seq;
 }

@@ -11,6 +11,8 @@
  *   server database may run it under READ COMMITTED).
  *
  * Failures that callers must tell apart are thrown as the classes below, never as a driver's own errors.
+ * On PostgreSQL a failed statement aborts its whole transaction: a statement whose failure the caller
+ * handles and goes on from (a unique key taken) runs in `t.savepoint()`, which works the same on both.
  */
 
 /** A value bound to a placeholder. */
@@ -53,6 +55,11 @@ export interface Database extends Sql {
    * read transaction sees one consistent state. `fn` must use `t`, never the database itself.
    */
   tx<T>(fn: (t: Tx) => Promise<T>, mode?: 'write' | 'read'): Promise<T>;
+  /**
+   * Resolves when the database answers a trivial query within `timeoutMs` (default 2000); else throws
+   * StoreUnavailable naming where it is. For readiness probes: it never waits behind the service's own work.
+   */
+  ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -102,6 +102,11 @@ export class SqliteDatabase implements Database {
     }
   }
 
+  /** The file answers while it is open (an embedded database has no server to lose). */
+  async ping(): Promise<void> {
+    if (!this.raw.open) throw new StoreUnavailable(`the SQLite database ${this.location} is closed`);
+  }
+
   /** Closes the connection once the open transaction (if any) ends; closing again does nothing. */
   async close(): Promise<void> {
     if (!this.raw.open) return;

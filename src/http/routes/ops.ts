@@ -27,16 +27,20 @@ const DOCS_HTML = `<!doctype html>
 // No validator badge: it would call a third-party host.
 const DOCS_INIT = "window.ui = SwaggerUIBundle({ url: '/openapi.yaml', dom_id: '#swagger-ui', validatorUrl: null, deepLinking: true });\n";
 
-/** Liveness, readiness (503 before the first snapshot and while draining), metrics, the contract and its docs. */
-export function opsRoutes({ holder, contract }: AppDeps, metrics: Metrics, state: { draining: boolean }): Router {
+/**
+ * Liveness, readiness (503 before the first snapshot, while draining, and while the database does not answer),
+ * metrics, the contract and its docs.
+ */
+export function opsRoutes({ holder, contract, db }: AppDeps, metrics: Metrics, state: { draining: boolean }): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', (_req, res) => {
+  router.get('/readyz', async (_req, res) => {
     if (state.draining) throw new AppError('not_ready', 'the service is shutting down');
     if (!holder.ready) throw new AppError('not_ready', 'the index is still being built');
+    await db.ping(); // StoreUnavailable: a 503 naming no host (the handler answers it as not_ready)
     const snap = holder.current;
     res.json({ status: 'ready', resources: snap.size, generation: snap.generation, built_at: snap.builtAt.toISOString() });
   });
