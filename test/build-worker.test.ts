@@ -3,6 +3,7 @@ import { PartsBuilder } from '../src/engine/builder.js';
 import { vocabulary, type SnapshotParts } from '../src/engine/parts.js';
 import { View } from '../src/engine/view.js';
 import { search } from '../src/engine/search.js';
+import { PostgresDatabase } from '../src/store/postgres.js';
 import { OPERATOR, testService, type TestService } from './support.js';
 
 let svc: TestService;
@@ -52,6 +53,20 @@ describe('full builds in a worker thread', () => {
 
   test('a store that cannot be opened by the worker thread fails the build with the reason', async () => {
     svc = await testService({ seed: false });
+    if (svc.db instanceof PostgresDatabase) {
+      // The worker connects on its own: to a database that is not there.
+      const url = new URL(svc.db.connectionUrl);
+      url.pathname = '/edumap_no_such_database';
+      const elsewhere = PostgresDatabase.open(url.toString());
+      const builder = new PartsBuilder(elsewhere, 'worker');
+      try {
+        await expect(builder.build(vocabulary(svc.tax, svc.holder.current.districts))).rejects.toThrow(/edumap_no_such_database/);
+      } finally {
+        await builder.close();
+        await elsewhere.close();
+      }
+      return;
+    }
     const builder = new PartsBuilder(svc.db, 'worker');
     try {
       // The worker opens the file read-only and must find it: move it away under the builder.

@@ -221,7 +221,7 @@ describe('rows checked in threads', () => {
         const report = await own.importText(file, { threads });
         const { seconds: _s, apply_seconds: _a, ...rest } = report;
         reports.push(rest);
-        versions.push(rawSqlite(own).prepare(`SELECT id, name, lng, lat, district, terms, doc FROM resources WHERE ${CURRENT_ROWS} ORDER BY id`).all());
+        versions.push(await own.db.all(`SELECT id, name, lng, lat, district, terms, doc FROM resources WHERE ${CURRENT_ROWS} ORDER BY id`));
       } finally {
         await own.close();
       }

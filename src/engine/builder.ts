@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { startThread } from '../threads.js';
 import type { Database } from '../store/sql.js';
 import { SqliteDatabase } from '../store/sqlite.js';
+import { PostgresDatabase } from '../store/postgres.js';
 import { ResourceReader } from '../store/resource-reader.js';
 import { readParts, type SnapshotParts, type Vocabulary } from './parts.js';
 
@@ -18,8 +19,9 @@ const INLINE_MAX = 20_000;
 /**
  * Builds snapshot parts from the whole store. A large store is read and built in a worker thread with its
  * own read-only connection, so that the main thread keeps answering while a million resources are decoded
- * and indexed (≈2 s); the parts' buffers are transferred, not copied. A small store, or one the worker
- * cannot open (`:memory:`), is built in place.
+ * and indexed (≈2 s); the parts' buffers are transferred, not copied. The worker opens the same SQLite file
+ * read-only, or one connection to the same PostgreSQL database. A small store, or one the worker cannot
+ * open (`:memory:`), is built in place.
  */
 export class PartsBuilder {
   private worker: Worker | null = null;
@@ -38,8 +40,7 @@ export class PartsBuilder {
 
   /** Whether builds run in the worker (decided per build: the store grows). */
   private async useWorker(size: number | undefined): Promise<boolean> {
-    const file = this.db instanceof SqliteDatabase && this.db.location !== ':memory:';
-    if (!file || this.mode === 'inline') return false;
+    if (!workerLocation(this.db) || this.mode === 'inline') return false;
     if (this.mode === 'worker') return true;
     const n = size ?? Number(await this.db.value('SELECT count(*) FROM resources WHERE retired_at IS NULL'));
     return n >= INLINE_MAX;
@@ -56,7 +57,7 @@ export class PartsBuilder {
   }
 
   private start(): Worker {
-    const location = (this.db as SqliteDatabase).location;
+    const location = workerLocation(this.db)!;
     const worker = startThread(import.meta.url, 'build-worker', { location });
     worker.on('message', (reply: BuildReply) => {
       const waiting = this.pending.get(reply.id);
@@ -83,4 +84,11 @@ export class PartsBuilder {
     this.worker = null;
     if (worker) await worker.terminate();
   }
+}
+
+/** Where a build worker opens the store from: a SQLite file or a PostgreSQL URL; undefined when it cannot. */
+function workerLocation(db: Database): string | undefined {
+  if (db instanceof SqliteDatabase) return db.location === ':memory:' ? undefined : db.location;
+  if (db instanceof PostgresDatabase) return db.connectionUrl;
+  return undefined;
 }

@@ -63,6 +63,14 @@ export class PostgresDatabase implements Database {
     this.probe.on('error', () => undefined);
   }
 
+  /**
+   * The URL this store connects with, credentials included: for a thread of this process that opens its own
+   * connection (the snapshot build worker). Never log it; `location` is the redacted form.
+   */
+  get connectionUrl(): string {
+    return this.config.connectionString!;
+  }
+
   /** A store over the database at `url` (`postgres://user:password@host:port/database`); connects lazily. */
   static open(url: string, options: PostgresOptions = {}): PostgresDatabase {
     const o = { ...DEFAULTS, ...options };

@@ -1,8 +1,11 @@
 import type { PgTx, PostgresDatabase } from './postgres.js';
+import { storeHead } from './db.js';
 
 /** A snapshot scan as `ResourceReader.scan` answers it (`ScanText`, declared there). */
 export interface PgScan {
   generation: number;
+  structure: number;
+  publishedSeq: number;
   size: number;
   text: string;
   ids: string[];
@@ -37,11 +40,11 @@ export async function scanPostgres(db: PostgresDatabase, maxRows: number): Promi
     if (size > maxRows) throw new Error(`a snapshot holds at most ${maxRows} resources; the store has ${size}`);
     const lines = await copied(t, `COPY (SELECT r.seq, CAST(r.lng * 10000000 AS BIGINT), CAST(r.lat * 10000000 AS BIGINT),
       r.type, r.district, r.stages, coalesce(r.free, -1), r.terms, coalesce(r.opening_hours, '') ${where} ${order}) TO STDOUT`);
-    const generation = Number((await t.value<string>("SELECT value FROM meta WHERE key = 'generation'")) ?? 0);
+    const head = await storeHead(t);
     // Lines keep COPY's separators: a tab or newline inside a value would break them as it does on SQLite
     // (rows with control characters are refused before they are stored).
     const text = plain(lines).slice(0, -1); // without the last line's newline
-    if (!precedence.size) return { generation, size, text, ids: rows.map(plain) };
+    if (!precedence.size) return { ...head, size, text, ids: rows.map(plain) };
     const ids: string[] = [];
     const versions = { batches: [] as number[], deleted: [] as number[], precedence };
     for (const row of rows) {
@@ -50,7 +53,7 @@ export async function scanPostgres(db: PostgresDatabase, maxRows: number): Promi
       versions.batches.push(Number(batch));
       versions.deleted.push(Number(deleted));
     }
-    return { generation, size, text, ids, versions };
+    return { ...head, size, text, ids, versions };
   }, 'read');
 }
 

@@ -21,7 +21,7 @@ let url: string;
 let token: { id: string; token: string };
 beforeAll(async () => {
   lite = await testService({ seed: true, backend: 'sqlite' });
-  const resource = lite.holder.current.ids[0];
+  const resource = lite.holder.current.base.idOf(0);
   await lite.bookings.rules.put(resource, { per_contact_daily: 4, no_show: { limit: 2 } }, OPERATOR);
   const [full, roomy] = await lite.bookings.createSlots(resource, [
     { start: at(9), end: at(10), capacity: { individual: 1 } },
@@ -81,7 +81,7 @@ test('every table is copied with its ids, counters and bytes; the PostgreSQL ser
     expect(mine.status).toBe(200);
     expect(mine.body.contact.phone).toBe('139****0001');
     const maxSlot = (await lite.db.value<number>('SELECT max(id) FROM slots'))!;
-    const [next] = await service.bookings.createSlots(service.holder.current.ids[0], [{ start: at(20), end: at(21), capacity: { individual: 2 } }], OPERATOR);
+    const [next] = await service.bookings.createSlots(service.holder.current.base.idOf(0), [{ start: at(20), end: at(21), capacity: { individual: 2 } }], OPERATOR);
     expect(next.id).toBe(maxSlot + 1);
     const maxAudit = (await lite.db.value<number>('SELECT max(seq) FROM audit_log'))!;
     expect(await service.db.value('SELECT max(seq) FROM audit_log')).toBe(maxAudit + 1);
