@@ -122,7 +122,7 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
       await bookings.availability.refresh();
       return search(view, { near, limit: 10, accept: (s) => bookings.availability.acceptFor(s, need) });
     });
-    const targets = await bookingTargets(db, bookings, ids, day0 + 8 * DAY);
+    const targets = await bookingTargets(db, bookings, ids, day0 + DAY);
     let n = 0;
     const busy = await latency(points, async (near) => {
       // A booking by "another request" between two queries: the next query reads the one slot that moved.
@@ -145,7 +145,7 @@ export async function runBookingBench(options: BookingBenchOptions = {}): Promis
     let confirmed = 0;
     t = performance.now();
     for (let k = 0; k < o.bookings; k++) {
-      const outcome = await bookings.book(request(targets[k % targets.length], k), `bench-${k}`);
+      const outcome = await bookings.book(bookingRequest(targets[k % targets.length], k), `bench-${k}`);
       if (outcome.booking) confirmed++;
     }
     const perS = confirmed / ((performance.now() - t) / 1000);
@@ -210,7 +210,7 @@ async function addSlots(db: Database, bookings: Bookings, ids: readonly string[]
   return total;
 }
 
-/** One slot with room for a million on `day`, 10:00–11:00, for each of the first 1,000 resources: bench targets. */
+/** One slot with room for a million on `day` (inside the default 7-day booking window), 10:00–11:00, for each of the first 1,000 resources: bench targets. */
 async function bookingTargets(db: Database, bookings: Bookings, ids: readonly string[], day: number): Promise<number[]> {
   const slots: NewSlot[] = ids.slice(0, 1_000).map((resourceId) => ({
     resourceId, startMs: day + 10 * HOUR, endMs: day + 11 * HOUR, capacityIndividual: 1_000_000, capacityGroup: 0, groupMin: 15, groupMax: 200,
@@ -219,7 +219,7 @@ async function bookingTargets(db: Database, bookings: Bookings, ids: readonly st
 }
 
 /** Booking k: one person, a distinct phone and visitor ID. */
-function request(slotId: number, k: number): BookingRequest {
+export function bookingRequest(slotId: number, k: number): BookingRequest {
   const birth = new Date(Date.UTC(2012, 0, 1) + (k % 3650) * DAY).toISOString().slice(0, 10).replace(/-/g, '');
   const body = `110108${birth}${String(Math.floor(k / 3650) % 1000).padStart(3, '0')}`;
   const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -275,7 +275,7 @@ async function overHttp(dbPath: string, workers: number, count: number, concurre
         setupRequest: (req) => {
           const n = base + k++;
           return { ...req, path: '/v1/bookings', headers: { 'content-type': 'application/json', 'idempotency-key': `http-${n}` },
-            body: JSON.stringify(request(targets[n % targets.length], n)) };
+            body: JSON.stringify(bookingRequest(targets[n % targets.length], n)) };
         },
       }],
     });

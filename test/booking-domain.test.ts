@@ -103,7 +103,7 @@ describe('the availability index against a brute-force oracle over SQL', () => {
       await check(round);
     }
     await otherDb.close();
-  });
+  }, 240_000); // a few thousand store round trips: on PostgreSQL over a loaded 2-core machine, over a minute
 });
 
 describe('availability parameters', () => {

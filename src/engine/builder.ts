@@ -59,14 +59,22 @@ export class PartsBuilder {
   private start(): Worker {
     const location = workerLocation(this.db)!;
     const worker = startThread(import.meta.url, 'build-worker', { location });
+    let retired = false;
     worker.on('message', (reply: BuildReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
       if ('error' in reply) waiting?.reject(new Error(`snapshot build failed: ${reply.error}`));
       else waiting?.resolve(reply.parts);
+      // Builds are rare (start-up, folds): an idle worker would keep its heap of the last build's garbage,
+      // hundreds of MB at 1M resources. The next build starts a fresh one (well under a second).
+      if (this.pending.size === 0) {
+        retired = true;
+        if (this.worker === worker) this.worker = null;
+        void worker.terminate();
+      }
     });
     const fail = (e: Error) => {
+      if (retired) return; // stopped here, idle: the requests pending now are another worker's
       if (this.worker === worker) this.worker = null;
       for (const { reject } of this.pending.values()) reject(e);
       this.pending.clear();

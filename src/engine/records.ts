@@ -5,7 +5,7 @@
  */
 export class RecordCache {
   private readonly bySeq = new Map<number, string>();
-  private chars = 0;
+  private held = 0;
   hits = 0;
   misses = 0;
 
@@ -28,18 +28,23 @@ export class RecordCache {
   set(seq: number, doc: string): void {
     if (this.maxChars <= 0 || this.bySeq.has(seq)) return;
     this.bySeq.set(seq, doc);
-    this.chars += doc.length;
-    while (this.chars > this.maxChars) {
+    this.held += doc.length;
+    while (this.held > this.maxChars) {
       const [oldest, text] = this.bySeq.entries().next().value!;
       this.bySeq.delete(oldest);
-      this.chars -= text.length;
+      this.held -= text.length;
     }
   }
 
   /** Forgets everything (a full rebuild after records were changed underneath, as tests do). */
   clear(): void {
     this.bySeq.clear();
-    this.chars = 0;
+    this.held = 0;
+  }
+
+  /** Characters held (what `maxChars` bounds). */
+  get chars(): number {
+    return this.held;
   }
 
   get size(): number {

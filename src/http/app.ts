@@ -53,16 +53,17 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   app.use(metrics.middleware());
   app.use(securityHeaders());
   app.use(corsFor(deps.config));
-  app.use(opsRoutes(deps, metrics, state));
-  app.use(webRoutes(deps.config));
   app.use(['/v1/resources', '/v1/match', '/v1/clusters'], budgets.search.middleware);
   app.use(['/v1/bookings', '/v1/waitlist'], budgets.booking.middleware);
-  if (deps.config.mcp) app.use(mcpRoutes(deps, parts));
   app.use('/v1', (_req, _res, next) => {
     next(deps.holder.ready ? undefined : new AppError('not_ready', 'the index is still being built; retry shortly'));
   });
-  app.use(catalogRoutes(deps));
+  // The hot path first: every layer before it is a path match per request.
   app.use(resourceRoutes(deps));
+  app.use(opsRoutes(deps, metrics, state));
+  app.use(webRoutes(deps.config));
+  if (deps.config.mcp) app.use(mcpRoutes(deps, parts));
+  app.use(catalogRoutes(deps));
   app.use(matchRoutes(deps));
   app.use(clusterRoutes(deps));
   app.use(calendarRoutes(deps));

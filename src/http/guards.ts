@@ -130,6 +130,21 @@ export class ConflictBudget {
 
 /** Security headers (helmet) with a content policy that lets the bundled map page run, and nothing else. */
 export function securityHeaders(): RequestHandler {
+  // helmet decides the headers once (they depend on nothing in the request); each request then gets the
+  // same list set in one loop, not a dozen middleware calls.
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => void headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+  };
+  helmetHeaders()({} as Request, recorder as unknown as Response, () => undefined);
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
+
+function helmetHeaders(): RequestHandler {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,

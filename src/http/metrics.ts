@@ -70,6 +70,9 @@ export class Metrics {
     });
     snapshot('edumap_snapshot_resources', 'Resources in the snapshot in service.', () => holder.current.size);
     snapshot('edumap_snapshot_generation', 'Data generation the snapshot was built from.', () => holder.current.generation);
+    snapshot('edumap_record_cache_hits', 'Records answered from the rendered-record cache since start.', () => holder.records.hits);
+    snapshot('edumap_record_cache_misses', 'Records read from the store since start (not in the cache).', () => holder.records.misses);
+    snapshot('edumap_record_cache_chars', 'Characters of rendered records held in the cache.', () => holder.records.chars);
     snapshot('edumap_snapshot_age_seconds', 'Seconds since the snapshot in service was built.', () => (Date.now() - holder.current.builtAt.getTime()) / 1000);
   }
 

@@ -78,6 +78,14 @@ export interface RowContext {
   outside?: (district: string) => string | null;
 }
 
+/** The compiled row schema per taxonomy: compiling costs tens of ms, and every import and edit needs one. */
+const compiled = new WeakMap<Taxonomy, ValidateFunction>();
+function rowValidatorOf(tax: Taxonomy): ValidateFunction {
+  let validate = compiled.get(tax);
+  if (!validate) compiled.set(tax, (validate = new Ajv({ allErrors: true }).compile(rowSchema(tax))));
+  return validate;
+}
+
 /**
  * Validates and normalises CSV rows: shape by JSON Schema (ajv), then the rules a schema cannot state —
  * the point lies in Beijing, a stated district agrees with it, terms are known, opening_hours parses.
@@ -94,7 +102,7 @@ export class RowValidator {
   private readonly districtKeys = new Map<string, string>();
 
   constructor(private readonly ctx: RowContext) {
-    this.validate = new Ajv({ allErrors: true }).compile(rowSchema(ctx.tax));
+    this.validate = rowValidatorOf(ctx.tax);
     for (const area of ctx.areas.list('district')) {
       for (const key of [area.id, area.name, area.name.replace(/区$/, '')]) this.districtKeys.set(key, area.id);
     }

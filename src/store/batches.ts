@@ -105,9 +105,11 @@ export class BatchStore {
       await t.run('UPDATE batches SET folded = 1 WHERE id = ?', [batch.id]);
       return undefined;
     }
+    // `+batch`: the rows are found by id (a handful per id), never by batch — by batch, SQLite's planner
+    // walked every row of the large earlier batches, 0.7 s per chunk at 1M on the event loop.
     await t.run(`UPDATE resources SET retired_at = ? WHERE retired_at IS NULL
         AND id IN (SELECT id FROM resources WHERE batch = ? AND seq > ? AND seq <= ?)
-        AND batch <> ? AND batch IN (SELECT id FROM batches WHERE state = 'published' AND published_seq < ?)`,
+        AND +batch <> ? AND +batch IN (SELECT id FROM batches WHERE state = 'published' AND published_seq < ?)`,
     [at, batch.id, afterSeq, last, batch.id, batch.published_seq]);
     return last;
   }
