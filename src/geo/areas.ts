@@ -140,8 +140,7 @@ export function districtsFromGeoJson(collection: { features: Feature[] }): Area[
  */
 class DistrictGrid {
   private static readonly CELL_DEG = 0.005;
-  /** Wide enough that every point within SLIVER_M of an outline falls in an edge cell and gets the exact test. */
-  private static readonly EDGE_PAD_DEG = SLIVER_DEG;
+  private static readonly EDGE_PAD_DEG = 1e-9;
   private static readonly UNKNOWN = 0;
   private static readonly EDGE = -1;
   private static readonly OUTSIDE = -2;
@@ -151,6 +150,11 @@ class DistrictGrid {
   private readonly rows: number = 0;
   /** Per cell: UNKNOWN, EDGE, OUTSIDE, or 1 + the position of its district in `districts`. */
   private readonly cells: Int16Array = new Int16Array(0);
+  /**
+   * Per cell: 1 when an outline passes within SLIVER_DEG. Such a cell, though no outline crosses it, may hold
+   * points outside every district yet within SLIVER_M of one: outside points there get the exact test.
+   */
+  private readonly near: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly exact: (p: LngLat) => Area | undefined, private readonly districts: readonly Area[]) {
     if (!districts.length) return;
@@ -160,9 +164,13 @@ class DistrictGrid {
     this.cols = Math.ceil((Math.max(...boxes.map((b) => b[2])) - this.minX) / DistrictGrid.CELL_DEG) + 1;
     this.rows = Math.ceil((Math.max(...boxes.map((b) => b[3])) - this.minY) / DistrictGrid.CELL_DEG) + 1;
     this.cells = new Int16Array(this.cols * this.rows);
+    this.near = new Uint8Array(this.cols * this.rows);
     for (const area of districts) {
       for (const ring of ringsOf(area)) {
-        for (let i = 1; i < ring.length; i++) this.markEdge(ring[i - 1], ring[i]);
+        for (let i = 1; i < ring.length; i++) {
+          this.mark(ring[i - 1], ring[i], DistrictGrid.EDGE_PAD_DEG, (cell) => (this.cells[cell] = DistrictGrid.EDGE));
+          this.mark(ring[i - 1], ring[i], SLIVER_DEG, (cell) => (this.near[cell] = 1));
+        }
       }
     }
   }
@@ -180,20 +188,22 @@ class DistrictGrid {
       state = area ? this.districts.indexOf(area) + 1 : DistrictGrid.OUTSIDE;
       this.cells[cell] = state;
     }
-    return state === DistrictGrid.OUTSIDE ? undefined : this.districts[state - 1];
+    if (state === DistrictGrid.OUTSIDE) return this.near[cell] ? this.exact(point) : undefined;
+    return this.districts[state - 1];
   }
 
-  private markEdge(a: number[], b: number[]): void {
-    const pad = DistrictGrid.EDGE_PAD_DEG;
+  /** Calls `set` for every cell that the segment's box, widened by `pad` degrees, touches. */
+  private mark(a: number[], b: number[], pad: number, set: (cell: number) => void): void {
     const size = DistrictGrid.CELL_DEG;
     const col0 = Math.max(0, Math.floor((Math.min(a[0], b[0]) - pad - this.minX) / size));
     const col1 = Math.min(this.cols - 1, Math.floor((Math.max(a[0], b[0]) + pad - this.minX) / size));
     const row0 = Math.max(0, Math.floor((Math.min(a[1], b[1]) - pad - this.minY) / size));
     const row1 = Math.min(this.rows - 1, Math.floor((Math.max(a[1], b[1]) + pad - this.minY) / size));
     for (let row = row0; row <= row1; row++) {
-      for (let col = col0; col <= col1; col++) this.cells[row * this.cols + col] = DistrictGrid.EDGE;
+      for (let col = col0; col <= col1; col++) set(row * this.cols + col);
     }
   }
+
 }
 
 /** Every ring (outer and holes) of an area's polygons. */
