@@ -2,7 +2,7 @@ import KDBush from 'kdbush';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { expandTerm, rootOf, termsOfFacet } from '../taxonomy/taxonomy.js';
 import type { ResourceReader, ScanText } from '../store/resource-reader.js';
-import { decodeColumns } from './columns.js';
+import { decodeColumns, type Columns } from './columns.js';
 
 /** The 五育 roots in `primaryDomain` order. */
 export const DOMAIN_ROOTS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
@@ -12,28 +12,18 @@ export const DOMAIN_ROOTS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
  * be built in a worker thread and moved to the main thread without copying (`transferables`). Ids travel as
  * one string with offsets: a million separate strings would cost the receiving thread a quarter second.
  */
-export interface SnapshotParts {
+export interface SnapshotParts extends Pick<Columns, 'size' | 'seqs' | 'lng' | 'lat' | 'typeCode' | 'districtCode' | 'stageMask' | 'free'
+  | 'hoursCode' | 'hoursText' | 'primaryDomain'> {
   generation: number;
   /** The structure counter the scan saw (areas and calendar: see `StoreHead`). */
   structure: number;
   /** The last batch publication the scan saw: changes after it are what an overlay adds. */
   publishedSeq: number;
-  size: number;
   /** Ids joined by `\n`, in index (= id) order; `idStart[i]` is where id i begins (and `idStart[size]` past the end + 1). */
   idsText: string;
   idStart: Uint32Array;
-  seqs: Float64Array;
-  lng: Float64Array;
-  lat: Float64Array;
-  typeCode: Uint8Array;
-  districtCode: Uint8Array;
-  stageMask: Uint8Array;
-  free: Int8Array;
-  hoursCode: Int32Array;
-  hoursText: string[];
   /** Tagged terms and all their ancestors, `termWords` words per resource. */
   termMask: Uint32Array;
-  primaryDomain: Uint8Array;
   termPostings: Map<string, Uint32Array>;
   typePostings: Map<string, Uint32Array>;
   districtPostings: Map<string, Uint32Array>;

@@ -17,6 +17,16 @@ export interface PreparedChunk { current: ReadonlyMap<string, VersionRow>; check
 export interface ApplyCounts { inserted: number; updated: number; unchanged: number; deleted: number }
 
 
+/**
+ * Resolves on the event loop's next turn, after pending I/O: an import's chain of promises otherwise runs
+ * as microtasks, chunk after chunk, and no request is read until it ends (seconds for a large file).
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Rows written per transaction. */
+const WRITE_SLICE = 500;
 /** Rows checked on the main thread between two turns of the event loop (each well under 10 ms). */
 const INLINE_SLICE = 100;
 /** How long an import waits for the one before it to finish, in ms, before it gives up. */
@@ -81,7 +91,7 @@ export class ImportBatch {
     const rejections: Rejection[] = [];
     const checked: CheckedRow[] = [];
     for (let at = 0; at < rows.length; at += INLINE_SLICE) {
-      if (at) await new Promise((resolve) => setImmediate(resolve));
+      if (at) await nextTurn();
       checked.push(...checkRows(rows.slice(at, at + INLINE_SLICE), current, validator, this.options.outside, (r) => rejections.push(r)));
     }
     return { current, checked, rejections };
@@ -92,8 +102,18 @@ export class ImportBatch {
    * never deletes a resource its file mentions), duplicates are rejected, the changed rows written as
    * versions nobody sees yet. The transaction only writes.
    */
-  async write({ current, checked, rejections }: PreparedChunk, reject: (r: Rejection) => void): Promise<void> {
+  async write({ current, checked: all, rejections }: PreparedChunk, reject: (r: Rejection) => void): Promise<void> {
     rejections.forEach(reject);
+    // Slices in transactions of their own, a turn of the event loop between them: a transaction of a whole
+    // chunk held the connection (and so every booking of this process) and the loop for hundreds of ms.
+    // The batch stays invisible until `publish`, so slicing changes nothing anyone sees.
+    for (let at = 0; at < all.length; at += WRITE_SLICE) {
+      if (at) await nextTurn();
+      await this.writeSlice(current, all.slice(at, at + WRITE_SLICE), reject);
+    }
+  }
+
+  private async writeSlice(current: PreparedChunk['current'], checked: readonly CheckedRow[], reject: (r: Rejection) => void): Promise<void> {
     await this.db.tx(async (t) => {
       if (!(await this.batches.renew(t, this.id, this.options.clock()))) throw lost();
       const fresh: StagedRow[] = [];

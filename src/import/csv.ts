@@ -9,7 +9,7 @@ import type { Crs } from '../geo/crs.js';
 import { commandLine, type Principal } from '../access/keys.js';
 import { resourceOutside } from '../access/scope.js';
 import { COLUMNS, type Column, type Rejection, RowValidator } from './rows.js';
-import { ImportBatch, type ApplyCounts, type FileRow, type PreparedChunk } from './batch.js';
+import { ImportBatch, nextTurn, type ApplyCounts, type FileRow, type PreparedChunk } from './batch.js';
 import { Checkers } from './checkers.js';
 import { decode, type Encoding } from './decode.js';
 
@@ -141,6 +141,7 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
       await batch!.write(prepared, rejectRow);
       staged += prepared.checked.length;
       options.afterChunk?.(staged);
+      await nextTurn(); // requests waiting meanwhile are answered before the next chunk
     };
     const stage = async (rows: FileRow[]) => {
       batch ??= await ImportBatch.open(deps.db, { kind: mode === 'sync' ? 'sync' : 'import', keyId: by.keyId, dryRun: Boolean(options.dryRun), now, outside });

@@ -1,16 +1,6 @@
 import type { PgTx, PostgresDatabase } from './postgres.js';
 import { storeHead } from './db.js';
-
-/** A snapshot scan as `ResourceReader.scan` answers it (`ScanText`, declared there). */
-export interface PgScan {
-  generation: number;
-  structure: number;
-  publishedSeq: number;
-  size: number;
-  text: string;
-  ids: string[];
-  versions?: { batches: number[]; deleted: number[]; precedence: ReadonlyMap<number, number> };
-}
+import type { ScanText } from './resource-reader.js';
 
 /**
  * The snapshot scan on PostgreSQL: in one REPEATABLE READ, READ ONLY transaction (one consistent state),
@@ -20,7 +10,7 @@ export interface PgScan {
  * them. The server sends rows as it reads them, and node-postgres keeps no object per row; two streams
  * cost one more index scan on the server but no splitting of 1M lines here.
  */
-export async function scanPostgres(db: PostgresDatabase, maxRows: number): Promise<PgScan> {
+export async function scanPostgres(db: PostgresDatabase, maxRows: number): Promise<ScanText> {
   return db.session(async (t) => {
     const batches = await t.all<{ id: number; state: string; published_seq: number | null }>(
       "SELECT id, state, published_seq FROM batches WHERE state <> 'published' OR folded = 0");
