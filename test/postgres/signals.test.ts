@@ -151,6 +151,7 @@ describe('a PostgreSQL server that goes away and comes back (a cluster of its ow
       expect(search.status).toBe(200); // queries are answered from the snapshot meanwhile
 
       server.start();
+      cluster.pid = server.pid(); // so that afterAll stops this postmaster, not the one that is gone
       let ready = 0;
       for (const deadline = Date.now() + 10_000; ready !== 200 && Date.now() < deadline;) {
         ready = (await request(app).get('/readyz')).status;
