@@ -18,6 +18,8 @@ import { KeyRing } from './access/keys.js';
 import { Maintenance } from './import/maintenance.js';
 import { ResourceEdits } from './import/edit.js';
 import { AreaEdits } from './import/areas.js';
+import { RateWindows } from './store/rate-windows.js';
+import { follow, type Follower } from './replica.js';
 
 /** The bundled data files loaded into an empty database, in order. */
 export const BUNDLED_CSV = ['resources.csv', 'osm-sample.csv'];
@@ -43,6 +45,19 @@ export interface Service {
   edits: ResourceEdits;
   /** School districts uploaded and deleted. */
   areaEdits: AreaEdits;
+  /**
+   * The request budgets every replica spends together (`rate_windows`): on PostgreSQL, where replicas
+   * behind a balancer share the store; undefined on SQLite, whose one process counts in memory.
+   */
+  rateWindows: RateWindows | undefined;
+  /**
+   * Keeps the snapshot and the availability index in step with writes committed by other processes (other
+   * replicas, a CLI import): on PostgreSQL by NOTIFY, with the counters compared on every reconnection and
+   * every `checkMs`; on SQLite by reading the counters every `checkMs`. 0: never (tests refresh by hand).
+   */
+  follow(checkMs: number, onError: (e: unknown) => void): void;
+  /** Deletes the ended windows of `rateWindows` every `ms` (nothing on SQLite). */
+  sweepEvery(ms: number, onError: (e: unknown) => void): void;
   /** Stops background work and closes the store. */
   close(): Promise<void>;
 }
@@ -68,9 +83,23 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   const maintenance = new Maintenance(db, { retentionMs: config.changesRetentionMs, log });
   const edits = new ResourceEdits(db, holder, tax, audit, (t, id, nowMs, at) => bookings.admin.closeFuture(t, id, nowMs, at), options.clock);
   const areaEdits = new AreaEdits(db, holder, audit, options.clock);
+  const rateWindows = db.dialect === 'postgres' ? new RateWindows(db) : undefined;
+  let follower: Follower | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  const clock = options.clock ?? Date.now;
   return {
-    config, db, tax, holder, contract, log, queries, bookings, keys, audit, maintenance, edits, areaEdits,
+    config, db, tax, holder, contract, log, queries, bookings, keys, audit, maintenance, edits, areaEdits, rateWindows,
+    follow(checkMs, onError) {
+      if (checkMs > 0 && !follower) follower = follow(db, { holder, availability: bookings.availability }, { checkMs, onError });
+    },
+    sweepEvery(ms, onError) {
+      if (!rateWindows || sweeper || ms <= 0) return;
+      sweeper = setInterval(() => void rateWindows.sweep(clock()).catch(onError), ms);
+      sweeper.unref();
+    },
     async close() {
+      clearInterval(sweeper);
+      await follower?.stop();
       await holder.stop();
       maintenance.stop();
       bookings.stop();

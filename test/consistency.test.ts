@@ -65,13 +65,15 @@ describe('snapshot swaps are atomic', () => {
 
   test('a CLI import into the database of a running service is picked up by its poller', async () => {
     svc = await testService({ seed: false, config: { pollMs: 50 } });
-    svc.holder.poll(50, (e) => { throw e; });
+    const errors: unknown[] = [];
+    svc.follow(50, (e) => errors.push(e)); // as server.ts does
     const file = join(svc.dir, 'v1.csv');
     writeFileSync(file, version(1, rows.slice(0, 300)));
     const code = await runCli([file], svc.config.dbPath);
     expect(code.status).toBe(0);
     for (let waited = 0; svc.holder.current.size === 0 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     expect(svc.holder.current.size).toBe(300);
+    expect(errors).toEqual([]);
   });
 });
 

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const log = createLogger(config, process.stderr);
   if (config.devSecrets) log.warn('EDUMAP_HASH_KEY / EDUMAP_DATA_KEY are not set: development keys are in use (never in production)');
   const service = await openService(config, log);
-  service.holder.poll(config.pollMs, (err) => log.error({ err }, 'snapshot refresh failed'));
+  service.follow(config.pollMs, (err) => log.warn({ err }, 'keeping up with other processes\' writes failed; retrying'));
   // No HTTP request ever reaches these keys: the stdio client is one bucket.
   const nobody = new ClientKeys(async () => false);
   const limits = {

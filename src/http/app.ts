@@ -42,8 +42,14 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   const metrics = new Metrics(deps.holder);
   metrics.watchWaitlist(deps.bookings.waitlist);
   const clients = new ClientKeys(async (token) => (await deps.keys.principal(token)) !== undefined || deps.bookings.isToken(token));
-  const budgets = { search: new Budget(deps.config.searchPerMinute, 'search', clients), booking: new Budget(deps.config.bookingPerMinute, 'booking', clients) };
-  const parts: HttpParts = { metrics, clients, conflicts: new ConflictBudget(deps.config.visitorConflictsPerHour), budgets };
+  // On PostgreSQL every replica spends one budget per client (rate_windows); on SQLite a process counts alone.
+  const shared = deps.rateWindows;
+  const fallback = (err: unknown) => deps.log.warn({ err }, 'the database cannot count rate limits; counting in this process meanwhile');
+  const budgets = {
+    search: new Budget(deps.config.searchPerMinute, 'search', clients, shared, fallback),
+    booking: new Budget(deps.config.bookingPerMinute, 'booking', clients, shared, fallback),
+  };
+  const parts: HttpParts = { metrics, clients, conflicts: new ConflictBudget(deps.config.visitorConflictsPerHour, Date.now, shared), budgets };
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
@@ -81,6 +87,25 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
     next(new AppError('not_found', 'no such path; see /openapi.yaml'));
   });
   app.use(errorHandler(deps.log));
+  return app;
+}
+
+/**
+ * What a replica answers while it cannot open its database yet (PostgreSQL not reachable at start): alive
+ * on `/healthz`, and 503 `not_ready` on everything else, `/readyz` included, so a balancer sends it nothing
+ * until `server.ts` swaps in the real app.
+ */
+export function startingApp(log: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLog(log));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use((_req, _res, next) => {
+    next(new AppError('not_ready', 'the database cannot be reached yet; retry shortly'));
+  });
+  app.use(errorHandler(log));
   return app;
 }
 

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, MemoryStore, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import cors from 'cors';
 import { AppError } from '../errors.js';
 import type { Config } from '../config.js';
 import { langOf, sendProblem } from './problem.js';
+import { StoreBusy, StoreUnavailable } from '../store/sql.js';
+import type { RateWindows } from '../store/rate-windows.js';
 
 /** Whether a bearer token is a credential this service issued (a key, a booking token). */
 export type CredentialCheck = (token: string) => Promise<boolean>;
@@ -50,10 +52,71 @@ export function addressKey(req: Request): string {
 
 /**
  * A per-client rate limit answering 429 problem+json with the standard `RateLimit-Policy`/`RateLimit`
- * headers (IETF draft 8) and `Retry-After`. Counts are per process; with WORKERS=N each worker counts alone.
+ * headers (IETF draft 8) and `Retry-After`. Counts are per process unless `shared` is given (the
+ * PostgreSQL store's `rate_windows`, which every replica spends together).
  */
-export function limitPerMinute(perMinute: number, name: string, keys: ClientKeys): RequestHandler {
-  return new Budget(perMinute, name, keys).middleware;
+export function limitPerMinute(perMinute: number, name: string, keys: ClientKeys, shared?: RateWindows): RequestHandler {
+  return new Budget(perMinute, name, keys, shared).middleware;
+}
+
+/** How long a store that failed is left alone (its counts kept in memory meanwhile), in ms. */
+const STORE_RETRY_MS = 1000;
+
+/**
+ * An express-rate-limit store over `rate_windows`, so that replicas behind a balancer spend one budget per
+ * client: a fixed window of `windowMs` per key, one upsert per request. When the database cannot count
+ * (unreachable, busy), the replica counts in memory for a second at a time rather than refuse or stall
+ * every request: the limit then holds per replica, as on one machine, until the database answers again.
+ */
+export class SharedStore implements Store {
+  readonly localKeys = false;
+  readonly prefix: string;
+  private readonly local = new MemoryStore();
+  private failedUntil = 0;
+
+  constructor(private readonly windows: RateWindows, private readonly windowMs: number, name: string,
+    private readonly onFallback: (e: unknown) => void = () => undefined, private readonly clock: () => number = Date.now) {
+    this.prefix = `${name}:`;
+    this.local.init({ windowMs } as Options);
+  }
+
+  async increment(key: string): Promise<ClientRateLimitInfo> {
+    const counted = await this.shared((now) => this.windows.hit(this.prefix + key, this.windowMs, now));
+    return counted ? { totalHits: counted.hits, resetTime: new Date(counted.resetMs) } : this.local.increment(key);
+  }
+
+  async get(key: string): Promise<ClientRateLimitInfo | undefined> {
+    const counted = await this.shared((now) => this.windows.get(this.prefix + key, now));
+    if (counted === null) return this.local.get(key);
+    return counted && { totalHits: counted.hits, resetTime: new Date(counted.resetMs) };
+  }
+
+  async decrement(key: string): Promise<void> {
+    if ((await this.shared((now) => this.windows.unhit(this.prefix + key, now).then(() => true))) === null) await this.local.decrement(key);
+  }
+
+  async resetKey(key: string): Promise<void> {
+    await this.shared(() => this.windows.reset(this.prefix + key).then(() => true));
+    await this.local.resetKey(key);
+  }
+
+  shutdown(): void {
+    this.local.shutdown();
+  }
+
+  /** Runs `fn` on the database; null when it failed as a store does (or did less than a second ago). */
+  private async shared<T>(fn: (nowMs: number) => Promise<T>): Promise<T | null> {
+    const now = this.clock();
+    if (now < this.failedUntil) return null;
+    try {
+      return await fn(now);
+    } catch (e) {
+      if (!(e instanceof StoreUnavailable || e instanceof StoreBusy)) throw e;
+      this.failedUntil = now + STORE_RETRY_MS;
+      this.onFallback(e);
+      return null;
+    }
+  }
 }
 
 /**
@@ -63,9 +126,11 @@ export function limitPerMinute(perMinute: number, name: string, keys: ClientKeys
  */
 export class Budget {
   readonly middleware: RequestHandler;
-  private readonly store = new MemoryStore();
+  private readonly store: MemoryStore | SharedStore;
 
-  constructor(readonly perMinute: number, readonly name: string, keys: ClientKeys) {
+  /** `shared`: count in the store's `rate_windows` (every replica of a PostgreSQL store), else in this process. */
+  constructor(readonly perMinute: number, readonly name: string, keys: ClientKeys, shared?: RateWindows, onFallback?: (e: unknown) => void) {
+    this.store = shared ? new SharedStore(shared, 60_000, name, onFallback) : new MemoryStore();
     this.middleware = perMinute <= 0 ? (_req, _res, next) => next() : rateLimit({
       windowMs: 60_000,
       limit: perMinute,
@@ -97,27 +162,38 @@ export class Budget {
 /**
  * How many visitor conflicts (409 `visitor_already_booked`) one client may meet in an hour before its
  * bookings with visitor IDs are refused with a 429: probing ID numbers one after another to learn where a
- * child is booked is slow, whatever the other limits.
+ * child is booked is slow, whatever the other limits. With `shared` (PostgreSQL) every replica counts in
+ * `rate_windows`, so spreading the probes over replicas buys nothing; in memory otherwise, and while the
+ * database cannot count.
  */
 export class ConflictBudget {
   private readonly spent = new Map<string, { count: number; resetAt: number }>();
+  private readonly store: SharedStore | undefined;
 
-  constructor(private readonly perHour: number, private readonly clock: () => number = Date.now) {}
+  constructor(private readonly perHour: number, private readonly clock: () => number = Date.now, shared?: RateWindows) {
+    this.store = shared && new SharedStore(shared, 3_600_000, 'conflicts', undefined, clock);
+  }
 
   /** A 429 when the client has met its budget of conflicts this hour (with `Retry-After` on `res`, when there is one). */
-  check(client: string, res?: Pick<Response, 'setHeader'>): void {
+  async check(client: string, res?: Pick<Response, 'setHeader'>): Promise<void> {
     if (this.perHour <= 0) return;
-    const entry = this.spent.get(client);
     const now = this.clock();
-    if (entry && entry.resetAt > now && entry.count >= this.perHour) {
-      res?.setHeader('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000)));
+    const entry = this.store ? await this.store.get(client) : this.spent.get(client);
+    const count = entry && ('totalHits' in entry ? entry.totalHits : entry.count);
+    const resetAt = entry && ('totalHits' in entry ? entry.resetTime?.getTime() ?? now : entry.resetAt);
+    if (count !== undefined && resetAt! > now && count >= this.perHour) {
+      res?.setHeader('Retry-After', String(Math.ceil((resetAt! - now) / 1000)));
       throw new AppError('rate_limited', `more than ${this.perHour} bookings a visitor could not be booked for in an hour from this client; retry after the Retry-After seconds`);
     }
   }
 
   /** Counts one conflict against the client. */
-  record(client: string): void {
+  async record(client: string): Promise<void> {
     if (this.perHour <= 0) return;
+    if (this.store) {
+      await this.store.increment(client);
+      return;
+    }
     const now = this.clock();
     let entry = this.spent.get(client);
     if (!entry || entry.resetAt <= now) {

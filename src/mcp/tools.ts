@@ -24,7 +24,7 @@ export interface ToolInput {
 
 /** What a tool's domain call may need besides the service: the visitor-conflict budget and who counts against it. */
 export interface RunContext {
-  conflicts: { check(client: string): void; record(client: string): void };
+  conflicts: { check(client: string): Promise<void>; record(client: string): Promise<void> };
   /** The client of the conflict budget (the address, as for REST). */
   client: string;
 }
@@ -99,9 +99,9 @@ export const TOOLS: readonly ToolSpec[] = [
     run: async (svc, i, ctx) => {
       const request = i.body as BookingRequest;
       // As POST /v1/bookings: visitor conflicts are budgeted per client address.
-      if (request.visitor_ids?.length) ctx.conflicts.check(ctx.client);
+      if (request.visitor_ids?.length) await ctx.conflicts.check(ctx.client);
       const outcome = await svc.bookings.book(request, i.headers['Idempotency-Key']);
-      if (outcome.error?.code === 'visitor_already_booked') ctx.conflicts.record(ctx.client);
+      if (outcome.error?.code === 'visitor_already_booked') await ctx.conflicts.record(ctx.client);
       if (outcome.error) throw outcome.error;
       return { answer: outcome.booking as unknown as Json, meta: { 'edumap.dev/idempotent-replayed': outcome.replayed } };
     },

@@ -10,6 +10,12 @@ export const STORE_TABLES = [
   'api_keys', 'audit_log', 'booking_rules', 'day_counters', 'booking_bans', 'waitlist', 'calendar_years',
 ] as const;
 
+/**
+ * Tables of the store that are not copied: state that means nothing once the servers stopped (the rate
+ * limits' windows, a minute long).
+ */
+export const TRANSIENT_TABLES = ['rate_windows'] as const;
+
 /** Rows per COPY chunk: the copy holds this many rows in memory at most, whatever the size of the store. */
 const CHUNK_ROWS = 2000;
 
@@ -37,7 +43,7 @@ export async function copyStore(source: SqliteDatabase, target: PostgresDatabase
   const targetVersion = await target.value<number>('SELECT max(version) FROM schema_migrations');
   if (sourceVersion !== targetVersion) throw new CopyRefused(`the source is at schema version ${sourceVersion}, the target at ${targetVersion}`);
   const sourceTables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
-    .pluck().all() as string[]).sort();
+    .pluck().all() as string[]).filter((name) => !(TRANSIENT_TABLES as readonly string[]).includes(name)).sort();
   if (sourceTables.join() !== [...STORE_TABLES].sort().join()) {
     throw new CopyRefused(`the source's tables (${sourceTables.join(', ')}) are not the store's (${[...STORE_TABLES].sort().join(', ')})`);
   }

@@ -245,4 +245,14 @@ export const POSTGRES_DDL: ReadonlyMap<number, string> = new Map([
     INSERT INTO meta (key, value) VALUES ('publish_seq', '0') ON CONFLICT (key) DO NOTHING;
     INSERT INTO meta (key, value) VALUES ('feed_horizon', '0') ON CONFLICT (key) DO NOTHING;
   `],
+  [10, `
+    -- UNLOGGED: a window is a minute of counts, not worth a WAL flush per request; a crash or a failover
+    -- (standbys get no copy) empties the table, which only gives every client a fresh budget.
+    CREATE UNLOGGED TABLE rate_windows (
+      key      ${TEXT} PRIMARY KEY,
+      hits     BIGINT NOT NULL,
+      reset_ms BIGINT NOT NULL
+    );
+    CREATE INDEX rate_windows_reset ON rate_windows(reset_ms);
+  `],
 ]);

@@ -341,4 +341,18 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('feed_horizon', '0') ON CONFLICT (key) DO NOTHING;
     `,
   },
+  {
+    version: 10,
+    name: 'request budgets shared by every process of a store (rate limits across replicas)',
+    sql: `
+      -- One fixed window per client bucket ('search:ip:…', 'booking:key:…'): the hits counted in it and
+      -- when it ends (epoch ms). A request counts by one upsert; ended windows are swept once a minute.
+      CREATE TABLE rate_windows (
+        key      TEXT PRIMARY KEY,
+        hits     INTEGER NOT NULL,
+        reset_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX rate_windows_reset ON rate_windows(reset_ms);
+    `,
+  },
 ];

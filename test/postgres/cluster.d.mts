@@ -10,4 +10,5 @@ export const INSTALL_HINT: string;
 export function serverBin(): string;
 export function startCluster(): Promise<Cluster>;
 export function stopCluster(cluster: Pick<Cluster, 'pid' | 'dir'>): Promise<void>;
+export function stopPostmaster(pid: number): Promise<void>;
 export function restartParts(cluster: Pick<Cluster, 'dir' | 'port'>): { stop(): void; start(): void; pid(): number };

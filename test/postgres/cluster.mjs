@@ -85,6 +85,12 @@ function readLog(dir) {
 
 /** Stops the cluster's postmaster by its PID (fast shutdown, then SIGKILL after 15 s) and removes its directory. */
 export async function stopCluster({ pid, dir }) {
+  await stopPostmaster(pid);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Ends a postmaster by its PID (fast shutdown, then SIGKILL after 15 s) and waits until it is gone; its data stays. */
+export async function stopPostmaster(pid) {
   const alive = () => {
     try {
       process.kill(pid, 0);
@@ -94,11 +100,11 @@ export async function stopCluster({ pid, dir }) {
     }
   };
   if (pid && alive()) {
-    process.kill(pid, 'SIGINT'); // fast shutdown: connections are ended, nothing is flushed that we need
+    process.kill(pid, 'SIGINT'); // fast shutdown: connections are ended, committed work is on disk
     for (const deadline = Date.now() + 15_000; alive() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
     if (alive()) process.kill(pid, 'SIGKILL');
+    for (const deadline = Date.now() + 5_000; alive() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
   }
-  if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 /** `pg_ctl stop` and `start` again on the same port and data (a test of a server that goes away and comes back). */

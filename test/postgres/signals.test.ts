@@ -7,7 +7,8 @@ import { SlotStore } from '../../src/store/slots.js';
 import { createApp } from '../../src/http/app.js';
 import { createTestDatabase, dropTestDatabase } from './databases.js';
 import { restartParts, startCluster, stopCluster, type Cluster } from './cluster.mjs';
-import { TEST_DATA_KEY, TEST_HASH_KEY, testService } from '../support.js';
+import { HEADER, OPERATOR, TEST_DATA_KEY, TEST_HASH_KEY, csvLine, testService } from '../support.js';
+import { formatShanghai } from '../../src/time.js';
 import { DEFAULTS } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { openService } from '../../src/service.js';
@@ -101,6 +102,31 @@ describe('watch on the shared test server', () => {
   });
 });
 
+test('a replica following the store hears of another\'s import and new slot at once, with no query of its own', async () => {
+  const writer = await testService({ seed: false });
+  const config = { ...writer.config };
+  const replica = await openService(config, createLogger(config), { onlyDistricts: true });
+  const errors: unknown[] = [];
+  try {
+    replica.follow(60_000, (e) => errors.push(e)); // a check a minute: only the notifications can be this quick
+    const until = async (ok: () => boolean) => {
+      for (const deadline = Date.now() + 3000; !ok() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+      return ok();
+    };
+    await new Promise((r) => setTimeout(r, 300)); // the listener connects
+    await writer.importText([HEADER, csvLine({ id: 'm', name: '首都博物馆', type: 'museum', lng: 116.3434, lat: 39.9055, tags: 'zhi', source: 'test' })].join('\n'));
+    expect(await until(() => replica.holder.current.size === 1)).toBe(true);
+    expect(replica.bookings.availability.slots).toBe(0);
+    const start = Date.parse(`${formatShanghai(new Date(Date.now() + 2 * 86_400_000)).slice(0, 10)}T09:00:00+08:00`);
+    await writer.bookings.createSlots('m', [{ start: formatShanghai(new Date(start)), end: formatShanghai(new Date(start + 3_600_000)), capacity: { individual: 5 } }], OPERATOR);
+    expect(await until(() => replica.bookings.availability.slots === 1)).toBe(true);
+    expect(errors).toEqual([]);
+  } finally {
+    await replica.close();
+    await writer.close();
+  }
+});
+
 test('on SQLite the counters are polled', async () => {
   const svc = await testService({ seed: false, backend: 'sqlite' });
   const c = changes();
@@ -151,6 +177,7 @@ describe('a PostgreSQL server that goes away and comes back (a cluster of its ow
       expect(search.status).toBe(200); // queries are answered from the snapshot meanwhile
 
       server.start();
+      cluster.pid = server.pid(); // so that afterAll stops this postmaster, not the one that is gone
       let ready = 0;
       for (const deadline = Date.now() + 10_000; ready !== 200 && Date.now() < deadline;) {
         ready = (await request(app).get('/readyz')).status;

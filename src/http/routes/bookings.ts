@@ -46,11 +46,11 @@ export function bookingRoutes({ contract, bookings, keys }: AppDeps, { conflicts
     // Visitor conflicts are budgeted per client address: a made-up token must not buy a fresh budget, and
     // a booking carries no credential of its own.
     const client = addressKey(req);
-    if (request.visitor_ids?.length) conflicts.check(client, res);
+    if (request.visitor_ids?.length) await conflicts.check(client, res);
     const outcome = await bookings.book(request, req.get('idempotency-key'));
     res.setHeader('Idempotent-Replayed', String(outcome.replayed));
     res.setHeader('Cache-Control', 'no-store');
-    if (outcome.error?.code === 'visitor_already_booked') conflicts.record(client);
+    if (outcome.error?.code === 'visitor_already_booked') await conflicts.record(client);
     if (outcome.error) throw outcome.error;
     res.status(201).location(`/v1/bookings/${outcome.booking.id}`).json(outcome.booking);
   });
