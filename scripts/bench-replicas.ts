@@ -37,30 +37,13 @@ import { importCsv } from '../src/import/csv.js';
 import { seedDistricts } from '../src/service.js';
 import type { View } from '../src/engine/view.js';
 import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
-import { freePort } from './harness.js';
+import { freePort, measure } from './harness.js';
 import { startCluster, stopCluster } from '../test/postgres/cluster.mjs';
 
 const TAXONOMY = join(ROOT, 'taxonomy');
 /** Test secrets for the server processes (never real ones). */
 const SECRETS = { EDUMAP_HASH_KEY: 'bench-replicas-hash-key-0123456789abcdef', EDUMAP_DATA_KEY: 'b2'.repeat(32) };
 
-interface Figure { p50: number; p99: number; n: number }
-const round = (x: number) => Math.round(x * 10) / 10;
-
-/** p50/p99 in µs of `fn` over the inputs, after a warm-up. */
-async function measure<T>(inputs: T[], fn: (x: T) => unknown, warmup = Math.min(200, inputs.length)): Promise<Figure> {
-  for (let k = 0; k < warmup; k++) await fn(inputs[k]);
-  const times = new Float64Array(inputs.length);
-  for (let k = 0; k < inputs.length; k++) {
-    const t = process.hrtime.bigint();
-    const out = fn(inputs[k]);
-    if (out instanceof Promise) await out;
-    times[k] = Number(process.hrtime.bigint() - t) / 1000;
-  }
-  times.sort();
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-  return { p50: round(at(0.5)), p99: round(at(0.99)), n: inputs.length };
-}
 
 /** Query points: most near resources (where people look), some anywhere in Beijing. */
 function queryPoints(view: View, count: number, seed: number): [number, number][] {

@@ -40,12 +40,12 @@ import type { View } from '../src/engine/view.js';
 import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
 import { printHttp, runHttpBench, type HttpFigures } from './bench-http.js';
 import { runStallBench, type StallFigures } from './bench-stall.js';
+import { measure, type Figure } from './harness.js';
 import { TERM_FREQUENCY } from './gen-profile.js';
 
 const TAXONOMY = join(ROOT, 'taxonomy');
 const BENCH_DIR = join(ROOT, 'var', 'bench');
 
-interface Figure { p50: number; p99: number; n: number }
 type Row = Record<string, Figure>;
 
 /** The bench database of `count` generated rows, imported on first use. */
@@ -70,22 +70,6 @@ async function dataset(count: number, seed: number): Promise<string> {
   return path;
 }
 
-/** p50/p99 in µs of `fn` over the inputs, after a warm-up (an async `fn` is timed until it settles). */
-async function measure<T>(inputs: T[], fn: (x: T) => unknown, warmup = Math.min(200, inputs.length)): Promise<Figure> {
-  for (let k = 0; k < warmup; k++) await fn(inputs[k]);
-  const times = new Float64Array(inputs.length);
-  for (let k = 0; k < inputs.length; k++) {
-    const t = process.hrtime.bigint();
-    const out = fn(inputs[k]);
-    if (out instanceof Promise) await out;
-    times[k] = Number(process.hrtime.bigint() - t) / 1000;
-  }
-  times.sort();
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-  return { p50: round(at(0.5)), p99: round(at(0.99)), n: inputs.length };
-}
-
-const round = (x: number) => Math.round(x * 10) / 10;
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
 /** Query points: most near resources (where people look), some anywhere in Beijing. */

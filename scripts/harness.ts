@@ -290,3 +290,22 @@ export class UsageError extends Error {}
 
 /** `MB` with one decimal, from kB. */
 export const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
+
+/** Latency percentiles in µs, and how many samples. */
+export interface Figure { p50: number; p99: number; n: number }
+
+/** p50/p99 in µs of `fn` over the inputs, after a warm-up (an async `fn` is timed until it settles). */
+export async function measure<T>(inputs: T[], fn: (x: T) => unknown, warmup = Math.min(200, inputs.length)): Promise<Figure> {
+  for (let k = 0; k < warmup; k++) await fn(inputs[k]);
+  const times = new Float64Array(inputs.length);
+  for (let k = 0; k < inputs.length; k++) {
+    const t = process.hrtime.bigint();
+    const out = fn(inputs[k]);
+    if (out instanceof Promise) await out;
+    times[k] = Number(process.hrtime.bigint() - t) / 1000;
+  }
+  times.sort();
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return { p50: round(at(0.5)), p99: round(at(0.99)), n: inputs.length };
+}
