@@ -4,8 +4,8 @@
  *   tsx scripts/bench-stall.ts --db var/bench/gen-1000000-1.db [--big 100000] [--reimport 1000000] [--seed 1]
  *
  * On a copy of the database, a server runs as an operator runs it (logs, metrics, rate limits on) while a
- * steady client asks for the nearest resources to varied points, two requests in flight, and records every
- * answer's latency. Against that:
+ * steady client in a process of its own (`bench-probe.ts`) asks for the nearest resources to varied points,
+ * two requests in flight, and records every answer's latency. Against that:
  *   1. idle: the baseline, nothing else happening;
  *   2. a 10-row HTTP import: latencies meanwhile, and how long after its answer the rows are searchable;
  *   3. a `--big`-row HTTP import of new resources, the same;
@@ -20,12 +20,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from '../src/config.js';
 import { openStore } from '../src/store/db.js';
 import { SlotStore, type NewSlot } from '../src/store/slots.js';
 import { freePort } from './harness.js';
-import { createRandom, csvChunks, generateRows, loadWorld, type GeneratedRow } from './gen.js';
+import { csvChunks, generateRows, loadWorld, type GeneratedRow } from './gen.js';
 import { bookingRequest } from './bench-booking.js';
 
 const ADMIN_KEY = 'bench-stall-admin-key-0123456789';
@@ -49,30 +50,24 @@ function figures(times: number[]): Latencies {
   return { n: s.length, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: Math.round((s[s.length - 1] ?? NaN) * 10) / 10 };
 }
 
-/** A steady client: `lanes` sequential loops of nearest queries; `take()` hands over what was recorded since the last call. */
-function probe(origin: string, paths: string[], lanes = 2) {
-  let times: number[] = [];
-  let running = true;
-  let k = 0;
+/** The steady client (`bench-probe.ts`), in its own process; `take()` hands over what it recorded since the last call. */
+function probe(origin: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-probe.ts', origin, '2'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const failures: string[] = [];
-  const lane = async () => {
-    while (running) {
-      const path = paths[k++ % paths.length];
-      const t = performance.now();
-      const res = await fetch(origin + path).catch((e: Error) => e);
-      if (res instanceof Error) failures.push(res.message);
-      else {
-        await res.arrayBuffer();
-        if (!res.ok) failures.push(`${res.status} ${path}`);
-      }
-      times.push(performance.now() - t);
-    }
-  };
-  const done = Promise.all(Array.from({ length: lanes }, lane));
   return {
-    take(): number[] { const out = times; times = []; return out; },
+    async take(): Promise<number[]> {
+      child.stdin!.write('take\n');
+      const { value } = await lines.next();
+      const got = JSON.parse(value as string) as { times: number[]; failures: string[] };
+      failures.push(...got.failures);
+      return got.times;
+    },
     failures,
-    async stop() { running = false; await done; },
+    async stop() {
+      child.stdin!.end('stop\n');
+      await once(child, 'exit');
+    },
   };
 }
 
@@ -145,14 +140,12 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
       if (Date.now() > deadline || server.exitCode !== null) throw new Error('the server did not become ready');
       await sleep(250);
     }
-    const rand = createRandom(seed + 5);
-    const paths = Array.from({ length: 5000 }, () => `/v1/resources?near=${(116.2 + rand() * 0.4).toFixed(5)},${(39.8 + rand() * 0.25).toFixed(5)}&limit=10`);
-    const client = probe(origin, paths);
+    const client = probe(origin);
     await sleep(3000); // warm-up
-    client.take();
+    await client.take();
 
     await sleep(5000);
-    const idle = figures(client.take());
+    const idle = figures(await client.take());
     say(`  idle (baseline)                   ${line(idle)}`);
 
     // A point for each new row that no other resource sits on: off the generated grid by a few metres.
@@ -161,7 +154,7 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
     const a = await httpImport(origin, smallCsv);
     const smallAfter = await searchable(origin, small[9].id, small[9].point, a.answeredAt);
     await sleep(2000);
-    const smallQ = figures(client.take());
+    const smallQ = figures(await client.take());
     say(`  10-row import (answer ${Math.round(a.ms)} ms, searchable ${smallAfter} ms after)  ${line(smallQ)}`);
 
     const world = loadWorld();
@@ -172,7 +165,7 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
       // Another resource may share the last row's point: then ask for the row itself.
       Math.round(performance.now() - b.answeredAt));
     await sleep(3000);
-    const bigQ = figures(client.take());
+    const bigQ = figures(await client.take());
     say(`  ${big.toLocaleString()}-row import (answer ${Math.round(b.ms)} ms, searchable ${bigAfter} ms after)  ${line(bigQ)}`);
 
     // The database's own rows, renamed, imported by the CLI while bookings arrive over HTTP.
@@ -220,7 +213,7 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
     await sleep(3000);
     booking = false;
     await bookers;
-    const reQ = figures(client.take());
+    const reQ = figures(await client.take());
     const bookQ = figures(bookingTimes);
     say(`  ${reimport.toLocaleString()}-row CLI import: ${seconds.toFixed(1)} s (${Math.round(reimport / seconds).toLocaleString()} rows/s, process start included)`);
     say(`    queries meanwhile               ${line(reQ)}`);
