@@ -1,14 +1,14 @@
 /**
- * What the page tests of bookings and of the venue console share: Debian's chromium through playwright-core
- * (never a downloaded browser), an app listening on 127.0.0.1, a page that records its requests and script
- * errors, and axe-core's serious and critical findings against WCAG 2.1 A and AA.
+ * What the page tests share (the map, its tiles, bookings, the venue console): Debian's chromium through
+ * playwright-core (never a downloaded browser), an app listening on 127.0.0.1, a page that records its
+ * requests and script errors, and axe-core's serious and critical findings against WCAG 2.1 A and AA.
  */
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type express from 'express';
 import { ADMIN_KEY, ROOT } from '../support.js';
 
@@ -40,17 +40,29 @@ export async function listen(app: express.Express): Promise<{ base: string; clos
 
 export interface Opened { context: BrowserContext; page: Page; requests: string[]; errors: string[] }
 
+/** How `newPage` opens: the context's own options, and what counts as an error. */
+export interface PageOptions extends BrowserContextOptions {
+  /**
+   * Count a refused request (a 4xx the console reports as "Failed to load resource") as an error too. Off by
+   * default: the booking and venue pages meet refusals on purpose and show the API's answer themselves.
+   */
+  refusalsAreErrors?: boolean;
+}
+
+/** What the console logs for a refused request. */
+const REFUSED = /Failed to load resource: the server responded with a status of 4\d\d/;
+
 /** A fresh context (Chinese, Beijing time, a desktop window unless told) and a page recording requests and errors. */
-export async function newPage(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<Opened> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 }, acceptDownloads: true, ...options });
+export async function newPage(browser: Browser, options: PageOptions = {}): Promise<Opened> {
+  const { refusalsAreErrors = false, ...contextOptions } = options;
+  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 }, acceptDownloads: true, ...contextOptions });
   const page = await context.newPage();
   const requests: string[] = [];
   const errors: string[] = [];
   page.on('request', (req) => requests.push(req.url()));
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
-    // A refused request logs "Failed to load resource" (the page shows the API's answer itself).
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (4\d\d)/.test(m.text())) errors.push(m.text());
+    if (m.type() === 'error' && (refusalsAreErrors || !REFUSED.test(m.text()))) errors.push(m.text());
   });
   return { context, page, requests, errors };
 }

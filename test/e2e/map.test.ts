@@ -4,24 +4,20 @@
  * sees the districts and clustered markers, filters by 体, sets a starting point, opens a resource, books a
  * slot, and checks that every request the page made went to this server only.
  */
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
-import { ADMIN_KEY, ROOT, testService, type TestService } from '../support.js';
+import { ADMIN_KEY, testService, type TestService } from '../support.js';
+import { ARTIFACTS, foreign, launch, listen, newPage, type Opened, type PageOptions } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 /** Tian'anmen: the 体 resource nearest to it gets a bookable slot. */
 const CENTRE = '116.3975,39.9087';
 
 interface Listed { id: string; name: string; tags: string[]; distance: string | null }
 
 let svc: TestService;
-let server: Server;
 let base: string;
+let close: () => Promise<void>;
 let browser: Browser;
 let target: { id: string; name: string; lng: number; lat: number };
 let slotStart: string;
@@ -29,10 +25,7 @@ let slotStart: string;
 beforeAll(async () => {
   await buildWeb();
   svc = await testService();
-  server = await new Promise<Server>((resolve) => {
-    const s = svc.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close } = await listen(svc.app));
 
   const found = await (await fetch(`${base}/v1/resources?tag=ti&near=${CENTRE}&limit=1`)).json() as
     { items: { id: string; name: string; location: { lng: number; lat: number } }[] };
@@ -48,35 +41,25 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--lang=zh-CN'],
-  });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launch();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await close?.();
   await svc?.close();
 });
 
-/** A page in a fresh context that records every request and every script error. */
-async function openPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; requests: string[]; errors: string[] }> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
-  const page = await context.newPage();
-  const requests: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (req) => requests.push(req.url()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  await page.goto(base);
-  await page.waitForSelector('body[data-districts="16"]');
-  await page.waitForSelector('#result-list');
-  return { context, page, requests, errors };
+/**
+ * The map page, drawn, in a fresh context that records every request and every script error: a refused
+ * request too, since nothing on the map page is meant to be refused.
+ */
+async function openMap(options: PageOptions = {}): Promise<Opened> {
+  const opened = await newPage(browser, { refusalsAreErrors: true, ...options });
+  await opened.page.goto(base);
+  await opened.page.waitForSelector('body[data-districts="16"]');
+  await opened.page.waitForSelector('#result-list');
+  return opened;
 }
 
 const listed = (page: Page): Promise<Listed[]> => page.$$eval('#result-list .result', (els) => els.map((el) => ({
@@ -87,11 +70,6 @@ const listed = (page: Page): Promise<Listed[]> => page.$$eval('#result-list .res
 })));
 
 const isTi = (tags: string[]) => tags.some((t) => t === 'ti' || t.startsWith('ti.'));
-
-/** The hosts other than this server that the page asked anything of (data: and blob: URLs are local). */
-function foreign(requests: string[]): string[] {
-  return requests.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
-}
 
 /**
  * One-click match with 体 and free seats tomorrow: a plan ranked 1, 2, 3 … each with its reasons, led by
@@ -112,11 +90,7 @@ async function checkMatch(page: Page): Promise<void> {
 }
 
 test('the map page: districts and clusters, 体 filter, nearest from here, a resource card and a booking', async () => {
-  const { context, page, requests, errors } = await openPage({
-    viewport: { width: 1280, height: 860 },
-    permissions: ['geolocation'],
-    geolocation: { longitude: 0, latitude: 0 },
-  });
+  const { context, page, requests, errors } = await openMap({ permissions: ['geolocation'], geolocation: { longitude: 0, latitude: 0 } });
 
   // The 16 districts as the base layer, with their names, and clustered markers whose counts add up.
   expect(await page.locator('path.district').count()).toBe(16);
@@ -221,14 +195,14 @@ test('the map page: districts and clusters, 体 filter, nearest from here, a res
 
   await page.screenshot({ path: join(ARTIFACTS, 'map-final.png') });
 
-  expect(foreign(requests)).toEqual([]);
+  expect(foreign(requests, base)).toEqual([]);
   expect(requests.some((u) => u.startsWith(`${base}/v1/clusters?`))).toBe(true);
   expect(errors).toEqual([]);
   await context.close();
 }, 120_000);
 
 test('on a phone-sized screen the page fits the width and keeps the map, filters and list; chips take the keyboard', async () => {
-  const { context, page, requests, errors } = await openPage({
+  const { context, page, requests, errors } = await openMap({
     viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
   });
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -245,7 +219,7 @@ test('on a phone-sized screen the page fits the width and keeps the map, filters
     return items.length > 0 && items.every((el) => el.dataset.tags!.split(' ').some((t: string) => t === 'mei' || t.startsWith('mei.')));
   });
   await page.screenshot({ path: join(ARTIFACTS, 'map-phone.png'), fullPage: true });
-  expect(foreign(requests)).toEqual([]);
+  expect(foreign(requests, base)).toEqual([]);
   expect(errors).toEqual([]);
   await context.close();
 }, 60_000);

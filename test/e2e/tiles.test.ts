@@ -5,22 +5,17 @@
  * credit and 审图号 show; declared GCJ-02, the same tiles carry every marker shifted by the GCJ-02 offset,
  * and clicks and GPS positions reach the API in GCJ-02.
  */
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import gcoordModule from 'gcoord';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
 import { createApp } from '../../src/http/app.js';
-import { ROOT, testService, type TestService } from '../support.js';
+import { testService, type TestService } from '../support.js';
+import { ARTIFACTS, launch, listen, newPage, seriousViolations, type Opened, type PageOptions } from './browser.js';
 import { startTileServer, type TileServer } from './tile-server.js';
 
 const gcoord = gcoordModule as unknown as typeof gcoordModule.default;
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 const ATTRIBUTION = 'edumap test tiles';
 const REVIEW_NO = 'GS(2024)0568号';
 /** The zoom of the offset test: 1 px ≈ 3.7 m in Beijing, so ~550 m of GCJ-02 offset is some 150 px. */
@@ -29,7 +24,7 @@ const ZOOM = 15;
 let svc: TestService;
 let tiles: TileServer;
 let browser: Browser;
-const servers: Server[] = [];
+const closers: (() => Promise<void>)[] = [];
 /** The page's server with the tiles declared WGS-84, and with the same tiles declared GCJ-02. */
 let wgsBase: string;
 let gcjBase: string;
@@ -38,11 +33,9 @@ let target: { id: string; name: string; lng: number; lat: number };
 
 async function serve(tilesCrs: 'wgs84' | 'gcj02'): Promise<string> {
   const app = createApp({ ...svc, config: { ...svc.config, tiles: tiles.template, tilesCrs, tilesAttribution: ATTRIBUTION, mapReviewNo: REVIEW_NO } });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { base, close } = await listen(app);
+  closers.push(close);
+  return base;
 }
 
 beforeAll(async () => {
@@ -61,54 +54,36 @@ beforeAll(async () => {
     }
   }
   expect(target).toBeDefined();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--lang=zh-CN'],
-  });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launch();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  for (const s of servers) await new Promise((resolve) => s.close(resolve));
+  for (const close of closers) await close();
   await tiles?.close();
   await svc?.close();
 });
 
-interface Opened { context: BrowserContext; page: Page; requests: string[]; errors: string[]; csp: string }
-
-/** Opens the page of `base` (at `hash`) in a fresh context that records every request and script error. */
-async function open(base: string, hash = '', options: Parameters<Browser['newContext']>[0] = {}): Promise<Opened> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 }, ...options });
-  const page = await context.newPage();
-  const requests: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (req) => requests.push(req.url()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  const response = await page.goto(`${base}/${hash}`);
-  await page.waitForSelector('body[data-districts="16"]');
-  await page.waitForSelector('#result-list');
-  await page.waitForFunction(() => {
+/**
+ * Opens the page of `base` (at `hash`) in a fresh context that records every request and script error (a
+ * refused request too: nothing on the map is meant to be refused), once every tile in view has loaded; the
+ * page's Content-Security-Policy beside.
+ */
+async function open(base: string, hash = '', options: PageOptions = {}): Promise<Opened & { csp: string }> {
+  const opened = await newPage(browser, { refusalsAreErrors: true, ...options });
+  const response = await opened.page.goto(`${base}/${hash}`);
+  await opened.page.waitForSelector('body[data-districts="16"]');
+  await opened.page.waitForSelector('#result-list');
+  await opened.page.waitForFunction(() => {
     const all = document.querySelectorAll('img.leaflet-tile');
     return all.length > 0 && document.querySelectorAll('img.leaflet-tile-loaded').length === all.length;
   });
-  return { context, page, requests, errors, csp: response!.headers()['content-security-policy'] };
+  return { ...opened, csp: response!.headers()['content-security-policy'] };
 }
 
 /** Requests to anything but the page's server and the tile server (data: and blob: URLs are local). */
 const foreign = (requests: string[], base: string) =>
   requests.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith(`${tiles.origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
-
-/** axe-core's serious and critical findings, one line each. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** A point's Web Mercator pixel position at `zoom` (256-px tiles), as Leaflet and the tile server count. */
 function worldPx([lng, lat]: [number, number], zoom: number): { x: number; y: number } {

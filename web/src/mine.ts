@@ -5,6 +5,7 @@
  * a waitlist entry with its position, and once promoted, the booking it became (moved into the bookings).
  */
 import { ApiError, getJson, send, type Booking, type Resource, type WaitlistEntry } from './api.js';
+import { confirmingButton } from './confirm.js';
 import * as device from './device.js';
 import { h, replace } from './dom.js';
 import { qrImage, saveIcs } from './files.js';
@@ -239,50 +240,6 @@ function withMessage(li: HTMLElement, text: string): HTMLElement {
   if (message) message.textContent = text;
   setTimeout(() => li.querySelector<HTMLElement>('button')?.focus(), 0);
   return li;
-}
-
-/**
- * A button that asks before it acts: the question and two buttons appear in place (the focus on "yes"),
- * then the API's answer — or its refusal, in its own words (a cut-off passed …) — is shown.
- */
-function confirmingButton<T>(o: {
-  label: string; question: string; yes: string; no: string; working: string;
-  run(): Promise<T>; done(after: T): void | Promise<void>; message: HTMLElement;
-}): HTMLElement {
-  const wrap = h('div', { class: 'confirming' });
-  const start = h('button', { type: 'button', class: 'secondary danger ask' }, o.label);
-  const yes = h('button', { type: 'button', class: 'primary yes' }, o.yes);
-  const no = h('button', { type: 'button', class: 'secondary no' }, o.no);
-  const ask = h('div', { class: 'ask-box', role: 'group', 'aria-label': o.label, hidden: true }, h('p', {}, o.question), h('div', { class: 'buttons' }, yes, no));
-  start.addEventListener('click', () => {
-    o.message.textContent = '';
-    start.hidden = true;
-    ask.hidden = false;
-    yes.focus();
-  });
-  no.addEventListener('click', () => {
-    ask.hidden = true;
-    start.hidden = false;
-    start.focus();
-  });
-  yes.addEventListener('click', async () => {
-    yes.disabled = no.disabled = true;
-    yes.textContent = o.working;
-    try {
-      await o.done(await o.run());
-    } catch (e) {
-      ask.hidden = true;
-      start.hidden = false;
-      yes.disabled = no.disabled = false;
-      yes.textContent = o.yes;
-      o.message.setAttribute('role', 'alert');
-      o.message.classList.add('error');
-      o.message.textContent = problemText(e);
-      start.focus();
-    }
-  });
-  wrap.append(start, ask);
-  return wrap;
 }
 
 function fact(name: string, value: Node | string): HTMLElement[] {

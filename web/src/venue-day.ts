@@ -5,6 +5,7 @@
  * bookings it cancelled stay listed so that the families can be called.
  */
 import { ApiError, getJson, send, type Booking, type Resource, type Slot, type SlotPage } from './api.js';
+import { confirmingButton } from './confirm.js';
 import { h, replace } from './dom.js';
 import { formatDateTime, formatTime, strings } from './i18n.js';
 import { problemCode, problemText } from './problems.js';
@@ -219,41 +220,23 @@ export class DayView {
     return line;
   }
 
-  /** Closing a slot: asked first, in place; then the cancelled bookings listed, to call. */
-  private closeControl(x: Slot, confirmed: number): HTMLElement {
-    const start = h('button', { type: 'button', class: 'secondary danger', id: `close-${x.id}` }, s('close'));
-    const yes = h('button', { type: 'button', class: 'primary', id: `close-yes-${x.id}` }, s('yesClose'));
-    const no = h('button', { type: 'button', class: 'secondary' }, s('keepOpen'));
+  /** Closing a slot: asked first, in place; then the cancelled bookings listed, to call. A refusal shows its code, to quote. */
+  private closeControl(x: Slot, confirmed: number): HTMLElement[] {
     const message = h('p', { class: 'error', role: 'alert' });
-    const ask = h('div', { class: 'ask-box', role: 'group', 'aria-label': s('close'), hidden: true },
-      h('p', {}, s('closeAsk', { slot: when(x), n: confirmed })), h('div', { class: 'buttons' }, yes, no));
-    start.addEventListener('click', () => {
-      start.hidden = true;
-      ask.hidden = false;
-      yes.focus();
-    });
-    no.addEventListener('click', () => {
-      ask.hidden = true;
-      start.hidden = false;
-      start.focus();
-    });
-    yes.addEventListener('click', async () => {
-      yes.disabled = no.disabled = true;
-      yes.textContent = s('closing');
-      try {
-        const closed = await send<Closed>('DELETE', `/v1/slots/${x.id}`, { credential: this.ctx.key() ?? undefined });
+    return [confirmingButton({
+      label: s('close'), question: s('closeAsk', { slot: when(x), n: confirmed }), yes: s('yesClose'), no: s('keepOpen'), working: s('closing'),
+      ids: { ask: `close-${x.id}`, yes: `close-yes-${x.id}` },
+      run: () => send<Closed>('DELETE', `/v1/slots/${x.id}`, { credential: this.ctx.key() ?? undefined }),
+      done: (closed) => {
         this.closed.unshift(closed);
         this.slots = this.slots?.filter((y) => y.id !== x.id) ?? null;
         this.render();
         document.getElementById(`closed-${x.id}`)?.focus();
         this.ctx.announce(s('closedTitle', { slot: when(x) }));
-      } catch (e) {
-        yes.disabled = no.disabled = false;
-        yes.textContent = s('yesClose');
-        message.textContent = `${problemText(e)} ${problemCode(e)}`;
-      }
-    });
-    return h('div', { class: 'confirming' }, start, ask, message);
+      },
+      message,
+      describe: (e) => `${problemText(e)} ${problemCode(e)}`,
+    }), message];
   }
 
   private closedBox(c: Closed): HTMLElement {
