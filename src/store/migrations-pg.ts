@@ -255,4 +255,7 @@ export const POSTGRES_DDL: ReadonlyMap<number, string> = new Map([
     );
     CREATE INDEX rate_windows_reset ON rate_windows(reset_ms);
   `],
+  [11, `
+    CREATE INDEX resources_tombstones ON resources(batch, seq) WHERE deleted = 1 AND retired_at IS NULL;
+  `],
 ]);

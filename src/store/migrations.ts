@@ -355,4 +355,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rate_windows_reset ON rate_windows(reset_ms);
     `,
   },
+  {
+    version: 11,
+    name: 'tombstones found by index (the purge held the write lock for a scan of every version)',
+    sql: `
+      CREATE INDEX resources_tombstones ON resources(batch, seq) WHERE deleted = 1 AND retired_at IS NULL;
+    `,
+  },
 ];

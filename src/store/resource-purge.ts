@@ -1,9 +1,15 @@
 import type { Sql, Tx } from './sql.js';
 import { placeholders } from './sql.js';
 
-/** The rows a purge deletes: versions retired before the cut, and tombstones of batches published before it. */
-const PURGEABLE = `(r.retired_at IS NOT NULL AND r.retired_at < ?)
-  OR (r.retired_at IS NULL AND r.deleted = 1 AND r.batch IN (SELECT id FROM batches WHERE state = 'published' AND folded = 1 AND published_at < ?))`;
+/**
+ * The rows a purge deletes: versions retired before the cut, and tombstones of batches published before it.
+ * Two picks joined, each by its own partial index (`resources_retired`, `resources_tombstones`): one
+ * condition with OR is a scan of every version, under the write lock.
+ */
+export const PURGEABLE = `SELECT r.seq FROM resources r WHERE r.retired_at IS NOT NULL AND r.retired_at < ?
+  UNION ALL
+  SELECT r.seq FROM resources r WHERE r.deleted = 1 AND r.retired_at IS NULL
+    AND r.batch IN (SELECT id FROM batches WHERE state = 'published' AND folded = 1 AND published_at < ?)`;
 
 /**
  * Deletes up to `limit` versions retired before `beforeIso`, and tombstones published before it (the
@@ -15,7 +21,7 @@ export async function purgeVersions(t: Tx, beforeIso: string, limit: number): Pr
   // One statement picks and deletes, and says from which batches: two picks (a LIMIT without an order, or
   // another process purging between them under READ COMMITTED) could differ, and the horizon must cover
   // every batch deleted from.
-  const gone = await t.all<{ batch: number }>(`DELETE FROM resources WHERE seq IN (SELECT r.seq FROM resources r WHERE ${PURGEABLE} LIMIT ?)
+  const gone = await t.all<{ batch: number }>(`DELETE FROM resources WHERE seq IN (SELECT p.seq FROM (${PURGEABLE}) AS p LIMIT ?)
     RETURNING batch`, [beforeIso, beforeIso, limit]);
   if (!gone.length) return 0;
   const batches = [...new Set(gone.map((g) => g.batch))];
