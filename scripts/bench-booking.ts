@@ -41,11 +41,12 @@ import { Bookings, type BookingRequest } from '../src/booking/bookings.js';
 import { Audit } from '../src/access/audit.js';
 import type { Need } from '../src/engine/params.js';
 import type { NewSlot } from '../src/store/slots.js';
+import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
+import { quantiles } from './harness.js';
 
 /** The bench's own throwaway secrets (its database is deleted after the run). */
 const BENCH_HASH_KEY = 'bench-booking-hash-key-0123456789abcdef';
 const BENCH_DATA_KEY = 'b2'.repeat(32);
-import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
 
 /** Options of `runBookingBench`; every one has a default. */
 export interface BookingBenchOptions {
@@ -239,9 +240,8 @@ async function latency<T>(inputs: T[], fn: (x: T) => unknown, timed = false): Pr
     const own = await fn(x);
     times.push(timed ? (own as number) : performance.now() - t);
   }
-  times.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))] * 1000 * 10) / 10;
-  return { p50_us: at(0.5), p99_us: at(0.99), n: times.length };
+  const { p50, p99 } = quantiles(times.map((ms) => ms * 1000));
+  return { p50_us: p50, p99_us: p99, n: times.length };
 }
 
 function ratio(a: number, b: number): string {

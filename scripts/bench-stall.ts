@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { ROOT } from '../src/config.js';
 import { openStore } from '../src/store/db.js';
 import { SlotStore, type NewSlot } from '../src/store/slots.js';
-import { freePort } from './harness.js';
+import { freePort, quantiles, type Quantiles } from './harness.js';
 import { csvChunks, generateRows, loadWorld, type GeneratedRow } from './gen.js';
 import { bookingRequest } from './bench-booking.js';
 
@@ -35,19 +35,13 @@ const DATA_KEY = 'c3'.repeat(32);
 const HOUR = 3_600_000;
 
 /** Latency figures of a phase, in ms. */
-export interface Latencies { n: number; p50: number; p99: number; p999: number; max: number }
+export type Latencies = Quantiles;
 export interface StallFigures {
   resources: number;
   idle: Latencies;
   small: { rows: number; answer_ms: number; searchable_after_answer_ms: number; queries: Latencies };
   big: { rows: number; answer_ms: number; searchable_after_answer_ms: number; queries: Latencies };
   reimport: { rows: number; seconds: number; rows_per_s: number; queries: Latencies; bookings: Latencies; statuses: Record<string, number> };
-}
-
-function figures(times: number[]): Latencies {
-  const s = [...times].sort((a, b) => a - b);
-  const at = (q: number) => Math.round((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN) * 10) / 10;
-  return { n: s.length, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: Math.round((s[s.length - 1] ?? NaN) * 10) / 10 };
 }
 
 /** The steady client (`bench-probe.ts`), in its own process; `take()` hands over what it recorded since the last call. */
@@ -145,7 +139,7 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
     await client.take();
 
     await sleep(5000);
-    const idle = figures(await client.take());
+    const idle = quantiles(await client.take());
     say(`  idle (baseline)                   ${line(idle)}`);
 
     // A point for each new row that no other resource sits on: off the generated grid by a few metres.
@@ -154,7 +148,7 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
     const a = await httpImport(origin, smallCsv);
     const smallAfter = await searchable(origin, small[9].id, small[9].point, a.answeredAt);
     await sleep(2000);
-    const smallQ = figures(await client.take());
+    const smallQ = quantiles(await client.take());
     say(`  10-row import (answer ${Math.round(a.ms)} ms, searchable ${smallAfter} ms after)  ${line(smallQ)}`);
 
     const world = loadWorld();
@@ -165,7 +159,7 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
       // Another resource may share the last row's point: then ask for the row itself.
       Math.round(performance.now() - b.answeredAt));
     await sleep(3000);
-    const bigQ = figures(await client.take());
+    const bigQ = quantiles(await client.take());
     say(`  ${big.toLocaleString()}-row import (answer ${Math.round(b.ms)} ms, searchable ${bigAfter} ms after)  ${line(bigQ)}`);
 
     // The database's own rows, renamed, imported by the CLI while bookings arrive over HTTP.
@@ -213,8 +207,8 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
     await sleep(3000);
     booking = false;
     await bookers;
-    const reQ = figures(await client.take());
-    const bookQ = figures(bookingTimes);
+    const reQ = quantiles(await client.take());
+    const bookQ = quantiles(bookingTimes);
     say(`  ${reimport.toLocaleString()}-row CLI import: ${seconds.toFixed(1)} s (${Math.round(reimport / seconds).toLocaleString()} rows/s, process start included)`);
     say(`    queries meanwhile               ${line(reQ)}`);
     say(`    bookings meanwhile              ${line(bookQ)}  statuses ${JSON.stringify(statuses)}`);

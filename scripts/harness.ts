@@ -294,6 +294,17 @@ export const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
 /** Latency percentiles in µs, and how many samples. */
 export interface Figure { p50: number; p99: number; n: number }
 
+/** How many samples, their median, 99th and 99.9th percentiles and maximum, in their own unit to 0.1. */
+export interface Quantiles { n: number; p50: number; p99: number; p999: number; max: number }
+
+/** The quantiles of `samples` (nearest rank; NaN when there are none). */
+export function quantiles(samples: ArrayLike<number>): Quantiles {
+  const sorted = Float64Array.from(samples).sort();
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const at = (q: number) => (sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]) : NaN);
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: sorted.length ? round(sorted[sorted.length - 1]) : NaN };
+}
+
 /** p50/p99 in µs of `fn` over the inputs, after a warm-up (an async `fn` is timed until it settles). */
 export async function measure<T>(inputs: T[], fn: (x: T) => unknown, warmup = Math.min(200, inputs.length)): Promise<Figure> {
   for (let k = 0; k < warmup; k++) await fn(inputs[k]);
@@ -304,8 +315,6 @@ export async function measure<T>(inputs: T[], fn: (x: T) => unknown, warmup = Ma
     if (out instanceof Promise) await out;
     times[k] = Number(process.hrtime.bigint() - t) / 1000;
   }
-  times.sort();
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return { p50: round(at(0.5)), p99: round(at(0.99)), n: inputs.length };
+  const { p50, p99 } = quantiles(times);
+  return { p50, p99, n: inputs.length };
 }
