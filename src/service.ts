@@ -69,7 +69,7 @@ export interface Service {
 export async function openService(config: Config, log: Logger, options: { onlyDistricts?: boolean; clock?: () => number } = {}): Promise<Service> {
   const tax = loadTaxonomy(config.taxonomyDir);
   const contract = new Contract(join(ROOT, 'openapi.yaml'));
-  const db = await openStore(config.dbPath, { busyTimeoutMs: config.busyTimeoutMs });
+  const db = await openStore(config.dbPath, { busyTimeoutMs: config.busyTimeoutMs, checkpoint: {} });
   if (options.onlyDistricts) await seedDistricts(db, config.dataDir);
   else await seedIfEmpty(db, tax, config.dataDir, log);
   const holder = new SnapshotHolder(db, tax, { build: config.snapshotBuild, foldDelayMs: config.foldDelayMs, recordCacheChars: config.recordCacheChars });

@@ -2,8 +2,9 @@ import request from 'supertest';
 import Database from 'better-sqlite3';
 import { SlotStore, type NewSlot } from '../src/store/slots.js';
 import { openStore } from '../src/store/db.js';
+import { SqliteDatabase } from '../src/store/sqlite.js';
 import { formatShanghai } from '../src/time.js';
-import { ADMIN_KEY, HEADER, csvLine, phoneNumber, rawSqlite, residentId, sqliteOnly, testService, type TestService } from './support.js';
+import { ADMIN_KEY, HEADER, csvLine, phoneNumber, residentId, sqliteOnly, testService, type TestService } from './support.js';
 
 const base = {
   type: 'museum', tags: '智育|历史', stages: 'primary|junior', opening_hours: 'Tu-Su 09:00-17:00; PH off',
@@ -355,7 +356,7 @@ describe('bookings', () => {
 
   // SQLite's file lock held by a second connection; PostgreSQL's row locks: test/postgres/concurrency.test.ts.
   sqliteOnly('a database locked past the busy timeout is a 503, and the key is free for the retry', async () => {
-    rawSqlite(svc).pragma('busy_timeout = 50');
+    (svc.db as SqliteDatabase).patienceMs = 50;
     const other = new Database(svc.config.dbPath); // another process holding the write lock
     other.prepare('BEGIN IMMEDIATE').run();
     const res = await book(booking(slotId), 'locked-out');
@@ -379,6 +380,24 @@ describe('bookings', () => {
     }
     expect(retry.status).toBe(201);
     expect(await remaining('palace', slotId)).toEqual({ individual: 3, group: 60 });
+  });
+
+  sqliteOnly('waiting for another process to release the write lock blocks neither this process nor its reads', async () => {
+    const other = new Database(svc.config.dbPath); // an import in another process, between two of its transactions
+    other.prepare('BEGIN IMMEDIATE').run();
+    let settled = false;
+    const pending = book(booking(slotId), 'waits').then((res) => {
+      settled = true;
+      return res;
+    });
+    await new Promise((r) => setTimeout(r, 300)); // SQLite's own busy wait would hold the thread: no timer fires
+    const read = await request(svc.app).get('/v1/resources/palace');
+    expect(read.status).toBe(200);
+    expect(settled).toBe(false); // the booking is still waiting for the lock, not refused
+    other.prepare('ROLLBACK').run();
+    other.close();
+    expect((await pending).status).toBe(201);
+    expect(await remaining('palace', slotId)).toEqual({ individual: 4, group: 60 });
   });
 
   test('a request whose claim was taken over meanwhile books nothing and stores no answer', async () => {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { AppError } from '../errors.js';
-import type { Database, Tx } from '../store/sql.js';
+import { bulkGap, type Database, type Tx } from '../store/sql.js';
 import { BatchStore, type BatchKind } from '../store/batches.js';
 import { currentVersions, insertTombstones, insertVersions, listIds, unlisted, type StagedRow, type VersionRow } from '../store/resource-versions.js';
 import { formatShanghai } from '../time.js';
@@ -104,11 +104,11 @@ export class ImportBatch {
    */
   async write({ current, checked: all, rejections }: PreparedChunk, reject: (r: Rejection) => void): Promise<void> {
     rejections.forEach(reject);
-    // Slices in transactions of their own, a turn of the event loop between them: a transaction of a whole
-    // chunk held the connection (and so every booking of this process) and the loop for hundreds of ms.
-    // The batch stays invisible until `publish`, so slicing changes nothing anyone sees.
+    // Slices in transactions of their own, the lock left free between them (`bulkGap`): a transaction of a
+    // whole chunk held the connection (and so every booking of this process) and the loop for hundreds of
+    // ms. The batch stays invisible until `publish`, so slicing changes nothing anyone sees.
     for (let at = 0; at < all.length; at += WRITE_SLICE) {
-      if (at) await nextTurn();
+      if (at) await bulkGap(this.db);
       await this.writeSlice(current, all.slice(at, at + WRITE_SLICE), reject);
     }
   }

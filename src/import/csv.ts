@@ -2,14 +2,14 @@ import { Readable } from 'node:stream';
 import Papa from 'papaparse';
 import { closest } from 'fastest-levenshtein';
 import { AppError, type FieldError } from '../errors.js';
-import type { Database, Tx } from '../store/sql.js';
+import { bulkGap, type Database, type Tx } from '../store/sql.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import type { AreaIndex } from '../geo/areas.js';
 import type { Crs } from '../geo/crs.js';
 import { commandLine, type Principal } from '../access/keys.js';
 import { resourceOutside } from '../access/scope.js';
 import { COLUMNS, type Column, type Rejection, RowValidator } from './rows.js';
-import { ImportBatch, nextTurn, type ApplyCounts, type FileRow, type PreparedChunk } from './batch.js';
+import { ImportBatch, type ApplyCounts, type FileRow, type PreparedChunk } from './batch.js';
 import { Checkers } from './checkers.js';
 import { decode, type Encoding } from './decode.js';
 
@@ -141,7 +141,7 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
       await batch!.write(prepared, rejectRow);
       staged += prepared.checked.length;
       options.afterChunk?.(staged);
-      await nextTurn(); // requests waiting meanwhile are answered before the next chunk
+      await bulkGap(deps.db); // requests waiting meanwhile (here or in another process) go before the next chunk
     };
     const stage = async (rows: FileRow[]) => {
       batch ??= await ImportBatch.open(deps.db, { kind: mode === 'sync' ? 'sync' : 'import', keyId: by.keyId, dryRun: Boolean(options.dryRun), now, outside });

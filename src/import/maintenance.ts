@@ -1,4 +1,4 @@
-import type { Database } from '../store/sql.js';
+import { bulkGap, type Database } from '../store/sql.js';
 import { BatchStore } from '../store/batches.js';
 import { purgeVersions } from '../store/resource-purge.js';
 import { formatShanghai } from '../time.js';
@@ -36,11 +36,12 @@ export class Maintenance {
         const last = await this.db.tx((t) => this.batches.foldChunk(t, batch, after, CHUNK, at()));
         if (last === undefined) break;
         after = last;
+        await bulkGap(this.db);
       }
     }
-    while ((await this.db.tx((t) => this.batches.cleanChunk(t, CHUNK))) > 0);
+    while ((await this.db.tx((t) => this.batches.cleanChunk(t, CHUNK))) > 0) await bulkGap(this.db);
     const before = formatShanghai(new Date(clock() - (this.options.retentionMs ?? DEFAULT_RETENTION_MS)));
-    while ((await this.db.tx((t) => purgeVersions(t, before, CHUNK))) > 0);
+    while ((await this.db.tx((t) => purgeVersions(t, before, CHUNK))) > 0) await bulkGap(this.db);
   }
 
   /** Runs in the background soon (once, however often it is asked while running); errors are logged. */

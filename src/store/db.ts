@@ -1,6 +1,7 @@
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { POSTGRES_DDL } from './migrations-pg.js';
 import { SqliteDatabase } from './sqlite.js';
+import type { CheckpointOptions } from './checkpointer.js';
 import { PostgresDatabase, type PostgresOptions } from './postgres.js';
 import type { Database, Sql, Tx } from './sql.js';
 
@@ -16,7 +17,7 @@ export function isPostgresUrl(location: string): boolean {
  * applies every pending migration. Throws StoreUnavailable naming the location (never a password) and the
  * cause when it cannot be opened or reached.
  */
-export async function openStore(location: string, options: { migrations?: readonly Migration[] } & PostgresOptions = {}): Promise<Database> {
+export async function openStore(location: string, options: { migrations?: readonly Migration[]; checkpoint?: CheckpointOptions } & PostgresOptions = {}): Promise<Database> {
   const db = isPostgresUrl(location) ? PostgresDatabase.open(location, options) : SqliteDatabase.open(location, options);
   try {
     await migrate(db, options.migrations ?? MIGRATIONS);

@@ -88,6 +88,20 @@ export class StoreUnavailable extends Error {
 }
 
 /** `?, ?, ?` for a list of `n` values (an `IN (…)` list). */
+/**
+ * What a bulk writer (an import's staging, the maintenance chunks) waits between two of its write
+ * transactions. SQLite's lock is not a queue: a writer that takes it again at once starves other processes
+ * trying for it (a booking in the server waited 5 s behind a CLI import, and was refused `busy`), so it is
+ * left free a few ms, longer than those processes' pause between tries. PostgreSQL queues lock waiters: a
+ * turn of the event loop is enough there.
+ */
+export function bulkGap(db: Pick<Database, 'dialect'>): Promise<void> {
+  return new Promise((resolve) => (db.dialect === 'sqlite' ? setTimeout(resolve, BULK_GAP_MS) : setImmediate(resolve)));
+}
+
+/** See `bulkGap`; above the longest pause of `SqliteDatabase` between two tries for the lock. */
+export const BULK_GAP_MS = 3;
+
 export function placeholders(n: number): string {
   return new Array(n).fill('?').join(', ');
 }

@@ -2,16 +2,25 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Statement } from 'better-sqlite3';
 import { ensureDirectory } from '../paths.js';
+import { Checkpointer, type CheckpointOptions } from './checkpointer.js';
 import { ConstraintViolation, StoreBusy, StoreUnavailable, type Database, type RunResult, type SqlValue, type Tx } from './sql.js';
 
 /** Statements kept prepared per connection; past this the cache starts again (dynamic IN lists vary). */
 const STATEMENT_CACHE = 512;
 
+/** What is kept of the WAL file once it starts over, in bytes. */
+export const WAL_KEPT_BYTES = 64 * 1024 * 1024;
+
+/** The pauses between asynchronous tries for a lock, in ms; the last one repeats (below `BULK_GAP_MS`). */
+const BACKOFF_MS = [1, 1, 1, 1, 2];
+
 /**
  * One SQLite connection (better-sqlite3) behind the `Database` interface. better-sqlite3 is synchronous,
  * so a statement runs at once and its promise is already settled; a transaction holds the connection
  * (other callers of this process queue behind it) from `BEGIN` to `COMMIT`. Across processes, `BEGIN
- * IMMEDIATE` takes SQLite's write lock, waiting at most the busy timeout.
+ * IMMEDIATE` takes SQLite's write lock. While another process holds it, the wait is asynchronous: SQLite's
+ * busy handler would sleep on the thread, stalling every request of this process, so it is off (a busy
+ * timeout of 0); the statement is tried again after a pause of 1–2 ms, until `patienceMs` have passed.
  */
 export class SqliteDatabase implements Database {
   readonly dialect = 'sqlite' as const;
@@ -21,15 +30,23 @@ export class SqliteDatabase implements Database {
   private current: symbol | null = null;
   private savepoints = 0;
 
-  private constructor(readonly raw: BetterSqlite3.Database, readonly location: string) {}
+  private constructor(
+    readonly raw: BetterSqlite3.Database,
+    readonly location: string,
+    /** The longest wait for a lock before StoreBusy, in ms. */
+    public patienceMs: number,
+    /** Present when the WAL is checkpointed in a thread of its own rather than by this connection's commits. */
+    readonly checkpointer?: Checkpointer,
+  ) {}
 
   /**
    * Opens (creating if needed) the database file: WAL, foreign keys on, a busy timeout so that several
    * processes can share the file. `:memory:` is a private in-memory database. `readonly` opens an existing
-   * file for reading only (a snapshot build worker's connection). Throws StoreUnavailable naming the path
-   * and the cause.
+   * file for reading only (a snapshot build worker's connection). `checkpoint`: the WAL is checkpointed in a
+   * thread (`Checkpointer`), never inside this connection's commits (a server's connection: see there).
+   * Throws StoreUnavailable naming the path and the cause.
    */
-  static open(path: string, options: { busyTimeoutMs?: number; readonly?: boolean } = {}): SqliteDatabase {
+  static open(path: string, options: { busyTimeoutMs?: number; readonly?: boolean; checkpoint?: CheckpointOptions } = {}): SqliteDatabase {
     const location = path === ':memory:' ? path : resolve(path);
     let raw: BetterSqlite3.Database;
     try {
@@ -43,12 +60,21 @@ export class SqliteDatabase implements Database {
     } catch (e) {
       throw new StoreUnavailable(`cannot open the SQLite database ${location}: ${reason(e)}`, { cause: e });
     }
-    if (!options.readonly) raw.pragma('synchronous = NORMAL');
+    if (!options.readonly) {
+      raw.pragma('synchronous = NORMAL');
+      // A WAL grown by a large import while readers held old snapshots (GBs at 1M rows) shrinks back to
+      // this when it next starts over, instead of staying on disk at its largest.
+      raw.pragma(`journal_size_limit = ${WAL_KEPT_BYTES}`);
+    }
     raw.pragma('foreign_keys = ON');
-    raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    const patienceMs = options.busyTimeoutMs ?? 5000;
+    // A serving connection waits `patiently`, off the thread; a read-only one (a build thread's) may block.
+    raw.pragma(`busy_timeout = ${options.readonly ? patienceMs : 0}`);
     raw.pragma('temp_store = FILE');
     raw.pragma('cache_size = -32768'); // 32 MiB: bulk imports touch several large B-trees
-    return new SqliteDatabase(raw, location);
+    const checkpointed = options.checkpoint && !options.readonly && path !== ':memory:';
+    if (checkpointed) raw.pragma('wal_autocheckpoint = 0');
+    return new SqliteDatabase(raw, location, patienceMs, checkpointed ? new Checkpointer(location, options.checkpoint) : undefined);
   }
 
   all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -69,11 +95,10 @@ export class SqliteDatabase implements Database {
 
   async tx<T>(fn: (t: Tx) => Promise<T>, mode: 'write' | 'read' = 'write'): Promise<T> {
     this.assertOutside();
-    await this.gate.enter();
+    await this.begin(mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN');
     const token = Symbol('tx');
     this.current = token;
     try {
-      guard(() => this.raw.exec(mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN'));
       try {
         const result = await this.inside.run(token, () => fn(this.handle()));
         guard(() => this.raw.exec('COMMIT'));
@@ -110,6 +135,7 @@ export class SqliteDatabase implements Database {
   /** Closes the connection once the open transaction (if any) ends; closing again does nothing. */
   async close(): Promise<void> {
     if (!this.raw.open) return;
+    await this.checkpointer?.stop();
     await this.gate.enter();
     try {
       if (this.raw.open) this.raw.close();
@@ -151,8 +177,15 @@ export class SqliteDatabase implements Database {
     return t;
   }
 
-  /** Runs a statement outside any transaction: at once when the connection is free, else after the open one. */
+  /**
+   * Runs a statement outside any transaction: at once when the connection is free, else after the open one.
+   * A statement that met another process's lock had no effect, and is tried again (`patiently`).
+   */
   private outside<T>(work: () => T): Promise<T> {
+    return this.once(work).catch((e: unknown) => (e instanceof StoreBusy ? this.patiently(work, e) : Promise.reject(e)));
+  }
+
+  private once<T>(work: () => T): Promise<T> {
     try {
       this.assertOutside();
       if (!this.gate.held) return Promise.resolve(guard(work));
@@ -166,6 +199,40 @@ export class SqliteDatabase implements Database {
         this.gate.leave();
       }
     });
+  }
+
+  /** Tries `work` again after pauses, without holding the thread, until it runs or `patienceMs` have passed. */
+  private async patiently<T>(work: () => T, busy: StoreBusy): Promise<T> {
+    const deadline = Date.now() + this.patienceMs;
+    for (let attempt = 0; ; attempt++) {
+      if (Date.now() >= deadline) throw busy;
+      await pause(backoff(attempt));
+      try {
+        return await this.once(work);
+      } catch (e) {
+        if (!(e instanceof StoreBusy)) throw e;
+        busy = e;
+      }
+    }
+  }
+
+  /**
+   * Enters the gate and opens a transaction with `sql`. While another process holds the lock, the tries are
+   * spaced by pauses with the gate open, so this process's other statements (a query's records) go on.
+   */
+  private async begin(sql: string): Promise<void> {
+    const deadline = Date.now() + this.patienceMs;
+    for (let attempt = 0; ; attempt++) {
+      await this.gate.enter();
+      try {
+        guard(() => this.raw.exec(sql));
+        return;
+      } catch (e) {
+        this.gate.leave();
+        if (!(e instanceof StoreBusy) || Date.now() >= deadline) throw e;
+      }
+      await pause(backoff(attempt));
+    }
   }
 
   /** A statement on the database inside that database's own transaction would wait for itself forever. */
@@ -204,6 +271,14 @@ class Gate {
     if (next) next();
     else this.held = false;
   }
+}
+
+function backoff(attempt: number): number {
+  return BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function firstColumn<T>(row: unknown[] | undefined): T | undefined {
