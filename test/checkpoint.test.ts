@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteDatabase, WAL_KEPT_BYTES } from '../src/store/sqlite.js';
+import { SqliteDatabase } from '../src/store/sqlite.js';
 import { rawSqlite, testService } from './support.js';
 
 // SQLite only: PostgreSQL checkpoints in its own server processes.
@@ -34,7 +34,6 @@ test("the service's connection never checkpoints inside a commit", async () => {
   const svc = await testService({ seed: false });
   try {
     expect(rawSqlite(svc).pragma('wal_autocheckpoint', { simple: true })).toBe(0);
-    expect(rawSqlite(svc).pragma('journal_size_limit', { simple: true })).toBe(WAL_KEPT_BYTES);
     expect((svc.db as SqliteDatabase).checkpointer).toBeDefined();
   } finally {
     await svc.close();
@@ -43,7 +42,7 @@ test("the service's connection never checkpoints inside a commit", async () => {
 
 test('the checkpoint thread copies the WAL into the file while the connection writes, and ends with it', async () => {
   const path = join(dir, 'a.db');
-  const db = SqliteDatabase.open(path, { checkpoint: { everyMs: 20, startBytes: 1024 * 1024 } });
+  const db = SqliteDatabase.open(path, { checkpoint: { everyMs: 20, startBytes: 1024 * 1024, truncateAboveBytes: 64 * 1024 * 1024 } });
   const checkpointer = db.checkpointer!;
   await write(db, 500); // about 0.5 MB of WAL: below the start, no thread yet
   await new Promise((r) => setTimeout(r, 200));
@@ -58,6 +57,26 @@ test('the checkpoint thread copies the WAL into the file while the connection wr
   other.close();
   await db.close(); // ends the thread: jest would report it left open
   expect(new Database(path, { readonly: true }).prepare('SELECT count(*) FROM filler').pluck().get()).toBe(3500);
+});
+
+test('a WAL grown past its bound is cut back once all of it is in the file, by the thread', async () => {
+  const path = join(dir, 'c.db');
+  const db = SqliteDatabase.open(path, { checkpoint: { everyMs: 20, startBytes: 0, truncateAboveBytes: 1024 * 1024 } });
+  const reader = new Database(path, { readonly: true });
+  // A reader holding an old snapshot: the WAL grows past the bound and cannot be cut meanwhile.
+  reader.exec('BEGIN');
+  reader.prepare('SELECT count(*) FROM sqlite_master').get();
+  await write(db, 3000);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(db.checkpointer!.truncations).toBe(0);
+  expect(statSync(`${path}-wal`).size).toBeGreaterThan(1024 * 1024);
+  reader.exec('COMMIT');
+  reader.close();
+  await until('the WAL cut back', () => db.checkpointer!.truncations > 0);
+  expect(statSync(`${path}-wal`).size).toBe(0);
+  await write(db, 10); // and written on as before
+  await db.close();
+  expect(new Database(path, { readonly: true }).prepare('SELECT count(*) FROM filler').pluck().get()).toBe(3010);
 });
 
 test('without a checkpoint thread, commits checkpoint as SQLite does by default', async () => {

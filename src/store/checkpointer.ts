@@ -4,7 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import { startThread } from '../threads.js';
 
 /** What the checkpoint thread answers: the WAL's frames and how many of them are in the file now, or why not. */
-export type CheckpointReply = { log: number; checkpointed: number; ms: number } | { error: string };
+export type CheckpointReply = { log: number; checkpointed: number; truncated: boolean; ms: number } | { error: string };
 
 /** When the checkpoint thread is asked to work, and from what size of the WAL it is started at all. */
 export interface CheckpointOptions {
@@ -15,6 +15,8 @@ export interface CheckpointOptions {
    * automatic checkpoint): a small store never pays for a thread; its WAL is checkpointed when it closes.
    */
   startBytes?: number;
+  /** A WAL file larger than this is cut back once all of it is in the database file (default 64 MiB). */
+  truncateAboveBytes?: number;
 }
 
 /**
@@ -31,6 +33,8 @@ export class Checkpointer {
   framesLeft = 0;
   /** Checkpoints that failed (the thread starts again at the next look). */
   failures = 0;
+  /** Times the WAL file was cut back to nothing after growing past `truncateAboveBytes`. */
+  truncations = 0;
   private thread: Worker | null = null;
   private asked = false;
   private readonly timer: NodeJS.Timeout;
@@ -68,7 +72,8 @@ export class Checkpointer {
   }
 
   private start(): Worker {
-    const thread = startThread(import.meta.url, 'checkpoint-worker', { location: this.location });
+    const thread = startThread(import.meta.url, 'checkpoint-worker',
+      { location: this.location, truncateAboveBytes: this.options.truncateAboveBytes ?? 64 * 1024 * 1024 });
     thread.unref();
     thread.on('message', (reply: CheckpointReply) => {
       this.asked = false;
@@ -77,6 +82,7 @@ export class Checkpointer {
         return;
       }
       this.checkpoints++;
+      if (reply.truncated) this.truncations++;
       this.walFrames = reply.log;
       this.framesLeft = Math.max(0, reply.log - reply.checkpointed);
     });

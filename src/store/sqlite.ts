@@ -8,9 +8,6 @@ import { ConstraintViolation, StoreBusy, StoreUnavailable, type Database, type R
 /** Statements kept prepared per connection; past this the cache starts again (dynamic IN lists vary). */
 const STATEMENT_CACHE = 512;
 
-/** What is kept of the WAL file once it starts over, in bytes. */
-export const WAL_KEPT_BYTES = 64 * 1024 * 1024;
-
 /** The pauses between asynchronous tries for a lock, in ms; the last one repeats (below `BULK_GAP_MS`). */
 const BACKOFF_MS = [1, 1, 1, 1, 2];
 
@@ -60,12 +57,7 @@ export class SqliteDatabase implements Database {
     } catch (e) {
       throw new StoreUnavailable(`cannot open the SQLite database ${location}: ${reason(e)}`, { cause: e });
     }
-    if (!options.readonly) {
-      raw.pragma('synchronous = NORMAL');
-      // A WAL grown by a large import while readers held old snapshots (GBs at 1M rows) shrinks back to
-      // this when it next starts over, instead of staying on disk at its largest.
-      raw.pragma(`journal_size_limit = ${WAL_KEPT_BYTES}`);
-    }
+    if (!options.readonly) raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     const patienceMs = options.busyTimeoutMs ?? 5000;
     // A serving connection waits `patiently`, off the thread; a read-only one (a build thread's) may block.
