@@ -6,8 +6,8 @@ import type { Logger } from '../log.js';
 
 /** Versions retired longer ago than this (and tombstones older than this) are deleted, in ms. */
 export const DEFAULT_RETENTION_MS = 2 * 3_600_000;
-/** Rows per short transaction of the background work. */
-const CHUNK = 5000;
+/** Rows per short transaction of the background work (at 1M, 5,000 rows of a fold held the loop 60–80 ms). */
+const CHUNK = 1000;
 
 /**
  * The background work that keeps the versioned store tidy, in short transactions so nothing waits on it:
