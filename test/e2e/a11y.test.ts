@@ -5,20 +5,14 @@
  * alone), and the rest by hand: every control reached and worked by the keyboard with a visible focus,
  * text at 200 % and a window at 200 % zoom without loss, the list usable without the map.
  */
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
-import { ADMIN_KEY, ROOT, testService, type TestService } from '../support.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts');
+import { ADMIN_KEY, testService, type TestService } from '../support.js';
+import { ARTIFACTS, launch, listen, newPage, seriousViolations, type PageOptions } from './browser.js';
 
 let svc: TestService;
-let server: Server;
+let server: Awaited<ReturnType<typeof listen>>;
 let base: string;
 let browser: Browser;
 /** A resource with a bookable slot tomorrow. */
@@ -28,10 +22,8 @@ let resources: number;
 beforeAll(async () => {
   await buildWeb();
   svc = await testService();
-  server = await new Promise<Server>((resolve) => {
-    const s = svc.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listen(svc.app);
+  base = server.base;
   const found = await (await fetch(`${base}/v1/resources?tag=mei&near=116.3975,39.9087&limit=1`)).json() as { items: { id: string; name: string }[] };
   target = found.items[0];
   const day = new Date(Date.now() + 8 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);
@@ -42,38 +34,22 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   resources = ((await (await fetch(`${base}/readyz`)).json()) as { resources: number }).resources;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--lang=zh-CN'],
-  });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launch();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await svc?.close();
 });
 
-async function open(options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 }, ...options });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+/** The map page, drawn: its districts outlined and the first results listed. */
+async function open(options: PageOptions = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const { context, page, errors } = await newPage(browser, options);
   await page.goto(base);
   await page.waitForSelector('body[data-districts="16"]');
   await page.waitForSelector('#result-list .result');
   return { context, page, errors };
-}
-
-/** axe-core's serious and critical findings against WCAG 2.1 A and AA, one line each. */
-async function seriousViolations(page: Page, include?: string): Promise<string[]> {
-  let axe = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']);
-  if (include) axe = axe.include(include);
-  const result = await axe.analyze();
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** What has the focus, and whether it shows: an outline (or ring) at least 2 px wide. */
