@@ -1,7 +1,10 @@
 /**
  * The stall run of `npm run bench`, also on its own:
  *
- *   tsx scripts/bench-stall.ts --db var/bench/gen-1000000-1.db [--big 100000] [--reimport 1000000] [--seed 1]
+ *   tsx scripts/bench-stall.ts --db var/bench/gen-1000000-1.db [--big 100000] [--reimport 1000000] [--seed 1] [--dist]
+ *
+ * `--dist`: the server and the CLI run compiled (`npm run build`, then `node dist/src/…`), as the image runs
+ * them; by default from the sources through tsx, where every thread they start first loads tsx.
  *
  * On a copy of the database, a server runs as an operator runs it (logs, metrics, rate limits on) while a
  * steady client in a process of its own (`bench-probe.ts`) asks for the nearest resources to varied points,
@@ -14,7 +17,7 @@
  *      may be refused `busy` — and the query latencies while the server folds the change in.
  * Each phase prints n, p50, p99, p99.9 and max beside the idle phase's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,7 +100,7 @@ function csv(rows: Iterable<GeneratedRow>): string {
   return [...csvChunks(rows)].join('');
 }
 
-export async function runStallBench(options: { db: string; big?: number; reimport?: number; seed?: number; print?: boolean }): Promise<StallFigures> {
+export async function runStallBench(options: { db: string; big?: number; reimport?: number; seed?: number; print?: boolean; dist?: boolean }): Promise<StallFigures> {
   const big = options.big ?? 100_000;
   const reimport = options.reimport ?? 1_000_000;
   const seed = options.seed ?? 1;
@@ -121,7 +124,12 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
 
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    if (options.dist) {
+      const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+      if (build.status !== 0) throw new Error('npm run build failed');
+    }
+    const program = (source: string) => (options.dist ? [`dist/${source.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', source]);
+    server = spawn(process.execPath, program('src/server.ts'), {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
       env: {
         ...process.env, EDUMAP_DB: db, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', EDUMAP_POLL_MS: '500',
@@ -190,7 +198,7 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
     };
     const bookers = Promise.all([lane(), lane(), lane(), lane()]);
     const started = performance.now();
-    importer = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', file], {
+    importer = spawn(process.execPath, [...program('src/cli/import.ts'), file], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, EDUMAP_DB: db, EDUMAP_HASH_KEY: HASH_KEY, EDUMAP_DATA_KEY: DATA_KEY },
     });
     let report = '';
@@ -235,9 +243,9 @@ function line(f: Latencies): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { db: { type: 'string' }, big: { type: 'string' }, reimport: { type: 'string' }, seed: { type: 'string' } } });
+  const { values } = parseArgs({ options: { db: { type: 'string' }, big: { type: 'string' }, reimport: { type: 'string' }, seed: { type: 'string' }, dist: { type: 'boolean', default: false } } });
   if (!values.db) throw new Error('--db FILE is required (e.g. var/bench/gen-1000000-1.db, made by npm run bench)');
   console.log(`stall bench: ${cpus().length} cores, Node ${process.version}, ${values.db}`);
   await runStallBench({ db: values.db, big: values.big ? Number(values.big) : undefined, reimport: values.reimport ? Number(values.reimport) : undefined,
-    seed: values.seed ? Number(values.seed) : undefined });
+    seed: values.seed ? Number(values.seed) : undefined, dist: values.dist });
 }
