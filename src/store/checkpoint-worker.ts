@@ -34,7 +34,7 @@ parentPort!.on('message', (message: 'checkpoint' | 'stop') => {
     const [row] = db.pragma('wal_checkpoint(PASSIVE)') as Checkpointed[];
     // A WAL grown by a large import while readers held old snapshots (GBs at 1M rows) stays that large on
     // disk. Once all of it is in the file, it is cut back, if nobody reads or writes at that moment (the
-    // busy timeout is 0: no wait). Cutting holds the write lock (0.4 s for 1 GB here), so a writer may wait
+    // busy timeout is 0: no wait). Cutting holds the write lock (not timed), so a writer may wait
     // that long, but off its thread; SQLite's journal_size_limit would cut inside the next writer's COMMIT,
     // on the server's thread.
     let truncated = false;

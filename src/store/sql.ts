@@ -87,7 +87,6 @@ export class StoreUnavailable extends Error {
   }
 }
 
-/** `?, ?, ?` for a list of `n` values (an `IN (…)` list). */
 /**
  * What a bulk writer (an import's staging, the maintenance chunks) waits between two of its write
  * transactions. SQLite's lock is not a queue: a writer that takes it again at once starves other processes
@@ -102,6 +101,7 @@ export function bulkGap(db: Pick<Database, 'dialect'>): Promise<void> {
 /** See `bulkGap`; above the longest pause of `SqliteDatabase` between two tries for the lock. */
 export const BULK_GAP_MS = 3;
 
+/** `?, ?, ?` for a list of `n` values (an `IN (…)` list). */
 export function placeholders(n: number): string {
   return new Array(n).fill('?').join(', ');
 }

@@ -17,7 +17,7 @@ const BACKOFF_MS = [1, 1, 1, 1, 2];
  * (other callers of this process queue behind it) from `BEGIN` to `COMMIT`. Across processes, `BEGIN
  * IMMEDIATE` takes SQLite's write lock. While another process holds it, the wait is asynchronous: SQLite's
  * busy handler would sleep on the thread, stalling every request of this process, so it is off (a busy
- * timeout of 0); the statement is tried again after a pause of 1–2 ms, until `patienceMs` have passed.
+ * timeout of 0); the statement is tried again after pauses of 1–2 ms (`retrying`), until `patienceMs` have passed.
  */
 export class SqliteDatabase implements Database {
   readonly dialect = 'sqlite' as const;
@@ -60,7 +60,7 @@ export class SqliteDatabase implements Database {
     if (!options.readonly) raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     const patienceMs = options.busyTimeoutMs ?? 5000;
-    // A serving connection waits `patiently`, off the thread; a read-only one (a build thread's) may block.
+    // A serving connection waits in `retrying`, off the thread; a read-only one (a build thread's) may block.
     raw.pragma(`busy_timeout = ${options.readonly ? patienceMs : 0}`);
     raw.pragma('temp_store = FILE');
     raw.pragma('cache_size = -32768'); // 32 MiB: bulk imports touch several large B-trees
@@ -91,14 +91,12 @@ export class SqliteDatabase implements Database {
     const token = Symbol('tx');
     this.current = token;
     try {
-      try {
-        const result = await this.inside.run(token, () => fn(this.handle()));
-        guard(() => this.raw.exec('COMMIT'));
-        return result;
-      } catch (e) {
-        if (this.raw.inTransaction) this.raw.exec('ROLLBACK');
-        throw e;
-      }
+      const result = await this.inside.run(token, () => fn(this.handle()));
+      guard(() => this.raw.exec('COMMIT'));
+      return result;
+    } catch (e) {
+      if (this.raw.inTransaction) this.raw.exec('ROLLBACK');
+      throw e;
     } finally {
       this.current = null;
       this.gate.leave();
@@ -170,41 +168,26 @@ export class SqliteDatabase implements Database {
   }
 
   /**
-   * Runs a statement outside any transaction: at once when the connection is free, else after the open one.
-   * A statement that met another process's lock had no effect, and is tried again (`patiently`).
+   * Runs a statement outside any transaction: at once when the connection is free (the common case, with
+   * no promise chained), else after the open one. A statement that met another process's lock had no
+   * effect, and is tried again (`retrying`).
    */
   private outside<T>(work: () => T): Promise<T> {
-    return this.once(work).catch((e: unknown) => (e instanceof StoreBusy ? this.patiently(work, e) : Promise.reject(e)));
-  }
-
-  private once<T>(work: () => T): Promise<T> {
     try {
       this.assertOutside();
       if (!this.gate.held) return Promise.resolve(guard(work));
     } catch (e) {
-      return Promise.reject(e);
+      return e instanceof StoreBusy ? this.retrying(() => this.afterGate(work)) : Promise.reject(e);
     }
-    return this.gate.enter().then(() => {
-      try {
-        return guard(work);
-      } finally {
-        this.gate.leave();
-      }
-    });
+    return this.retrying(() => this.afterGate(work));
   }
 
-  /** Tries `work` again after pauses, without holding the thread, until it runs or `patienceMs` have passed. */
-  private async patiently<T>(work: () => T, busy: StoreBusy): Promise<T> {
-    const deadline = Date.now() + this.patienceMs;
-    for (let attempt = 0; ; attempt++) {
-      if (Date.now() >= deadline) throw busy;
-      await pause(backoff(attempt));
-      try {
-        return await this.once(work);
-      } catch (e) {
-        if (!(e instanceof StoreBusy)) throw e;
-        busy = e;
-      }
+  private async afterGate<T>(work: () => T): Promise<T> {
+    await this.gate.enter();
+    try {
+      return guard(work);
+    } finally {
+      this.gate.leave();
     }
   }
 
@@ -212,18 +195,28 @@ export class SqliteDatabase implements Database {
    * Enters the gate and opens a transaction with `sql`. While another process holds the lock, the tries are
    * spaced by pauses with the gate open, so this process's other statements (a query's records) go on.
    */
-  private async begin(sql: string): Promise<void> {
-    const deadline = Date.now() + this.patienceMs;
-    for (let attempt = 0; ; attempt++) {
+  private begin(sql: string): Promise<void> {
+    return this.retrying(async () => {
       await this.gate.enter();
       try {
         guard(() => this.raw.exec(sql));
-        return;
       } catch (e) {
         this.gate.leave();
+        throw e;
+      }
+    });
+  }
+
+  /** Runs `attempt` until it does not meet a lock, pausing between tries off the thread, for at most `patienceMs`. */
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.patienceMs;
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (e) {
         if (!(e instanceof StoreBusy) || Date.now() >= deadline) throw e;
       }
-      await pause(backoff(attempt));
+      await pause(backoff(n));
     }
   }
 
