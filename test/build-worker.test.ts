@@ -1,6 +1,6 @@
 import { renameSync } from 'node:fs';
 import { PartsBuilder } from '../src/engine/builder.js';
-import { vocabulary, type SnapshotParts } from '../src/engine/parts.js';
+import { transferables, vocabulary, type SnapshotParts } from '../src/engine/parts.js';
 import { View } from '../src/engine/view.js';
 import { search } from '../src/engine/search.js';
 import { PostgresDatabase } from '../src/store/postgres.js';
@@ -15,7 +15,7 @@ function plain(p: SnapshotParts) {
   const lists = (m: Map<string, Uint32Array>) => Object.fromEntries([...m].map(([k, v]) => [k, Array.from(v)]));
   return {
     ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v])),
-    terms: lists(termPostings), types: lists(typePostings), districts: lists(districtPostings), names: names.text,
+    terms: lists(termPostings), types: lists(typePostings), districts: lists(districtPostings), names: Buffer.from(names.bytes).toString('utf8'),
   };
 }
 
@@ -36,6 +36,27 @@ describe('full builds in a worker thread', () => {
     }
     const found = search(view, { near: [116.397, 39.918], limit: 5 });
     expect(found.refs.map(View.idOf)).toHaveLength(5);
+  });
+
+  test('parts hold no large string: everything that grows with the store is transferred, not copied', async () => {
+    svc = await testService({ seed: true });
+    const parts = await new PartsBuilder(svc.db, 'inline').build(vocabulary(svc.tax, svc.holder.current.districts));
+    const moved = new Set(transferables(parts));
+    const grows = [parts.ids, parts.idStart, parts.names.bytes, parts.names.start, parts.seqs, parts.lng, parts.lat, parts.termMask];
+    for (const array of grows) expect(moved.has(array.buffer as ArrayBuffer)).toBe(true);
+    // Strings are copied on arrival; the only ones left are one per distinct opening-hours text.
+    const strings: string[] = [];
+    const walk = (x: unknown): void => {
+      if (typeof x === 'string') strings.push(x);
+      else if (x instanceof Map) for (const [k, v] of x) { walk(k); walk(v); }
+      else if (Array.isArray(x)) x.forEach(walk);
+      else if (x && typeof x === 'object' && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer)) Object.values(x).forEach(walk);
+    };
+    const { hoursText, termPostings: _terms, typePostings: _types, districtPostings: _districts, ...rest } = parts; // their keys: the vocabulary
+    walk(rest);
+    expect(strings).toEqual([]);
+    expect(hoursText.length).toBeLessThan(parts.size);
+    expect(Buffer.from(parts.ids).toString('utf8').split('\n')).toHaveLength(parts.size);
   });
 
   test('a change of areas is indexed by a full build in the worker, with the new areas', async () => {

@@ -112,6 +112,30 @@ describe('search agrees with a brute-force scan', () => {
     expect(snap.base.nameMatches('公园').every((x) => x === 0)).toBe(true);
   });
 
+  test('names and ids with multi-byte and mixed-case text: name search and id lookup agree with string scans', async () => {
+    // The snapshot keeps names and ids as UTF-8 bytes; these put multi-byte characters next to the
+    // needles, ids that sort differently by bytes than by case, and names that lower-case to other lengths.
+    const rows: [string, string, string][] = [
+      ['A-1', 'Straße der Kunst', 'STRASSE'], ['a.1', '愀戀 科技馆', 'Ab Science'], ['a-1', 'İstanbul 公园', 'ÉCOLE Park'],
+      ['Z9', '海淀公园', ''], ['b:2', 'ǅungla 园', 'Über Museum'], ['b_2', '北京科技', 'Beijing ＳＣＩＥＮＣＥ'],
+    ];
+    await withData(50, 21, rows.map(([id, name, en], k) => `${id},${name},${en},park,116.3${k},39.9${k},wgs84,,,ti,,,,,,,,,`));
+    const base = svc.holder.current.base;
+    for (const needle of ['straße', 'STRASSE', 'ab', '愀', '戀 科', 'i̇stanbul', 'istanbul', 'école', 'über', 'ｓｃｉｅｎｃｅ', '园', '科技', 'ǆ', 'park', '0']) {
+      const hits = base.nameMatches(needle);
+      const want = needle.toLowerCase();
+      const expected = all.map((r) => r.name.toLowerCase().includes(want) || (r.name_en ?? '').toLowerCase().includes(want));
+      const got = all.map((r) => hits[base.indexOf(r.id)] === 1);
+      expect([needle, got]).toEqual([needle, expected]);
+    }
+    const byBytes = [...all].sort((a, b) => Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)));
+    for (const [k, r] of byBytes.entries()) {
+      expect(base.idOf(k)).toBe(r.id);
+      expect(base.indexOf(r.id)).toBe(k);
+    }
+    for (const absent of ['', 'A', 'a', 'a-0', 'b:3', 'zz', '~']) expect(base.indexOf(absent)).toBe(-1);
+  });
+
   test('search does not mutate its query', async () => {
     await withData(100, 16);
     const q: SearchQuery = { near: [116.4, 39.9], tags: [['ti'], ['zhi', 'mei']], limit: 5, types: ['park'] };

@@ -35,6 +35,8 @@ export interface Columns {
   termBits: Uint32Array;
   /** Root index (see `ColumnCodes.domainRoots`) of each resource's first domain tag; 255 when none. */
   primaryDomain: Uint8Array;
+  /** `name U+0001 name_en` per resource, joined by `\n`. */
+  names: string;
 }
 
 /**
@@ -113,7 +115,20 @@ export function decodeColumns(scan: ScanText, codes: ColumnCodes): Columns {
     i++;
   }
   if (i !== size) throw new Error('resources changed during a snapshot read; read inside one transaction');
-  return { size, ids, seqs, lng, lat, typeCode, districtCode, stageMask, free, hoursCode, hoursText, termBits, primaryDomain };
+  const names = keep ? keptLines(scan.names, keep) : scan.names;
+  return { size, ids, seqs, lng, lat, typeCode, districtCode, stageMask, free, hoursCode, hoursText, termBits, primaryDomain, names };
+}
+
+/** The lines of `text` (joined by `\n`) whose `keep` entry is 1, joined again. */
+function keptLines(text: string, keep: Uint8Array): string {
+  const out: string[] = [];
+  for (let at = 0, line = 0; line < keep.length; line++) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    if (keep[line] === 1) out.push(text.slice(at, end));
+    at = end + 1;
+  }
+  return out.join('\n');
 }
 
 /**

@@ -240,8 +240,7 @@ export class SnapshotHolder {
 /** The view of `base` with the rows written after it: the newest version of each as an overlay, the base's hidden. */
 async function overlaid(base: Snapshot, changed: ChangedRows): Promise<View> {
   if (!changed.touched.length) return new View(base, null, null, changed.head.generation);
-  const parts = await buildParts(changed.scan, base.ctx.vocab, (seqs) => Array.from(seqs, (s) => changed.names.get(s)).join('\n'));
-  const overlay = new Snapshot(parts!, base.ctx);
+  const overlay = new Snapshot(buildParts(changed.scan, base.ctx.vocab), base.ctx);
   const shadow = new Uint8Array(base.size);
   for (const id of changed.touched) {
     const i = base.indexOf(id);

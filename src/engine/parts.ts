@@ -8,9 +8,11 @@ import { decodeColumns, type Columns } from './columns.js';
 export const DOMAIN_ROOTS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
 
 /**
- * Everything a snapshot holds, as plain data: typed arrays, strings and maps of typed arrays, so that it can
- * be built in a worker thread and moved to the main thread without copying (`transferables`). Ids travel as
- * one string with offsets: a million separate strings would cost the receiving thread a quarter second.
+ * Everything a snapshot holds, as plain data: typed arrays and maps of typed arrays (and a few short
+ * strings), so that it can be built in a worker thread and moved to the main thread without copying
+ * (`transferables`). Ids and names travel as UTF-8 bytes with offsets: a million separate strings would
+ * cost the receiving thread a quarter second, and even one large string is copied on arrival — at 1M
+ * resources the names alone held the receiving event loop for about 100 ms.
  */
 export interface SnapshotParts extends Pick<Columns, 'size' | 'seqs' | 'lng' | 'lat' | 'typeCode' | 'districtCode' | 'stageMask' | 'free'
   | 'hoursCode' | 'hoursText' | 'primaryDomain'> {
@@ -19,8 +21,8 @@ export interface SnapshotParts extends Pick<Columns, 'size' | 'seqs' | 'lng' | '
   structure: number;
   /** The last batch publication the scan saw: changes after it are what an overlay adds. */
   publishedSeq: number;
-  /** Ids joined by `\n`, in index (= id) order; `idStart[i]` is where id i begins (and `idStart[size]` past the end + 1). */
-  idsText: string;
+  /** Ids as UTF-8 joined by `\n`, in index (= id) order; `idStart[i]` is the byte where id i begins (and `idStart[size]` past the end + 1). */
+  ids: Uint8Array;
   idStart: Uint32Array;
   /** Tagged terms and all their ancestors, `termWords` words per resource. */
   termMask: Uint32Array;
@@ -29,8 +31,14 @@ export interface SnapshotParts extends Pick<Columns, 'size' | 'seqs' | 'lng' | '
   districtPostings: Map<string, Uint32Array>;
   /** kdbush's own buffer (`KDBush.from` rebuilds the index over it). */
   points: ArrayBuffer;
-  /** Lower-cased `name U+0001 name_en` per resource joined by `\n`, with where each starts. */
-  names: { text: string; start: Uint32Array };
+  /** Lower-cased `name U+0001 name_en` per resource joined by `\n`, as UTF-8, with the byte where each starts. */
+  names: NamesIndex;
+}
+
+/** Lower-cased names as UTF-8 (`name U+0001 name_en` per line), and the byte where each line starts. */
+export interface NamesIndex {
+  bytes: Uint8Array;
+  start: Uint32Array;
 }
 
 /** How a taxonomy and the district list map to codes and bits: what every snapshot of them shares. */
@@ -72,27 +80,13 @@ export function vocabulary(tax: Taxonomy, districts: readonly string[]): Vocabul
   };
 }
 
-/**
- * Reads every current resource and its names from the store and builds a snapshot's parts: what a build
- * worker does (or the main thread, for a small store). Names are read separately from the scan; a version
- * purged in between (a snapshot's worth of retention later) makes it read again.
- */
+/** Reads every current resource from the store and builds a snapshot's parts: what a build worker does (or the main thread, for a small store). */
 export async function readParts(reader: ResourceReader, vocab: Vocabulary): Promise<SnapshotParts> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const scan = await reader.scan();
-    const parts = await buildParts(scan, vocab, (seqs) => reader.names(seqs, new Date(Date.now() - 1000)));
-    if (parts) return parts;
-  }
-  throw new Error('resources were purged while a snapshot was read, three times over');
+  return buildParts(await reader.scan(), vocab);
 }
 
-/**
- * Builds a snapshot's parts from a store scan: columns, term masks with ancestors, posting lists, the
- * kd-tree; `names` gives the names of the winning versions (by their seqs, in order), or undefined when
- * some are gone (then so is the result).
- */
-export async function buildParts(scan: ScanText, vocab: Vocabulary,
-  names: (seqs: Float64Array) => Promise<string | undefined> | string | undefined): Promise<SnapshotParts | undefined> {
+/** Builds a snapshot's parts from a store scan: columns, term masks with ancestors, posting lists, the kd-tree, ids and names. */
+export function buildParts(scan: ScanText, vocab: Vocabulary): SnapshotParts {
   const cols = decodeColumns(scan, vocab);
   const n = cols.size;
   const W = vocab.termWords;
@@ -109,16 +103,9 @@ export async function buildParts(scan: ScanText, vocab: Vocabulary,
   const points = new KDBush(n, 64, Float64Array);
   for (let i = 0; i < n; i++) points.add(cols.lng[i], cols.lat[i]);
   points.finish();
-  const idStart = new Uint32Array(n + 1);
-  for (let i = 0, at = 0; i < n; i++) {
-    idStart[i] = at;
-    at += cols.ids[i].length + 1;
-  }
-  idStart[n] = n ? idStart[n - 1] + cols.ids[n - 1].length + 1 : 0;
-  const text = await names(cols.seqs);
-  if (text === undefined) return undefined;
+  const ids = utf8(cols.ids.join('\n'));
   return {
-    generation: scan.generation, structure: scan.structure, publishedSeq: scan.publishedSeq, size: n, names: namesIndex(text, n), idsText: cols.ids.join('\n'), idStart,
+    generation: scan.generation, structure: scan.structure, publishedSeq: scan.publishedSeq, size: n, names: namesIndex(cols.names, n), ids, idStart: lineStarts(ids, n),
     seqs: cols.seqs, lng: cols.lng, lat: cols.lat, typeCode: cols.typeCode, districtCode: cols.districtCode, stageMask: cols.stageMask,
     free: cols.free, hoursCode: cols.hoursCode, hoursText: cols.hoursText, termMask, primaryDomain: cols.primaryDomain,
     termPostings: bitPostings(vocab.terms, termMask, W, n),
@@ -128,15 +115,32 @@ export async function buildParts(scan: ScanText, vocab: Vocabulary,
   };
 }
 
-/** Lower-cased names text (`name U+0001 name_en` per line) with the start of each line. */
-export function namesIndex(names: string, size: number): { text: string; start: Uint32Array } {
-  const text = names.toLowerCase();
+/** Lower-cased names (`name U+0001 name_en` per line) as UTF-8, with the start of each line. */
+export function namesIndex(names: string, size: number): NamesIndex {
+  const bytes = utf8(names.toLowerCase());
+  return { bytes, start: lineStarts(bytes, size) };
+}
+
+/**
+ * `text` as UTF-8 in an array of its own: a buffer from Node's shared pool could not be transferred. A
+ * UTF-8 needle matches only at character boundaries, so byte search finds what string search finds.
+ */
+function utf8(text: string): Uint8Array {
+  const bytes = new Uint8Array(Buffer.byteLength(text));
+  Buffer.from(bytes.buffer).write(text);
+  return bytes;
+}
+
+/** Where each of `size` `\n`-separated lines of `bytes` starts; entry `size` is past the end + 1. */
+function lineStarts(bytes: Uint8Array, size: number): Uint32Array {
   const start = new Uint32Array(size + 1);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   for (let i = 1, at = -1; i <= size; i++) {
-    at = text.indexOf('\n', at + 1);
-    start[i] = at < 0 ? text.length + 1 : at + 1;
+    at = buf.indexOf(10, at + 1);
+    start[i] = at < 0 ? bytes.length + 1 : at + 1;
   }
-  return { text, start };
+  if (size === 0) start[0] = 0;
+  return start;
 }
 
 /** The buffers of parts, to hand to `postMessage` as transferables. */
@@ -146,6 +150,8 @@ export function transferables(p: SnapshotParts): ArrayBuffer[] {
   for (const a of [p.idStart, p.seqs, p.lng, p.lat, p.typeCode, p.districtCode, p.stageMask, p.free, p.hoursCode, p.termMask, p.primaryDomain]) add(a);
   for (const map of [p.termPostings, p.typePostings, p.districtPostings]) for (const list of map.values()) add(list);
   add(p.names.start);
+  add(p.names.bytes);
+  add(p.ids);
   out.add(p.points);
   return [...out];
 }

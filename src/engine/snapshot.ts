@@ -70,10 +70,11 @@ export class Snapshot {
   readonly stageBit: ReadonlyMap<string, number>;
   readonly termBit: ReadonlyMap<string, number>;
   readonly termWords: number;
-  private readonly idsText: string;
+  /** The ids as UTF-8 joined by U+000A, and the byte where each starts. */
+  private readonly ids: Buffer;
   private readonly idStart: Uint32Array;
-  /** Lower-cased `name U+0001 name_en` of every resource joined by U+000A, and where each starts. */
-  private readonly names: { text: string; start: Uint32Array };
+  /** Lower-cased `name U+0001 name_en` of every resource as UTF-8 joined by U+000A, and the byte where each starts. */
+  private readonly names: { bytes: Buffer; start: Uint32Array };
   /** Each distinct hours text parsed and read with `calendar` (null: unparseable), on first use. */
   private readonly parsedHours: (CalendarHours | null | undefined)[];
   /** Sub-indices per posting list, built on first use (see `pointsOf`). */
@@ -88,7 +89,9 @@ export class Snapshot {
     ({ seqs: this.seqs, lng: this.lng, lat: this.lat, typeCode: this.typeCode, districtCode: this.districtCode, stageMask: this.stageMask,
       free: this.free, hoursCode: this.hoursCode, hoursText: this.hoursText, termMask: this.termMask, primaryDomain: this.primaryDomain,
       termPostings: this.termPostings, typePostings: this.typePostings, districtPostings: this.districtPostings,
-      idsText: this.idsText, idStart: this.idStart, names: this.names } = parts);
+      idStart: this.idStart } = parts);
+    this.ids = bufferOf(parts.ids);
+    this.names = { bytes: bufferOf(parts.names.bytes), start: parts.names.start };
     this.points = KDBush.from(parts.points);
     this.ctx = ctx;
     ({ tax: this.tax, areas: this.areas, calendar: this.calendar } = ctx);
@@ -98,7 +101,7 @@ export class Snapshot {
 
   /** The public id of resource i. */
   idOf(i: number): string {
-    return this.idsText.slice(this.idStart[i], this.idStart[i + 1] - 1);
+    return this.ids.toString('utf8', this.idStart[i], this.idStart[i + 1] - 1);
   }
 
   /**
@@ -110,8 +113,9 @@ export class Snapshot {
     // eslint-disable-next-line no-control-regex -- the separators of the names text
     const want = needle.toLowerCase().replace(/[\n\u0001]/g, '');
     if (!want) return hits.fill(1);
-    const { text, start } = this.names;
-    for (let at = text.indexOf(want); at >= 0;) {
+    const { bytes, start } = this.names;
+    const pattern = Buffer.from(want, 'utf8');
+    for (let at = bytes.indexOf(pattern); at >= 0;) {
       let lo = 0;
       let hi = this.size - 1;
       while (lo < hi) {
@@ -120,20 +124,24 @@ export class Snapshot {
         else hi = mid - 1;
       }
       hits[lo] = 1;
-      at = text.indexOf(want, start[lo + 1]); // one hit per resource is enough
+      at = bytes.indexOf(pattern, start[lo + 1]); // one hit per resource is enough
     }
     return hits;
   }
 
-  /** The index of a public id; -1 when absent (binary search over the sorted ids). */
+  /**
+   * The index of a public id; -1 when absent: binary search over the ids' bytes, which the store sorted
+   * bytewise (SQLite's BINARY collation, PostgreSQL's "C").
+   */
   indexOf(id: string): number {
+    const target = Buffer.from(id, 'utf8');
     let lo = 0;
     let hi = this.size - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const at = this.idOf(mid);
-      if (at === id) return mid;
-      if (at < id) lo = mid + 1;
+      const order = this.ids.compare(target, 0, target.length, this.idStart[mid], this.idStart[mid + 1] - 1);
+      if (order === 0) return mid;
+      if (order < 0) lo = mid + 1;
       else hi = mid - 1;
     }
     return -1;
@@ -247,6 +255,11 @@ export class HoursParses {
     this.byText.set(text, hours);
     return hours;
   }
+}
+
+/** A Buffer over the same memory as `bytes` (no copy). */
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function expired(): AppError {

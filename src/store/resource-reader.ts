@@ -2,15 +2,14 @@ import type { Database } from './sql.js';
 import { placeholders } from './sql.js';
 import { SqliteDatabase } from './sqlite.js';
 import { PostgresDatabase } from './postgres.js';
-import { NAMES_SQL, scanPostgres } from './resource-scan-pg.js';
-import { formatShanghai } from '../time.js';
+import { scanPostgres } from './resource-scan-pg.js';
 import { storeHead, type StoreHead } from './db.js';
 
 /**
  * What a snapshot is built from: every current resource as one line of `\t`-separated fields,
  * `seq lngE7 latE7 type district stages free terms hours` (coordinates in 1e-7 degrees, which is exactly how
  * they were rounded when stored; `stages` and `terms` `|`-joined; `free` 1/0/-1; `hours` last, possibly
- * empty), lines joined by `\n` in id order, and the ids in the same order. The engine decodes it.
+ * empty), lines joined by `\n` in id order, and the ids and names in the same order. The engine decodes it.
  */
 export interface ScanText {
   /** The data generation the scan saw (see `dataGeneration`). */
@@ -22,6 +21,8 @@ export interface ScanText {
   size: number;
   text: string;
   ids: string[];
+  /** `name U+0001 name_en` of each line (a newline in a name read as a space), joined by `\n`. */
+  names: string;
   /**
    * Present while published batches wait to be folded: an id may then have several lines (one per unretired
    * visible version), and the line whose batch has the larger precedence wins; a winning tombstone hides
@@ -34,8 +35,6 @@ export interface ScanText {
 export interface ChangedRows {
   head: StoreHead;
   scan: ScanText;
-  /** `name U+0001 name_en` of each version read, by seq. */
-  names: ReadonlyMap<number, string>;
   /** Every id the batches wrote, in id order. */
   touched: string[];
 }
@@ -44,6 +43,9 @@ interface ChangedRow {
   id: string; seq: number; lng: number; lat: number; type: string; district: string | null; stages: string; free: number | null;
   terms: string; opening_hours: string | null; deleted: number | boolean; batch: number; name: string; name_en: string | null;
 }
+
+/** A name line of a scan (SQLite): `name U+0001 name_en`, a newline in either read as a space. */
+const NAME_LINE = "replace(r.name || char(1) || coalesce(r.name_en, ''), char(10), ' ')";
 
 /** A snapshot's rows are read as one string; V8 strings end at 2^29 characters, about 5M resources here. */
 export const MAX_SNAPSHOT_ROWS = 5_000_000;
@@ -56,8 +58,9 @@ export class ResourceReader {
   /**
    * Every current resource, read in one transaction (see `ScanText`). SQLite joins all rows into one text
    * and the engine cuts it up: in better-sqlite3 that is several times cheaper than fetching a million
-   * rows, and no object per row outlives the build. PostgreSQL streams the same text by COPY
-   * (`resource-scan-pg.ts`).
+   * rows, and no object per row outlives the build. The names are a third text in the same order, read in
+   * the same transaction: by the same index, with no sort, and of exactly the versions the lines are.
+   * PostgreSQL streams the same texts by COPY (`resource-scan-pg.ts`).
    */
   async scan(): Promise<ScanText> {
     if (this.db.dialect === 'postgres' && this.db instanceof PostgresDatabase) return scanPostgres(this.db, MAX_SNAPSHOT_ROWS);
@@ -83,15 +86,16 @@ export class ResourceReader {
       const size = ids.length;
       if (size > MAX_SNAPSHOT_ROWS) throw new Error(`a snapshot holds at most ${MAX_SNAPSHOT_ROWS} resources; the store has ${size}`);
       const text = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${line} AS line ${where} ${order})`).pluck().get() as string | null) ?? '';
+      const names = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${NAME_LINE} AS line ${where} ${order})`).pluck().get() as string | null) ?? '';
       const meta = (key: string) => Number(raw.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) ?? 0);
       const head = { generation: meta('generation'), structure: meta('structure'), publishedSeq: meta('publish_seq') };
-      if (!precedence.size) return { ...head, size, text, ids };
+      if (!precedence.size) return { ...head, size, text, ids, names };
       const versions = {
         batches: raw.prepare(`SELECT r.batch ${where} ${order}`).pluck().all() as number[],
         deleted: raw.prepare(`SELECT r.deleted ${where} ${order}`).pluck().all() as number[],
         precedence,
       };
-      return { ...head, size, text, ids, versions };
+      return { ...head, size, text, ids, names, versions };
     })());
   }
 
@@ -108,7 +112,10 @@ export class ResourceReader {
         "SELECT id, published_seq FROM batches WHERE state = 'published' AND published_seq > ? ORDER BY published_seq", [afterSeq]);
       const precedence = new Map(batches.map((b) => [b.id, b.published_seq]));
       const list = batches.map((b) => b.id).join(',');
-      const count = batches.length ? Number(await t.value(`SELECT count(*) FROM resources WHERE batch IN (${list})`)) : 0;
+      // Counted no further than `max`: after a million-row import, counting them all would hold the
+      // event loop for tens of ms only to learn that a full build is due.
+      const count = batches.length
+        ? Number(await t.value(`SELECT count(*) FROM (SELECT 1 FROM resources WHERE batch IN (${list}) LIMIT ${Math.floor(max) + 1}) AS capped`)) : 0;
       if (count > max) return null;
       const rows = count === 0 ? [] : await t.all<ChangedRow>(`SELECT id, seq, lng, lat, type, district, stages, free, terms, opening_hours,
           deleted, batch, name, name_en FROM resources WHERE batch IN (${list}) ORDER BY id, seq`);
@@ -116,39 +123,11 @@ export class ResourceReader {
         r.free ?? -1, r.terms, r.opening_hours ?? ''].join('\t');
       const scan: ScanText = {
         ...head, size: rows.length, text: rows.map(line).join('\n'), ids: rows.map((r) => r.id),
+        names: rows.map((r) => `${r.name}\u0001${r.name_en ?? ''}`.replace(/\n/g, ' ')).join('\n'),
         versions: { batches: rows.map((r) => r.batch), deleted: rows.map((r) => Number(r.deleted)), precedence },
       };
-      const names = new Map(rows.map((r) => [Number(r.seq), `${r.name}\u0001${r.name_en ?? ''}`.replace(/\n/g, ' ')]));
-      return { head, scan, names, touched: [...new Set(scan.ids)] };
+      return { head, scan, touched: [...new Set(scan.ids)] };
     }, 'read');
-  }
-
-  /**
-   * `name` + U+0001 + `name_en` of exactly the versions `seqs` (in id order, as a snapshot lists them),
-   * joined by U+000A: one string, not a million. Versions current at `since` or later are read (a version
-   * replaced since then is still stored, for the retention grace) and matched by seq; undefined when some
-   * are gone (the snapshot outlived the grace).
-   */
-  async names(seqs: Float64Array, since: Date): Promise<string | undefined> {
-    let maxSeq = 0;
-    for (const seq of seqs) if (seq > maxSeq) maxSeq = seq;
-    const text = (await this.db.value<string | null>(this.db.dialect === 'postgres' ? NAMES_SQL : `SELECT group_concat(line, char(10)) FROM (
-        SELECT r.seq || char(1) || replace(r.name || char(1) || coalesce(r.name_en, ''), char(10), ' ') AS line
-          FROM resources r WHERE r.seq <= ? AND (r.retired_at IS NULL OR r.retired_at >= ?) ORDER BY r.id, r.seq)`,
-    [maxSeq, formatShanghai(new Date(since.getTime() - 1000))])) ?? '';
-    const out: string[] = [];
-    let i = 0;
-    for (let at = 0; at < text.length && i < seqs.length;) {
-      let end = text.indexOf('\n', at);
-      if (end < 0) end = text.length;
-      const cut = text.indexOf('\u0001', at);
-      if (Number(text.slice(at, cut)) === seqs[i]) {
-        out.push(text.slice(cut + 1, end));
-        i++;
-      }
-      at = end + 1;
-    }
-    return i === seqs.length ? out.join('\n') : undefined;
   }
 
   /**

@@ -4,11 +4,11 @@ import type { ScanText } from './resource-reader.js';
 
 /**
  * The snapshot scan on PostgreSQL: in one REPEATABLE READ, READ ONLY transaction (one consistent state),
- * two `COPY (SELECT …) TO STDOUT` streams in the same order (the index on (id, seq): no sort) — the ids
- * (with each line's batch and tombstone flag while batches wait to be folded), then the lines, whose
- * columns COPY's text format already separates by tabs and ends by newlines, exactly as `ScanText` wants
- * them. The server sends rows as it reads them, and node-postgres keeps no object per row; two streams
- * cost one more index scan on the server but no splitting of 1M lines here.
+ * three `COPY (SELECT …) TO STDOUT` streams in the same order (the index on (id, seq): no sort) — the ids
+ * (with each line's batch and tombstone flag while batches wait to be folded), the lines, whose columns
+ * COPY's text format already separates by tabs and ends by newlines, exactly as `ScanText` wants them,
+ * and the names. The server sends rows as it reads them, and node-postgres keeps no object per row; three
+ * streams cost more index scans on the server but no splitting of 1M lines here.
  */
 export async function scanPostgres(db: PostgresDatabase, maxRows: number): Promise<ScanText> {
   return db.session(async (t) => {
@@ -30,11 +30,13 @@ export async function scanPostgres(db: PostgresDatabase, maxRows: number): Promi
     if (size > maxRows) throw new Error(`a snapshot holds at most ${maxRows} resources; the store has ${size}`);
     const lines = await copied(t, `COPY (SELECT r.seq, CAST(r.lng * 10000000 AS BIGINT), CAST(r.lat * 10000000 AS BIGINT),
       r.type, r.district, r.stages, coalesce(r.free, -1), r.terms, coalesce(r.opening_hours, '') ${where} ${order}) TO STDOUT`);
+    // The names, one line each in the same order (a tab in a name comes escaped, and `plain` restores it).
+    const names = plain((await copied(t, `COPY (SELECT replace(r.name || chr(1) || coalesce(r.name_en, ''), chr(10), ' ') ${where} ${order}) TO STDOUT`)).slice(0, -1));
     const head = await storeHead(t);
     // Lines keep COPY's separators: a tab or newline inside a value would break them as it does on SQLite
     // (rows with control characters are refused before they are stored).
     const text = plain(lines).slice(0, -1); // without the last line's newline
-    if (!precedence.size) return { ...head, size, text, ids: rows.map(plain) };
+    if (!precedence.size) return { ...head, size, text, ids: rows.map(plain), names };
     const ids: string[] = [];
     const versions = { batches: [] as number[], deleted: [] as number[], precedence };
     for (const row of rows) {
@@ -43,7 +45,7 @@ export async function scanPostgres(db: PostgresDatabase, maxRows: number): Promi
       versions.batches.push(Number(batch));
       versions.deleted.push(Number(deleted));
     }
-    return { ...head, size, text, ids, versions };
+    return { ...head, size, text, ids, names, versions };
   }, 'read');
 }
 
@@ -69,7 +71,3 @@ function unescapeCopy(text: string): string {
     return ESCAPES[e] ?? e;
   });
 }
-
-/** `ResourceReader.names` on PostgreSQL: the same text, joined by `string_agg` (`chr` for SQLite's `char`). */
-export const NAMES_SQL = `SELECT string_agg(r.seq || chr(1) || replace(r.name || chr(1) || coalesce(r.name_en, ''), chr(10), ' '), chr(10) ORDER BY r.id, r.seq)
-  FROM resources r WHERE r.seq <= ? AND (r.retired_at IS NULL OR r.retired_at >= ?)`;

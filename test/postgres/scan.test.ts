@@ -38,6 +38,8 @@ test('the scan of PostgreSQL is the scan of SQLite: the same lines, ids, order a
   expect(b.size).toBe(2005);
   expect(b.ids).toEqual(a.ids);
   expect(b.text).toBe(a.text);
+  expect(b.names).toBe(a.names);
+  expect(b.names.split('\n')).toHaveLength(2005);
   expect(b.versions).toBeUndefined();
   expect(b.generation).toBe(a.generation);
   expect(b.ids.slice(0, 6)).toEqual(['A:1', 'B9', 'a-1', 'a.1', 'b10', 'gen-11-0001']); // byte order, as JS compares
@@ -53,22 +55,25 @@ test('with published batches not yet folded, both list every candidate line with
   expect(b.versions).toBeDefined();
   expect(b.ids).toEqual(a.ids);
   expect(b.text).toBe(a.text);
+  expect(b.names).toBe(a.names);
+  expect(b.names).toContain('B10 改');
+  expect(b.names).toContain('B10 \\ 馆'); // the replaced version's line too: the engine picks the winner
   expect(b.versions!.batches).toEqual(a.versions!.batches);
   expect(b.versions!.deleted).toEqual(a.versions!.deleted);
   expect([...b.versions!.precedence]).toEqual([...a.versions!.precedence]);
   for (const svc of [lite, pg]) await svc.maintenance.run();
 });
 
-test('names() gives the same text for the same versions', async () => {
+test('names come in the scan, one line per resource, a tab as stored', async () => {
   for (const svc of [lite, pg]) {
     await svc.holder.rebuild();
     await svc.holder.settled(); // every change folded into the base
   }
-  const seqs = lite.holder.current.base.seqs;
-  expect(pg.holder.current.base.seqs).toEqual(seqs);
-  const since = new Date(Date.now() - 60_000);
-  const [a, b] = await Promise.all([new ResourceReader(lite.db).names(seqs, since), new ResourceReader(pg.db).names(seqs, since)]);
-  expect(a).toBeDefined();
-  expect(b).toBe(a);
-  expect(b).toContain('乙\t九\u0001Nine');
+  const [a, b] = await scans();
+  expect(b.names).toBe(a.names);
+  const lines = b.names.split('\n');
+  expect(lines).toHaveLength(b.ids.length);
+  expect(lines[b.ids.indexOf('B9')]).toBe('乙\t九\u0001Nine');
+  expect(lines[b.ids.indexOf('b10')]).toBe('B10 改\u0001');
+  expect(pg.holder.current.base.seqs).toEqual(lite.holder.current.base.seqs);
 });
