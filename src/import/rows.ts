@@ -92,7 +92,6 @@ function rowValidatorOf(tax: Taxonomy): ValidateFunction {
  */
 export class RowValidator {
   private readonly validate: ValidateFunction;
-  private readonly hoursCache = new Map<string, string | null>();
   /**
    * The calendar hours are parsed with. Whether they parse does not depend on it (a calendar says what `PH`
    * means, not whether `PH` may be written), so the package's serves every import.
@@ -217,17 +216,21 @@ export class RowValidator {
     };
   }
 
-  // Parsing opening_hours is slow (≈1 ms with the PH template); imports repeat the same few strings, so cache by text.
+  // Parsing opening_hours is slow (≈1 ms with the PH template); imports repeat the same few strings, so cache by text,
+  // for every import of the process: the first chunks of an import are checked on the main thread.
   private hoursProblem(text: string): string | null {
-    let problem = this.hoursCache.get(text);
+    let problem = HOURS_PROBLEMS.get(text);
     if (problem === undefined) {
       const parsed = parseHoursWithCalendar(text, this.calendar);
       problem = 'error' in parsed ? parsed.error : null;
-      if (this.hoursCache.size < 10_000) this.hoursCache.set(text, problem);
+      if (HOURS_PROBLEMS.size < 10_000) HOURS_PROBLEMS.set(text, problem);
     }
     return problem;
   }
 }
+
+/** Why an opening_hours text does not parse (null: it does), by text; shared by every validator of the thread. */
+const HOURS_PROBLEMS = new Map<string, string | null>();
 
 function split(list: string): string[] {
   return list.split('|').map((s) => s.trim()).filter(Boolean);
