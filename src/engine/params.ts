@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AppError, invalidField } from '../errors.js';
 import { resolveTerm, TAG_FACETS, UnknownTermError, type Taxonomy } from '../taxonomy/taxonomy.js';
 import { type Crs, type LngLat, toWgs84 } from '../geo/crs.js';
@@ -135,7 +135,7 @@ export function fingerprint(p: SearchParams): string {
   const { cursor: _c, limit: _l, ...rest } = p as SearchParams & { format?: string };
   delete (rest as { format?: string }).format;
   const canonical = JSON.stringify(Object.keys(rest).sort().map((k) => [k, (rest as Record<string, unknown>)[k]]));
-  return createHash('sha1').update(canonical).digest('base64url').slice(0, 12);
+  return hash('sha1', canonical, 'base64url').slice(0, 12);
 }
 
 /** The cursor that continues after the given item. */
