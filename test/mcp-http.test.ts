@@ -211,6 +211,37 @@ describe('join_waitlist', () => {
 });
 
 describe('configuration and limits', () => {
+  test('a request a browser sends from another site (an Origin not allowed) is refused 403 before any tool runs', async () => {
+    const svc = await testService({ seed: false, config: { corsOrigins: ['https://app.example.cn'] } });
+    const list = (origin?: string) => {
+      const req = request(svc.app).post('/mcp').set('Accept', 'application/json, text/event-stream');
+      return (origin === undefined ? req : req.set('Origin', origin)).send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    };
+    try {
+      // DNS rebinding: the attacker's name resolves to this server, so Host and Origin both carry it.
+      const rebound = await list('http://rebind.attacker.example:3000').set('Host', 'rebind.attacker.example:3000');
+      expect(rebound.status).toBe(403);
+      expect(rebound.type).toBe('application/problem+json');
+      expect(rebound.body).toMatchObject({ type: 'https://edumap.dev/problems/forbidden', status: 403, errors: [{ path: 'header.origin' }] });
+      expect(rebound.body.detail).toContain('EDUMAP_CORS_ORIGINS');
+      expect((await list('null')).status).toBe(403);
+      // An allowed origin, and a client that sends none (an assistant, an SDK), get the tools.
+      for (const res of [await list('https://app.example.cn'), await list()]) {
+        expect(res.status).toBe(200);
+        expect(res.body.result.tools.length).toBeGreaterThan(5);
+      }
+    } finally {
+      await svc.close();
+    }
+    const open = await testService({ seed: false, config: { corsOrigins: ['*'] } });
+    try {
+      expect((await request(open.app).post('/mcp').set('Accept', 'application/json, text/event-stream').set('Origin', 'https://any.example')
+        .send({ jsonrpc: '2.0', id: 1, method: 'tools/list' })).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
   test('EDUMAP_MCP=off: /mcp answers 404 and the REST API is untouched', async () => {
     const svc = await testService({ seed: false, config: { mcp: false } });
     try {

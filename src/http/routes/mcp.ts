@@ -6,6 +6,7 @@ import type { Caller } from '../../mcp/server.js';
 import { bearer } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { addressKey } from '../guards.js';
+import type { NextFunction, Request, Response } from 'express';
 import type { AppDeps, HttpParts } from '../app.js';
 
 /** Largest JSON-RPC message accepted at /mcp (a match or a booking is well under 16 KiB). */
@@ -37,7 +38,7 @@ export function mcpRoutes(deps: AppDeps, { clients, budgets, conflicts }: HttpPa
   // A failed import is answered (a 500, logged) by the requests that await it, not as an unhandled rejection.
   sdk.catch(() => undefined);
 
-  router.post('/mcp', jsonBody(MCP_BODY_LIMIT), async (req, res) => {
+  router.post('/mcp', originCheck(deps.config.corsOrigins), jsonBody(MCP_BODY_LIMIT), async (req, res) => {
     const caller: Caller = {
       bucket: await clients.of(req),
       address: addressKey(req),
@@ -60,4 +61,20 @@ export function mcpRoutes(deps: AppDeps, { clients, budgets, conflicts }: HttpPa
   });
 
   return router;
+}
+
+/**
+ * The transport specification's defence against DNS rebinding: a request with an `Origin` (one a browser
+ * sent on behalf of a page) is refused unless that origin is one of `EDUMAP_CORS_ORIGINS` (or they are
+ * `*`). A page of another site that got its name resolved to this server would otherwise reach the tools
+ * from the user's browser, on a machine where edumap listens on localhost; comparing Origin with Host does
+ * not help, the rebound name is in both. Assistants and SDK clients send no Origin and are not affected.
+ */
+function originCheck(allowed: readonly string[]) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const origin = req.headers.origin;
+    if (origin === undefined || allowed.includes('*') || allowed.includes(origin)) return next();
+    next(new AppError('forbidden', `requests from pages of ${JSON.stringify(origin)} may not call /mcp; an operator allows an origin with EDUMAP_CORS_ORIGINS`,
+      { errors: [{ path: 'header.origin', message: 'is not an allowed origin' }] }));
+  };
 }
