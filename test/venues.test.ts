@@ -379,6 +379,11 @@ describe('venue operations on slots', () => {
     expect((await request(svc.app).get(`/v1/slots/${s}/roster`).set(as(nmcKey))).status).toBe(403);
     expect((await request(svc.app).get(`/v1/slots/${s}/roster`)).status).toBe(401);
     expect((await request(svc.app).get('/v1/slots/999999/roster').set(as(palaceKey))).status).toBe(404);
+    // Each listing that showed names is in the audit log, without them; the refused ones are not.
+    const audit = await request(svc.app).get('/v1/audit').set(admin);
+    const reads = audit.body.items.filter((e: { action: string }) => e.action === 'roster.read');
+    expect(reads).toEqual([expect.objectContaining({ target: String(s), key_label: '故宫票务', detail: { resource: 'palace', bookings: 1 } })]);
+    expect(JSON.stringify(audit.body)).not.toContain('王小明');
   });
 
   test('the phone in the database file is not the phone in clear, nor its digits; a reveal answers it and is audited', async () => {

@@ -37,7 +37,10 @@ export class VenueDesk {
     json: (row: BookingRow) => Promise<BookingJson>;
   }) {}
 
-  /** `GET /v1/slots/{id}/roster`: every booking of a slot, oldest first. */
+  /**
+   * `GET /v1/slots/{id}/roster`: every booking of a slot, oldest first. The roster shows contacts' names, so
+   * each listing is audited as `roster.read` (the slot and how many bookings it showed, no name).
+   */
   async roster(slotId: number, by: Principal): Promise<{ slot: SlotJson; count: number; items: RosterLine[] }> {
     const slot = await this.deps.slots.slot(slotId);
     if (!slot) throw new AppError('not_found', `no slot ${slotId}`);
@@ -46,6 +49,7 @@ export class VenueDesk {
       id: r.id, status: r.status, kind: r.kind, party_size: r.party_size, contact: { name: r.contact_name, phone: r.phone_masked },
       visitors: r.visitors, org_code: r.org_code, created_at: r.created_at, checked_in_at: r.checked_in_at,
     }));
+    await this.deps.db.tx((t) => this.deps.audit.record(t, by, 'roster.read', String(slotId), { resource: slot.resource_id, bookings: items.length }));
     return { slot: slotJson(slot), count: items.length, items };
   }
 
