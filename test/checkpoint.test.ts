@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import request from 'supertest';
+import parsePrometheus from 'parse-prometheus-text-format';
 import { SqliteDatabase } from '../src/store/sqlite.js';
 import { rawSqlite, testService } from './support.js';
 
@@ -35,6 +37,19 @@ test("the service's connection never checkpoints inside a commit", async () => {
   try {
     expect(rawSqlite(svc).pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     expect((svc.db as SqliteDatabase).checkpointer).toBeDefined();
+  } finally {
+    await svc.close();
+  }
+});
+
+test("/metrics shows the checkpoint thread's counters", async () => {
+  const svc = await testService({ seed: false });
+  try {
+    const checkpointer = (svc.db as SqliteDatabase).checkpointer!;
+    Object.assign(checkpointer, { checkpoints: 7, failures: 1, truncations: 2, walFrames: 900, framesLeft: 40 });
+    const families = new Map(parsePrometheus((await request(svc.app).get('/metrics')).text).map((f) => [f.name, Number(f.metrics[0]?.value)]));
+    expect(['checkpoints', 'checkpoint_failures', 'truncations', 'frames', 'frames_left'].map((k) => families.get(`edumap_wal_${k}`)))
+      .toEqual([7, 1, 2, 900, 40]);
   } finally {
     await svc.close();
   }

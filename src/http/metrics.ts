@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SnapshotHolder } from '../engine/holder.js';
 import type { Waitlist } from '../booking/waitlist.js';
+import type { Checkpointer } from '../store/checkpointer.js';
 
 // Process metrics (CPU, memory, event-loop lag, GC) are per process, so one registry serves every app.
 let processRegistry: Registry | undefined;
@@ -59,6 +60,24 @@ export class Metrics {
   /** Counts the waitlist's promotions, skips and expiries. */
   watchWaitlist(waitlist: Waitlist): void {
     waitlist.observe((outcome, n, reason) => this.waitlist.inc({ outcome, reason: reason ?? '' }, n));
+  }
+
+  /**
+   * The SQLite WAL's checkpoint thread: checkpoints done, failures and cuts of the file since start, and the
+   * WAL's frames at the last checkpoint with those left uncopied (pinned by a reader: a long snapshot build).
+   */
+  watchCheckpointer(c: Checkpointer): void {
+    const gauge = (name: string, help: string, value: () => number) => new Gauge({
+      name, help, registers: [this.registry],
+      collect() {
+        this.set(value());
+      },
+    });
+    gauge('edumap_wal_checkpoints', 'Checkpoints of the SQLite WAL by its thread since start.', () => c.checkpoints);
+    gauge('edumap_wal_checkpoint_failures', 'Checkpoints of the SQLite WAL that failed since start.', () => c.failures);
+    gauge('edumap_wal_truncations', 'Times the SQLite WAL file was cut back after growing past its bound, since start.', () => c.truncations);
+    gauge('edumap_wal_frames', 'Frames in the SQLite WAL at the last checkpoint.', () => c.walFrames);
+    gauge('edumap_wal_frames_left', 'Frames of the SQLite WAL the last checkpoint could not copy (a reader holds them).', () => c.framesLeft);
   }
 
   constructor(holder: SnapshotHolder) {
