@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
 import { errorHandler } from './problem.js';
 import { Metrics } from './metrics.js';
-import type { Checkpointer } from '../store/checkpointer.js';
+import { SqliteDatabase } from '../store/sqlite.js';
 import { Budget, ClientKeys, ConflictBudget, corsFor, securityHeaders } from './guards.js';
 import { opsRoutes } from './routes/ops.js';
 import { resourceRoutes } from './routes/resources.js';
@@ -42,8 +42,7 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
   const app = express();
   const metrics = new Metrics(deps.holder);
   metrics.watchWaitlist(deps.bookings.waitlist);
-  const { checkpointer } = deps.db as { checkpointer?: Checkpointer }; // SQLite's, when its WAL has a thread
-  if (checkpointer) metrics.watchCheckpointer(checkpointer);
+  if (deps.db instanceof SqliteDatabase && deps.db.checkpointer) metrics.watchCheckpointer(deps.db.checkpointer);
   const clients = new ClientKeys(async (token) => (await deps.keys.principal(token)) !== undefined || deps.bookings.isToken(token));
   // On PostgreSQL every replica spends one budget per client (rate_windows); on SQLite a process counts alone.
   const shared = deps.rateWindows;

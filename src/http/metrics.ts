@@ -67,26 +67,15 @@ export class Metrics {
    * WAL's frames at the last checkpoint with those left uncopied (pinned by a reader: a long snapshot build).
    */
   watchCheckpointer(c: Checkpointer): void {
-    const gauge = (name: string, help: string, value: () => number) => new Gauge({
-      name, help, registers: [this.registry],
-      collect() {
-        this.set(value());
-      },
-    });
-    gauge('edumap_wal_checkpoints', 'Checkpoints of the SQLite WAL by its thread since start.', () => c.checkpoints);
-    gauge('edumap_wal_checkpoint_failures', 'Checkpoints of the SQLite WAL that failed since start.', () => c.failures);
-    gauge('edumap_wal_truncations', 'Times the SQLite WAL file was cut back after growing past its bound, since start.', () => c.truncations);
-    gauge('edumap_wal_frames', 'Frames in the SQLite WAL at the last checkpoint.', () => c.walFrames);
-    gauge('edumap_wal_frames_left', 'Frames of the SQLite WAL the last checkpoint could not copy (a reader holds them).', () => c.framesLeft);
+    this.gauge('edumap_wal_checkpoints', 'Checkpoints of the SQLite WAL by its thread since start.', () => c.checkpoints);
+    this.gauge('edumap_wal_checkpoint_failures', 'Checkpoints of the SQLite WAL that failed since start.', () => c.failures);
+    this.gauge('edumap_wal_truncations', 'Times the SQLite WAL file was cut back after growing past its bound, since start.', () => c.truncations);
+    this.gauge('edumap_wal_frames', 'Frames in the SQLite WAL at the last checkpoint.', () => c.walFrames);
+    this.gauge('edumap_wal_frames_left', 'Frames of the SQLite WAL the last checkpoint could not copy (a reader holds them).', () => c.framesLeft);
   }
 
   constructor(holder: SnapshotHolder) {
-    const snapshot = (name: string, help: string, value: () => number) => new Gauge({
-      name, help, registers: [this.registry],
-      collect() {
-        if (holder.ready) this.set(value());
-      },
-    });
+    const snapshot = (name: string, help: string, value: () => number) => this.gauge(name, help, () => (holder.ready ? value() : undefined));
     snapshot('edumap_snapshot_resources', 'Resources in the snapshot in service.', () => holder.current.size);
     snapshot('edumap_snapshot_generation', 'Data generation the snapshot was built from.', () => holder.current.generation);
     snapshot('edumap_record_cache_hits', 'Records answered from the rendered-record cache since start.', () => holder.records.hits);
@@ -95,7 +84,18 @@ export class Metrics {
     snapshot('edumap_snapshot_age_seconds', 'Seconds since the snapshot in service was built.', () => (Date.now() - holder.current.builtAt.getTime()) / 1000);
   }
 
-  /** Middleware counting and timing every request by its route template (never by raw URL: no ids in labels). */
+  /** A gauge read when /metrics is asked for; `value` undefined leaves it as it was. */
+  private gauge(name: string, help: string, value: () => number | undefined): void {
+    new Gauge({
+      name, help, registers: [this.registry],
+      collect() {
+        const v = value();
+        if (v !== undefined) this.set(v);
+      },
+    });
+  }
+
+    /** Middleware counting and timing every request by its route template (never by raw URL: no ids in labels). */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = process.hrtime.bigint();

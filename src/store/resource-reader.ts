@@ -2,7 +2,7 @@ import type { Database } from './sql.js';
 import { placeholders } from './sql.js';
 import { SqliteDatabase } from './sqlite.js';
 import { PostgresDatabase } from './postgres.js';
-import { scanPostgres } from './resource-scan-pg.js';
+import { nameLine, scanPostgres } from './resource-scan-pg.js';
 import { storeHead, type StoreHead } from './db.js';
 
 /**
@@ -44,9 +44,6 @@ interface ChangedRow {
   terms: string; opening_hours: string | null; deleted: number | boolean; batch: number; name: string; name_en: string | null;
 }
 
-/** A name line of a scan (SQLite): `name U+0001 name_en`, a newline in either read as a space. */
-const NAME_LINE = "replace(r.name || char(1) || coalesce(r.name_en, ''), char(10), ' ')";
-
 /** A snapshot's rows are read as one string; V8 strings end at 2^29 characters, about 5M resources here. */
 export const MAX_SNAPSHOT_ROWS = 5_000_000;
 
@@ -86,7 +83,7 @@ export class ResourceReader {
       const size = ids.length;
       if (size > MAX_SNAPSHOT_ROWS) throw new Error(`a snapshot holds at most ${MAX_SNAPSHOT_ROWS} resources; the store has ${size}`);
       const text = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${line} AS line ${where} ${order})`).pluck().get() as string | null) ?? '';
-      const names = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${NAME_LINE} AS line ${where} ${order})`).pluck().get() as string | null) ?? '';
+      const names = (raw.prepare(`SELECT group_concat(line, char(10)) FROM (SELECT ${nameLine('char')} AS line ${where} ${order})`).pluck().get() as string | null) ?? '';
       const meta = (key: string) => Number(raw.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) ?? 0);
       const head = { generation: meta('generation'), structure: meta('structure'), publishedSeq: meta('publish_seq') };
       if (!precedence.size) return { ...head, size, text, ids, names };

@@ -31,7 +31,7 @@ export async function scanPostgres(db: PostgresDatabase, maxRows: number): Promi
     const lines = await copied(t, `COPY (SELECT r.seq, CAST(r.lng * 10000000 AS BIGINT), CAST(r.lat * 10000000 AS BIGINT),
       r.type, r.district, r.stages, coalesce(r.free, -1), r.terms, coalesce(r.opening_hours, '') ${where} ${order}) TO STDOUT`);
     // The names, one line each in the same order (a tab in a name comes escaped, and `plain` restores it).
-    const names = plain((await copied(t, `COPY (SELECT replace(r.name || chr(1) || coalesce(r.name_en, ''), chr(10), ' ') ${where} ${order}) TO STDOUT`)).slice(0, -1));
+    const names = plain((await copied(t, `COPY (SELECT ${nameLine('chr')} ${where} ${order}) TO STDOUT`)).slice(0, -1));
     const head = await storeHead(t);
     // Lines keep COPY's separators: a tab or newline inside a value would break them as it does on SQLite
     // (rows with control characters are refused before they are stored).
@@ -70,4 +70,12 @@ function unescapeCopy(text: string): string {
     if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
     return ESCAPES[e] ?? e;
   });
+}
+
+/**
+ * A scan's name line in SQL: `name U+0001 name_en`, a newline in either read as a space; `char` is the
+ * dialect's function from code to character (SQLite `char`, PostgreSQL `chr`).
+ */
+export function nameLine(char: 'char' | 'chr'): string {
+  return `replace(r.name || ${char}(1) || coalesce(r.name_en, ''), ${char}(10), ' ')`;
 }

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { AppError } from '../../errors.js';
 import { buildCatalogue } from '../../mcp/catalogue.js';
 import { bookingRefusal } from '../../mcp/access.js';
@@ -6,7 +6,6 @@ import type { Caller } from '../../mcp/server.js';
 import { bearer } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { addressKey } from '../guards.js';
-import type { NextFunction, Request, Response } from 'express';
 import type { AppDeps, HttpParts } from '../app.js';
 
 /** Largest JSON-RPC message accepted at /mcp (a match or a booking is well under 16 KiB). */
