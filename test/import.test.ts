@@ -140,6 +140,13 @@ describe('CSV import', () => {
     expect(await count()).toBe(2);
   });
 
+  test('a short file ending in a newline, with `|` in its cells, is read as comma-separated (never guessed)', async () => {
+    // Guessing the delimiter from these lines picks `|`: the empty last line breaks the commas' count.
+    const file = `${[HEADER, csvLine(palace), csvLine(library), csvLine(nationalMuseum)].join('\n')}\n`;
+    expect(await svc.importText(file)).toMatchObject({ inserted: 3, rejected: [] });
+    expect((await stored('nlc'))!.name).toBe('中国国家图书馆');
+  });
+
   test('a column the importer does not know rejects the whole file, naming it', async () => {
     const header = HEADER.replace(',lat,', ',lta,');
     const attempt = svc.importText([header, csvLine(palace)].join('\n'));

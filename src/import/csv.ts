@@ -156,6 +156,7 @@ export async function importCsv(input: AsyncIterable<Buffer | string>, deps: Imp
       let failure: unknown;
       let flushing: Promise<void> = Promise.resolve();
       Papa.parse<string[]>(text, {
+        delimiter: ',', // never guessed: a few rows with `|`-joined tags looked like a `|`-separated file
         skipEmptyLines: false,
         step: (result, parser) => {
           // Track true line numbers: a record starts on the line after the previous one ended.
