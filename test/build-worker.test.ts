@@ -1,23 +1,13 @@
 import { renameSync } from 'node:fs';
 import { PartsBuilder } from '../src/engine/builder.js';
-import { transferables, vocabulary, type SnapshotParts } from '../src/engine/parts.js';
+import { vocabulary } from '../src/engine/parts.js';
 import { View } from '../src/engine/view.js';
 import { search } from '../src/engine/search.js';
 import { PostgresDatabase } from '../src/store/postgres.js';
-import { OPERATOR, testService, type TestService } from './support.js';
+import { HEADER, OPERATOR, csvLine, plainParts, testService, type TestService } from './support.js';
 
 let svc: TestService;
 afterEach(() => svc?.close());
-
-/** The parts' data as plain arrays, to compare builds. */
-function plain(p: SnapshotParts) {
-  const { points: _points, termPostings, typePostings, districtPostings, names, ...rest } = p;
-  const lists = (m: Map<string, Uint32Array>) => Object.fromEntries([...m].map(([k, v]) => [k, Array.from(v)]));
-  return {
-    ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v])),
-    terms: lists(termPostings), types: lists(typePostings), districts: lists(districtPostings), names: Buffer.from(names.bytes).toString('utf8'),
-  };
-}
 
 describe('full builds in a worker thread', () => {
   test('build the same parts as the main thread, and the service answers from them', async () => {
@@ -29,7 +19,7 @@ describe('full builds in a worker thread', () => {
     const inline = new PartsBuilder(svc.db, 'inline');
     try {
       const [a, b] = await Promise.all([inWorker.build(vocab), inline.build(vocab)]);
-      expect(plain(a)).toEqual(plain(b));
+      expect(plainParts(a)).toEqual(plainParts(b));
       expect(a.size).toBe(view.size);
     } finally {
       await inWorker.close();
@@ -38,23 +28,52 @@ describe('full builds in a worker thread', () => {
     expect(found.refs.map(View.idOf)).toHaveLength(5);
   });
 
-  test('parts hold no large string: everything that grows with the store is transferred, not copied', async () => {
+  test('fold a base and the changes since in the worker as the main thread does, and leave the base intact', async () => {
+    svc = await testService({ seed: true, config: { snapshotBuild: 'worker', foldDelayMs: 3_600_000 } });
+    const base = svc.holder.current.base;
+    const before = plainParts(base.parts);
+    const vocab = base.ctx.vocab;
+    const [first, second] = [base.idOf(0), base.idOf(1)];
+    await svc.edits.remove(first, OPERATOR);
+    const moved = { id: second, name: '移动的场馆', type: 'museum', lng: 116.41, lat: 39.91, tags: 'zhi.history', stages: 'primary', source: 'test' };
+    expect(await svc.importText(`${HEADER}\n${csvLine(moved)}`)).toMatchObject({ updated: 1, rejected: [] });
+    const inWorker = new PartsBuilder(svc.db, 'worker');
+    const inline = new PartsBuilder(svc.db, 'inline');
+    try {
+      const [a, b] = await Promise.all([inWorker.fold(base.parts, vocab, 1e9), inline.fold(base.parts, vocab, 1e9)]);
+      expect([a.how, b.how]).toEqual(['fold', 'fold']);
+      expect(plainParts(a.parts)).toEqual(plainParts(b.parts));
+      expect(plainParts(a.parts)).toEqual(plainParts(await inline.build(vocab)));
+      expect(a.parts.size).toBe(base.size - 1);
+    } finally {
+      await inWorker.close();
+    }
+    // The base went to the worker as shared memory: still whole here, and still answering.
+    expect(plainParts(base.parts)).toEqual(before);
+    expect(search(svc.holder.current, { near: [116.397, 39.918], limit: 5 }).refs).toHaveLength(5);
+  });
+
+  test('parts are shared memory and hold no large string: nothing that grows with the store is copied between threads', async () => {
     svc = await testService({ seed: true });
     const parts = await new PartsBuilder(svc.db, 'inline').build(vocabulary(svc.tax, svc.holder.current.districts));
-    const moved = new Set(transferables(parts));
-    const grows = [parts.ids, parts.idStart, parts.names.bytes, parts.names.start, parts.seqs, parts.lng, parts.lat, parts.termMask];
-    for (const array of grows) expect(moved.has(array.buffer as ArrayBuffer)).toBe(true);
-    // Strings are copied on arrival; the only ones left are one per distinct opening-hours text.
+    // Strings are copied on arrival, and so are arrays on unshared buffers: the strings left are one per
+    // distinct opening-hours text, and every array is on a SharedArrayBuffer.
     const strings: string[] = [];
+    const buffers: ArrayBufferLike[] = [];
     const walk = (x: unknown): void => {
       if (typeof x === 'string') strings.push(x);
+      else if (ArrayBuffer.isView(x)) buffers.push(x.buffer);
+      else if (x instanceof ArrayBuffer || x instanceof SharedArrayBuffer) buffers.push(x);
       else if (x instanceof Map) for (const [k, v] of x) { walk(k); walk(v); }
       else if (Array.isArray(x)) x.forEach(walk);
-      else if (x && typeof x === 'object' && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer)) Object.values(x).forEach(walk);
+      else if (x && typeof x === 'object') Object.values(x).forEach(walk);
     };
-    const { hoursText, termPostings: _terms, typePostings: _types, districtPostings: _districts, ...rest } = parts; // their keys: the vocabulary
+    const { hoursText, termPostings, typePostings, districtPostings, ...rest } = parts; // the maps' keys: the vocabulary
     walk(rest);
+    for (const map of [termPostings, typePostings, districtPostings]) [...map.values()].forEach(walk);
     expect(strings).toEqual([]);
+    expect(buffers.length).toBeGreaterThan(15);
+    expect(buffers.filter((b) => !(b instanceof SharedArrayBuffer))).toEqual([]);
     expect(hoursText.length).toBeLessThan(parts.size);
     expect(Buffer.from(parts.ids).toString('utf8').split('\n')).toHaveLength(parts.size);
   });

@@ -4,7 +4,10 @@ import { COLUMNS, createRandom, csvLine, generateRows, type GeneratedRow } from 
 import { clusters } from '../src/engine/clusters.js';
 import { matching, type SearchQuery } from '../src/engine/search.js';
 import { View } from '../src/engine/view.js';
-import { OPERATOR, ROOT, testService, type TestService } from './support.js';
+import { readFolded } from '../src/engine/fold.js';
+import { readParts } from '../src/engine/parts.js';
+import { ResourceReader } from '../src/store/resource-reader.js';
+import { OPERATOR, ROOT, plainParts, testService, type TestService } from './support.js';
 import { allPages, describeQuery, oracle, randomQuery, readPlain, type Plain } from './oracle.js';
 
 let svc: TestService;
@@ -30,7 +33,7 @@ async function base(count: number, seed: number): Promise<GeneratedRow[]> {
  * One random write: some rows moved, retagged, renamed or retyped, some new, some deleted (single deletes
  * and deletes of resources written since the base, so that an overlay version is deleted too).
  */
-async function randomWrite(rows: GeneratedRow[], rand: () => number, round: number): Promise<void> {
+async function randomWrite(rows: GeneratedRow[], rand: () => number, round: number, maintain = true): Promise<void> {
   const pick = () => rows[Math.floor(rand() * rows.length)];
   const changed = new Map<string, GeneratedRow>();
   for (let k = 0; k < 5 + Math.floor(rand() * 40); k++) {
@@ -71,7 +74,8 @@ async function randomWrite(rows: GeneratedRow[], rand: () => number, round: numb
     await svc.edits.remove(victim.id, OPERATOR);
     rows.splice(rows.findIndex((r) => r.id === victim.id), 1);
   }
-  await svc.maintenance.run(); // folded, so that the oracle's plain read sees one current version per id
+  // Folded, so that the oracle's plain read sees one current version per id (unless asked not to).
+  if (maintain) await svc.maintenance.run();
 }
 
 /** Every answer of the view agrees with brute force over the current rows. */
@@ -124,8 +128,11 @@ describe('a view of a base snapshot and an overlay answers as a fresh build woul
     for (const id of deleted) if (!rows.some((r) => r.id === id)) expect(svc.holder.current.locate(id)).toBeUndefined();
     expect(svc.holder.stats.full).toBe(2); // the first build, and the one after the school districts
 
-    // The fold: a new base holds everything, and answers the same.
+    // The fold: a new base holds everything (made of the old base and the changed rows: no scan), and
+    // answers the same.
+    const folds = svc.holder.stats.folds;
     await svc.holder.settled();
+    expect(svc.holder.stats).toMatchObject({ full: 2, folds: folds + 1 });
     expect(svc.holder.current.overlay).toBeNull();
     expect(svc.holder.current.hidden.length).toBe(0);
     await agrees(await readPlain(svc.db), rand, 'folded');
@@ -146,7 +153,48 @@ describe('a view of a base snapshot and an overlay answers as a fresh build woul
     expect(got.total).toBe(oracle(svc.tax, all, { limit: 10, bbox }).length);
   });
 
-  test('a write too large for an overlay is indexed by a full build', async () => {
+  test('a fold of a base and the changes since equals a scan of the store, array for array', async () => {
+    const rows = await base(1200, 23);
+    const from = svc.holder.current.base;
+    const reader = new ResourceReader(svc.db);
+    const rand = createRandom(9);
+    for (let round = 1; round <= 6; round++) {
+      // Odd rounds leave their batches unfolded: the scan then picks among several versions of an id.
+      await randomWrite(rows, rand, round, round % 2 === 0);
+      const folded = await readFolded(reader, from.parts, from.ctx.vocab, 1e9);
+      expect(folded.how).toBe('fold');
+      const scanned = await readParts(reader, from.ctx.vocab);
+      expect(plainParts(folded.parts)).toEqual(plainParts(scanned));
+    }
+    // More changes than asked for: a scan.
+    const scanned = await readFolded(reader, from.parts, from.ctx.vocab, 10);
+    expect(scanned.how).toBe('scan');
+    expect(plainParts(scanned.parts)).toEqual(plainParts(await readParts(reader, from.ctx.vocab)));
+  });
+
+  test('a fold of a base whose every resource was deleted, and of one with nothing kept but new ones', async () => {
+    svc = await testService({ seed: false, config: { foldDelayMs: 3_600_000 } });
+    const rows = [...generateRows(40, 6)];
+    expect((await svc.importText(`${header}\n${rows.map(csvLine).join('')}`)).rejected).toEqual([]);
+    await svc.holder.settled();
+    const from = svc.holder.current.base;
+    const reader = new ResourceReader(svc.db);
+    const fold = async () => {
+      const folded = await readFolded(reader, from.parts, from.ctx.vocab, 1e9);
+      expect(folded.how).toBe('fold');
+      expect(plainParts(folded.parts)).toEqual(plainParts(await readParts(reader, from.ctx.vocab)));
+      return folded.parts;
+    };
+    for (const row of rows.slice(0, 20)) await svc.edits.remove(row.id, OPERATOR);
+    expect((await fold()).size).toBe(20);
+    for (const row of rows.slice(20)) await svc.edits.remove(row.id, OPERATOR);
+    expect((await fold()).size).toBe(0);
+    const fresh = [...generateRows(5, 7)].map((r, k) => ({ ...r, id: `zz-${k}` }));
+    expect((await svc.importText(`${header}\n${fresh.map(csvLine).join('')}`)).rejected).toEqual([]);
+    expect((await fold()).size).toBe(5);
+  });
+
+  test('a write too large for an overlay is folded into the base at once, or scanned when most of the store changed', async () => {
     svc = await testService({ seed: false, config: { foldDelayMs: 3_600_000 } });
     const rows = [...generateRows(300, 5)];
     await svc.importText(`${header}\n${rows.slice(0, 100).map(csvLine).join('')}`);
@@ -161,9 +209,18 @@ describe('a view of a base snapshot and an overlay answers as a fresh build woul
       expect(holder.current.overlay?.size).toBe(30);
       await svc.importText(`${header}\n${rows.slice(130).map(csvLine).join('')}`);
       await holder.rebuild();
-      expect(holder.current.overlay).toBeNull(); // 170 + 30 versions since the base: over the limit
+      expect(holder.current.overlay).toBeNull(); // 170 + 30 versions since the base of 100: a scan
       expect(holder.current.size).toBe(300);
       expect(holder.stats).toEqual({ full: 2, overlay: 1, folds: 0 });
+      // 60 versions: too many for an overlay, few beside the base of 300: folded in, no scan.
+      const renamed = rows.slice(0, 60).map((r) => ({ ...r, name: `改名 ${r.name}` }));
+      await svc.importText(`${header}\n${renamed.map(csvLine).join('')}`);
+      await holder.rebuild();
+      expect(holder.stats).toEqual({ full: 2, overlay: 1, folds: 1 });
+      expect(holder.current.overlay).toBeNull();
+      expect(holder.current.size).toBe(300);
+      const ref = holder.current.locate(renamed[7].id)!;
+      expect(JSON.parse((await holder.current.records([ref]))[0]).name).toBe(renamed[7].name);
     } finally {
       await holder.stop();
     }

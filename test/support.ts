@@ -10,6 +10,7 @@ import { importCsv, type ImportOptions } from '../src/import/csv.js';
 import { freePort } from '../scripts/harness.js';
 import { SqliteDatabase } from '../src/store/sqlite.js';
 import { commandLine } from '../src/access/keys.js';
+import type { SnapshotParts } from '../src/engine/parts.js';
 import { BACKEND, createTestDatabase, dropTestDatabase } from './postgres/databases.js';
 
 export { BACKEND };
@@ -197,3 +198,14 @@ export async function storedBytes(svc: Service): Promise<Buffer[]> {
  * batch published), not a tombstone, not retired. Exact once published batches are folded (`maintenance.run()`).
  */
 export const CURRENT_ROWS = "retired_at IS NULL AND deleted = 0 AND batch IN (SELECT id FROM batches WHERE state = 'published')";
+
+/** Snapshot parts as plain arrays and texts (the kd-tree as its bytes), to compare two builds with toEqual. */
+export function plainParts(p: SnapshotParts) {
+  const { points, termPostings, typePostings, districtPostings, names, ...rest } = p;
+  const lists = (m: Map<string, Uint32Array>) => Object.fromEntries([...m].map(([k, v]) => [k, Array.from(v)]));
+  return {
+    ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v])),
+    terms: lists(termPostings), types: lists(typePostings), districts: lists(districtPostings),
+    names: Buffer.from(names.bytes).toString('utf8'), nameStart: Array.from(names.start), points: Buffer.from(new Uint8Array(points)).toString('base64'),
+  };
+}

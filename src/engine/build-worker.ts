@@ -3,13 +3,15 @@ import { SqliteDatabase } from '../store/sqlite.js';
 import { PostgresDatabase } from '../store/postgres.js';
 import { isPostgresUrl } from '../store/db.js';
 import { ResourceReader } from '../store/resource-reader.js';
-import { readParts, transferables, type Vocabulary } from './parts.js';
+import { readParts } from './parts.js';
+import { readFolded, type FoldResult } from './fold.js';
 import type { BuildReply, BuildRequest } from './builder.js';
 
 /**
- * A snapshot build thread: opens the store read-only (a SQLite file) or with one connection (PostgreSQL) and, for each request, reads every current resource
- * and builds the snapshot's parts, handing their buffers to the main thread without a copy. The main
- * thread goes on answering queries meanwhile.
+ * A snapshot build thread: opens the store read-only (a SQLite file) or with one connection (PostgreSQL)
+ * and, for each request, reads every current resource and builds the snapshot's parts, or folds the changes
+ * since a base into it. Parts are in shared memory: the main thread reads them where this thread wrote them,
+ * and goes on answering queries meanwhile.
  */
 const { location } = workerData as { location: string };
 const reader = new ResourceReader(isPostgresUrl(location)
@@ -17,13 +19,14 @@ const reader = new ResourceReader(isPostgresUrl(location)
   : SqliteDatabase.open(location, { readonly: true }));
 
 parentPort!.on('message', (request: BuildRequest) => {
-  void build(request.id, request.vocab);
+  void build(request);
 });
 
-async function build(id: number, vocab: Vocabulary): Promise<void> {
+async function build({ id, vocab, fold }: BuildRequest): Promise<void> {
   try {
-    const parts = await readParts(reader, vocab);
-    parentPort!.postMessage({ id, parts } satisfies BuildReply, transferables(parts));
+    const result: FoldResult = fold ? await readFolded(reader, fold.base, vocab, fold.maxChanged)
+      : { parts: await readParts(reader, vocab), how: 'scan' };
+    parentPort!.postMessage({ id, result } satisfies BuildReply);
   } catch (e) {
     parentPort!.postMessage({ id, error: e instanceof Error ? e.message : String(e) } satisfies BuildReply);
   }

@@ -5,27 +5,29 @@ import { SqliteDatabase } from '../store/sqlite.js';
 import { PostgresDatabase } from '../store/postgres.js';
 import { ResourceReader } from '../store/resource-reader.js';
 import { readParts, type SnapshotParts, type Vocabulary } from './parts.js';
+import { readFolded, type FoldResult } from './fold.js';
 
 /** Where full snapshot builds run: `auto` in a worker thread once the store is large, else as asked. */
 export type BuildMode = 'auto' | 'worker' | 'inline';
 
-/** A request to the build worker, and its answer. */
-export interface BuildRequest { id: number; vocab: Vocabulary }
-export type BuildReply = { id: number; parts: SnapshotParts } | { id: number; error: string };
+/** A request to the build worker (a scan, or with `fold` a fold of the changes into that base), and its answer. */
+export interface BuildRequest { id: number; vocab: Vocabulary; fold?: { base: SnapshotParts; maxChanged: number } }
+export type BuildReply = { id: number; result: FoldResult } | { id: number; error: string };
 
 /** Below this many resources `auto` builds on the main thread: the read and build take a few ms. */
 const INLINE_MAX = 20_000;
 
 /**
- * Builds snapshot parts from the whole store. A large store is read and built in a worker thread with its
- * own read-only connection, so that the main thread keeps answering while a million resources are decoded
- * and indexed (≈2 s); the parts' buffers are transferred, not copied. The worker opens the same SQLite file
- * read-only, or one connection to the same PostgreSQL database. A small store, or one the worker cannot
- * open (`:memory:`), is built in place.
+ * Builds snapshot parts: from the whole store (a scan), or by folding what changed since a base into it
+ * (no scan). A large store is read and built in a worker thread with its own read-only connection, so that
+ * the main thread keeps answering while a million resources are decoded and indexed (seconds); parts live in
+ * shared memory, so neither the base handed to a fold nor the parts handed back are copied. The worker opens
+ * the same SQLite file read-only, or one connection to the same PostgreSQL database. A small store, or one
+ * the worker cannot open (`:memory:`), is built in place.
  */
 export class PartsBuilder {
   private worker: Worker | null = null;
-  private readonly pending = new Map<number, { resolve: (p: SnapshotParts) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: FoldResult) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private readonly reader: ResourceReader;
 
@@ -35,7 +37,16 @@ export class PartsBuilder {
 
   /** Parts of every current resource; `size` is what the store held last time (undefined: not known). */
   async build(vocab: Vocabulary, size?: number): Promise<SnapshotParts> {
-    return (await this.useWorker(size)) ? this.inWorker(vocab) : readParts(this.reader, vocab);
+    return (await this.useWorker(size)) ? (await this.inWorker({ vocab })).parts : readParts(this.reader, vocab);
+  }
+
+  /**
+   * `base` with every change published after it folded in (see `readFolded`): a scan instead when more
+   * than `maxChanged` versions changed. The caller checks the structure of what comes back.
+   */
+  async fold(base: SnapshotParts, vocab: Vocabulary, maxChanged: number): Promise<FoldResult> {
+    return (await this.useWorker(base.size)) ? this.inWorker({ vocab, fold: { base, maxChanged } })
+      : readFolded(this.reader, base, vocab, maxChanged);
   }
 
   /** Whether builds run in the worker (decided per build: the store grows). */
@@ -46,13 +57,13 @@ export class PartsBuilder {
     return n >= INLINE_MAX;
   }
 
-  private inWorker(vocab: Vocabulary): Promise<SnapshotParts> {
+  private inWorker(request: Omit<BuildRequest, 'id'>): Promise<FoldResult> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    return new Promise<SnapshotParts>((resolve, reject) => {
+    return new Promise<FoldResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref(); // a build in flight keeps the process alive; an idle worker does not
-      worker.postMessage({ id, vocab } satisfies BuildRequest);
+      worker.postMessage({ id, ...request } satisfies BuildRequest);
     });
   }
 
@@ -64,7 +75,7 @@ export class PartsBuilder {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       if ('error' in reply) waiting?.reject(new Error(`snapshot build failed: ${reply.error}`));
-      else waiting?.resolve(reply.parts);
+      else waiting?.resolve(reply.result);
       // Builds are rare (start-up, folds): an idle worker would keep its heap of the last build's garbage,
       // hundreds of MB at 1M resources. The next build starts a fresh one (well under a second).
       if (this.pending.size === 0) {

@@ -1,4 +1,5 @@
 import type { ScanText } from '../store/resource-reader.js';
+import { shared } from './shared.js';
 
 /** How a snapshot encodes categorical fields as small integers. */
 export interface ColumnCodes {
@@ -14,7 +15,7 @@ export interface ColumnCodes {
   domainRoots: ReadonlyMap<string, number>;
 }
 
-/** Every current resource as parallel columns, in id order. */
+/** Every current resource as parallel columns, in id order (the typed arrays on shared memory, as parts keep them). */
 export interface Columns {
   size: number;
   ids: string[];
@@ -50,14 +51,14 @@ export function decodeColumns(scan: ScanText, codes: ColumnCodes): Columns {
   const keep = scan.versions ? winners(scan.ids, scan.versions) : null;
   const ids = keep ? scan.ids.filter((_, k) => keep[k] === 1) : scan.ids;
   const size = ids.length;
-  const seqs = new Float64Array(size);
-  const lng = new Float64Array(size);
-  const lat = new Float64Array(size);
-  const typeCode = new Uint8Array(size);
-  const districtCode = new Uint8Array(size);
-  const stageMask = new Uint8Array(size);
-  const free = new Int8Array(size);
-  const hoursCode = new Int32Array(size);
+  const seqs = shared(Float64Array, size);
+  const lng = shared(Float64Array, size);
+  const lat = shared(Float64Array, size);
+  const typeCode = shared(Uint8Array, size);
+  const districtCode = shared(Uint8Array, size);
+  const stageMask = shared(Uint8Array, size);
+  const free = shared(Int8Array, size);
+  const hoursCode = shared(Int32Array, size);
   const hoursText: string[] = [];
   const hoursIndex = new Map<string, number>();
   const typeOf = new Map(codes.types.map((t, k) => [t, k]));
@@ -66,7 +67,7 @@ export function decodeColumns(scan: ScanText, codes: ColumnCodes): Columns {
   const stagesMemo = new Map<string, number>();
   const words = Math.max(1, Math.ceil(codes.terms.length / 32));
   const termBits = new Uint32Array(size * words);
-  const primaryDomain = new Uint8Array(size).fill(255);
+  const primaryDomain = shared(Uint8Array, size).fill(255);
 
   // f[k] is the position of the tab before field k (f[0] the one before the line).
   const f = new Int32Array(9);

@@ -28,8 +28,9 @@ export interface HolderOptions {
  * Holds the view of the store that queries read, and moves it forward after writes. A write batch is
  * indexed at once as a small overlay on the current base snapshot (its rows read and indexed on the main
  * thread: milliseconds for a few thousand rows); a new base with everything folded in is built in the
- * background — in a worker thread for a large store — and swapped in when ready. Areas or calendar changes,
- * and batches too large for an overlay, get a full build (the old view keeps answering meanwhile).
+ * background — in a worker thread for a large store, from the old base and the changed rows — and swapped
+ * in when ready. Batches too large for an overlay are folded at once the same way (a full scan when most of
+ * the store changed); areas or calendar changes get a full build. The old view keeps answering meanwhile.
  *
  * Readers take `current` once per request and keep using that object, so a swap never shows them half of
  * one. Updates are serialised: one asked for while one runs joins the next, which sees every write
@@ -172,6 +173,17 @@ export class SnapshotHolder {
           if (next.overlay || next.shadow) this.scheduleFold();
           return next;
         }
+        if (!changed) {
+          // Too many changes for an overlay on this thread: folded into the base in the builder (a scan
+          // there when most of the store changed), and swapped in whole.
+          const { parts, how } = await this.builder.fold(base.parts, base.ctx.vocab, this.maxChanged(base));
+          if (parts.structure === base.structure) {
+            const next = new View(new Snapshot(parts, base.ctx));
+            this.stats[how === 'fold' ? 'folds' : 'full']++;
+            this.install(next);
+            return next;
+          }
+        }
       }
     }
     const next = new View(await this.fullBase());
@@ -209,19 +221,25 @@ export class SnapshotHolder {
   }
 
   /**
-   * Builds a new base in the background, then has the next update swap it in with an overlay of whatever
-   * was written while it was built. A full build or a structure change meanwhile makes it moot.
+   * Folds the overlay into a new base in the background (in the builder: the base and the rows written
+   * since, no scan), then has the next update swap it in with an overlay of whatever was written while it
+   * was built. A full build, another fold or a structure change meanwhile makes it moot.
    */
   private fold(): void {
     const from = this.view?.base;
     if (!from || this.stopped) return;
     this.folding = (async () => {
-      const parts = await this.builder.build(from.ctx.vocab, this.view?.size);
+      const { parts } = await this.builder.fold(from.parts, from.ctx.vocab, this.maxChanged(from));
       this.folded = { from, parts };
       await this.rebuild();
     })().catch(() => undefined).finally(() => {
       this.folding = null;
     });
+  }
+
+  /** Versions changed since `base` beyond which a new scan is cheaper than a fold: half the base. */
+  private maxChanged(base: Snapshot): number {
+    return Math.max(this.overlayMax, Math.floor(base.size / 2));
   }
 
   private install(next: View): void {

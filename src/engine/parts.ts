@@ -3,16 +3,18 @@ import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { expandTerm, rootOf, termsOfFacet } from '../taxonomy/taxonomy.js';
 import type { ResourceReader, ScanText } from '../store/resource-reader.js';
 import { decodeColumns, type Columns } from './columns.js';
+import { shared } from './shared.js';
 
 /** The 五育 roots in `primaryDomain` order. */
 export const DOMAIN_ROOTS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
 
 /**
- * Everything a snapshot holds, as plain data: typed arrays and maps of typed arrays (and a few short
- * strings), so that it can be built in a worker thread and moved to the main thread without copying
- * (`transferables`). Ids and names travel as UTF-8 bytes with offsets: a million separate strings would
- * cost the receiving thread a quarter second, and even one large string is copied on arrival (1M names and
- * ids posted as strings held the receiving event loop 99 ms in a test script; as transferred bytes, 6 ms).
+ * Everything a snapshot holds, as plain data: typed arrays on shared memory, maps of them (and a few short
+ * strings), so that a worker thread builds them and the main thread reads the same memory, and a later fold
+ * hands them back to a worker, all without a copy (`shared`). Ids and names are UTF-8 bytes with offsets: a
+ * million separate strings would cost the receiving thread a quarter second, and even one large string is
+ * copied on arrival (1M names and ids posted as strings held the receiving event loop 99 ms in a test
+ * script; as transferred bytes, 6 ms).
  */
 export interface SnapshotParts extends Pick<Columns, 'size' | 'seqs' | 'lng' | 'lat' | 'typeCode' | 'districtCode' | 'stageMask' | 'free'
   | 'hoursCode' | 'hoursText' | 'primaryDomain'> {
@@ -30,7 +32,7 @@ export interface SnapshotParts extends Pick<Columns, 'size' | 'seqs' | 'lng' | '
   typePostings: Map<string, Uint32Array>;
   districtPostings: Map<string, Uint32Array>;
   /** kdbush's own buffer (`KDBush.from` rebuilds the index over it). */
-  points: ArrayBuffer;
+  points: ArrayBufferLike;
   /** Lower-cased `name U+0001 name_en` per resource joined by `\n`, as UTF-8, with the byte where each starts. */
   names: NamesIndex;
 }
@@ -91,7 +93,7 @@ export function buildParts(scan: ScanText, vocab: Vocabulary): SnapshotParts {
   const n = cols.size;
   const W = vocab.termWords;
   // A tag sets its own bit and its ancestors' bits, so a filter on 'zhi' finds 'zhi.science'.
-  const termMask = new Uint32Array(n * W);
+  const termMask = shared(Uint32Array, n * W);
   for (let i = 0; i < n; i++) {
     for (let w = 0; w < W; w++) {
       for (let bits = cols.termBits[i * W + w]; bits !== 0; bits &= bits - 1) {
@@ -100,7 +102,7 @@ export function buildParts(scan: ScanText, vocab: Vocabulary): SnapshotParts {
       }
     }
   }
-  const points = new KDBush(n, 64, Float64Array);
+  const points = new KDBush(n, 64, Float64Array, SharedArrayBuffer);
   for (let i = 0; i < n; i++) points.add(cols.lng[i], cols.lat[i]);
   points.finish();
   const ids = utf8(cols.ids.join('\n'));
@@ -111,7 +113,7 @@ export function buildParts(scan: ScanText, vocab: Vocabulary): SnapshotParts {
     termPostings: bitPostings(vocab.terms, termMask, W, n),
     typePostings: codePostings(vocab.types, cols.typeCode),
     districtPostings: codePostings(vocab.districts, cols.districtCode),
-    points: points.data as ArrayBuffer,
+    points: points.data,
   };
 }
 
@@ -126,33 +128,20 @@ export function namesIndex(names: string, size: number): NamesIndex {
  * UTF-8 needle matches only at character boundaries, so byte search finds what string search finds.
  */
 function utf8(text: string): Uint8Array {
-  const bytes = new Uint8Array(Buffer.byteLength(text));
+  const bytes = shared(Uint8Array, Buffer.byteLength(text));
   Buffer.from(bytes.buffer).write(text);
   return bytes;
 }
 
 /** Where each of `size` `\n`-separated lines of `bytes` starts; entry `size` is past the end + 1. */
 function lineStarts(bytes: Uint8Array, size: number): Uint32Array {
-  const start = new Uint32Array(size + 1);
+  const start = shared(Uint32Array, size + 1);
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   for (let i = 1, at = -1; i <= size; i++) {
     at = buf.indexOf(10, at + 1);
     start[i] = at < 0 ? bytes.length + 1 : at + 1;
   }
   return start;
-}
-
-/** The buffers of parts, to hand to `postMessage` as transferables. */
-export function transferables(p: SnapshotParts): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>();
-  const add = (a: ArrayBufferView) => out.add(a.buffer as ArrayBuffer);
-  for (const a of [p.idStart, p.seqs, p.lng, p.lat, p.typeCode, p.districtCode, p.stageMask, p.free, p.hoursCode, p.termMask, p.primaryDomain]) add(a);
-  for (const map of [p.termPostings, p.typePostings, p.districtPostings]) for (const list of map.values()) add(list);
-  add(p.names.start);
-  add(p.names.bytes);
-  add(p.ids);
-  out.add(p.points);
-  return [...out];
 }
 
 function relatedMask(tax: Taxonomy, id: string, bit: ReadonlyMap<string, number>): number {
@@ -163,10 +152,10 @@ function relatedMask(tax: Taxonomy, id: string, bit: ReadonlyMap<string, number>
 }
 
 /** Sorted indices per key, for a code column (code k means keys[k]). */
-function codePostings(keys: readonly string[], codes: Uint8Array): Map<string, Uint32Array> {
+export function codePostings(keys: readonly string[], codes: Uint8Array): Map<string, Uint32Array> {
   const counts = new Uint32Array(256);
   for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
-  const lists = keys.map((_, k) => new Uint32Array(counts[k]));
+  const lists = keys.map((_, k) => shared(Uint32Array, counts[k]));
   const fill = new Uint32Array(256);
   for (let i = 0; i < codes.length; i++) {
     const k = codes[i];
@@ -176,7 +165,7 @@ function codePostings(keys: readonly string[], codes: Uint8Array): Map<string, U
 }
 
 /** Sorted indices per key, for a bit-mask column of `words` 32-bit words (key k is bit k). */
-function bitPostings(keys: readonly string[], masks: Uint32Array, words: number, n: number): Map<string, Uint32Array> {
+export function bitPostings(keys: readonly string[], masks: Uint32Array, words: number, n: number): Map<string, Uint32Array> {
   const counts = new Uint32Array(keys.length);
   const each = (visit: (i: number, k: number) => void) => {
     for (let i = 0; i < n; i++) {
@@ -186,7 +175,7 @@ function bitPostings(keys: readonly string[], masks: Uint32Array, words: number,
     }
   };
   each((_, k) => counts[k]++);
-  const lists = keys.map((_, k) => new Uint32Array(counts[k]));
+  const lists = keys.map((_, k) => shared(Uint32Array, counts[k]));
   const fill = new Uint32Array(keys.length);
   each((i, k) => (lists[k][fill[k]++] = i));
   return new Map(keys.map((key, k) => [key, lists[k]]));

@@ -7,6 +7,7 @@ import { isOpenAt, parseHoursWithCalendar, type CalendarHours } from '../calenda
 import { AppError } from '../errors.js';
 import { DOMAIN_ROOTS, type SnapshotParts, type Vocabulary } from './parts.js';
 import type { RecordCache } from './records.js';
+import { bytesOf, indexOfId } from './ids.js';
 
 /**
  * What a snapshot answers with, besides its own data: the taxonomy, the areas, the store, the calendar.
@@ -81,7 +82,11 @@ export class Snapshot {
   private readonly subIndices = new Map<Uint32Array, KDBush>();
   private readonly openMemos = new Map<number, Int8Array>();
 
+  /** What the snapshot was made of (shared memory: a fold reads it in a worker thread). */
+  readonly parts: SnapshotParts;
+
   constructor(parts: SnapshotParts, ctx: SnapshotContext) {
+    this.parts = parts;
     this.size = parts.size;
     this.generation = parts.generation;
     this.structure = parts.structure;
@@ -90,8 +95,8 @@ export class Snapshot {
       free: this.free, hoursCode: this.hoursCode, hoursText: this.hoursText, termMask: this.termMask, primaryDomain: this.primaryDomain,
       termPostings: this.termPostings, typePostings: this.typePostings, districtPostings: this.districtPostings,
       idStart: this.idStart } = parts);
-    this.ids = bufferOf(parts.ids);
-    this.names = { bytes: bufferOf(parts.names.bytes), start: parts.names.start };
+    this.ids = bytesOf(parts.ids);
+    this.names = { bytes: bytesOf(parts.names.bytes), start: parts.names.start };
     this.points = KDBush.from(parts.points);
     this.ctx = ctx;
     ({ tax: this.tax, areas: this.areas, calendar: this.calendar } = ctx);
@@ -134,17 +139,7 @@ export class Snapshot {
    * bytewise (SQLite's BINARY collation, PostgreSQL's "C").
    */
   indexOf(id: string): number {
-    const target = Buffer.from(id, 'utf8');
-    let lo = 0;
-    let hi = this.size - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const order = this.ids.compare(target, 0, target.length, this.idStart[mid], this.idStart[mid + 1] - 1);
-      if (order === 0) return mid;
-      if (order < 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    return indexOfId(this.ids, this.idStart, this.size, id);
   }
 
   /**
@@ -258,9 +253,6 @@ export class HoursParses {
 }
 
 /** A Buffer over the same memory as `bytes` (no copy). */
-function bufferOf(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-}
 
 function expired(): AppError {
   return new AppError('snapshot_expired', 'the index this request used was replaced long ago; retry the request',
