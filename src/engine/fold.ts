@@ -1,8 +1,7 @@
-import KDBush from 'kdbush';
 import type { ResourceReader } from '../store/resource-reader.js';
 import type { StoreHead } from '../store/db.js';
-import { bitPostings, buildParts, codePostings, readParts, type NamesIndex, type SnapshotParts, type Vocabulary } from './parts.js';
-import { shared } from './shared.js';
+import { bitPostings, buildParts, codePostings, kdTree, readParts, type NamesIndex, type SnapshotParts, type Vocabulary } from './parts.js';
+import { shared, type TypedArrayOf } from './shared.js';
 import { bytesOf, indexOfId, lowerBound } from './ids.js';
 
 /** What `readFolded` made: a fold of the base and the changes, or (too many changes) a whole new scan. */
@@ -41,8 +40,8 @@ export function foldParts(base: SnapshotParts, overlay: SnapshotParts | null, hi
   const size = runs.reduce((n, r) => n + r.to - r.from, 0);
   const W = vocab.termWords;
   const from = (r: Run) => (r.overlay ? overlay! : base);
-  const gather = <T extends Column>(column: (p: SnapshotParts) => T, make: (n: number) => T, width = 1): T => {
-    const out = make(size * width);
+  const gather = <T extends Column>(column: (p: SnapshotParts) => T, type: TypedArrayOf<T>, width = 1): T => {
+    const out = shared(type, size * width);
     let at = 0;
     for (const r of runs) {
       out.set(column(from(r)).subarray(r.from * width, r.to * width) as never, at * width);
@@ -50,28 +49,24 @@ export function foldParts(base: SnapshotParts, overlay: SnapshotParts | null, hi
     }
     return out;
   };
-  const seqs = gather((p) => p.seqs, (n) => shared(Float64Array, n));
-  const lng = gather((p) => p.lng, (n) => shared(Float64Array, n));
-  const lat = gather((p) => p.lat, (n) => shared(Float64Array, n));
-  const typeCode = gather((p) => p.typeCode, (n) => shared(Uint8Array, n));
-  const districtCode = gather((p) => p.districtCode, (n) => shared(Uint8Array, n));
-  const { hoursCode, hoursText } = foldHours(runs, base, overlay, size);
-  const termMask = gather((p) => p.termMask, (n) => shared(Uint32Array, n), W);
-  const points = new KDBush(size, 64, Float64Array, SharedArrayBuffer);
-  for (let i = 0; i < size; i++) points.add(lng[i], lat[i]);
-  points.finish();
+  const lng = gather((p) => p.lng, Float64Array);
+  const lat = gather((p) => p.lat, Float64Array);
+  const typeCode = gather((p) => p.typeCode, Uint8Array);
+  const districtCode = gather((p) => p.districtCode, Uint8Array);
+  const termMask = gather((p) => p.termMask, Uint32Array, W);
   const ids = foldLines(runs, (p) => ({ bytes: p.ids, start: p.idStart }), base, overlay, size);
   return {
     generation: head.generation, structure: head.structure, publishedSeq: head.publishedSeq, size,
     names: foldLines(runs, (p) => p.names, base, overlay, size), ids: ids.bytes, idStart: ids.start,
-    seqs, lng, lat, typeCode, districtCode, hoursCode, hoursText, termMask,
-    stageMask: gather((p) => p.stageMask, (n) => shared(Uint8Array, n)),
-    free: gather((p) => p.free, (n) => shared(Int8Array, n)),
-    primaryDomain: gather((p) => p.primaryDomain, (n) => shared(Uint8Array, n)),
+    lng, lat, typeCode, districtCode, termMask, ...foldHours(runs, base, overlay, size),
+    seqs: gather((p) => p.seqs, Float64Array),
+    stageMask: gather((p) => p.stageMask, Uint8Array),
+    free: gather((p) => p.free, Int8Array),
+    primaryDomain: gather((p) => p.primaryDomain, Uint8Array),
     termPostings: bitPostings(vocab.terms, termMask, W, size),
     typePostings: codePostings(vocab.types, typeCode),
     districtPostings: codePostings(vocab.districts, districtCode),
-    points: points.data,
+    points: kdTree(lng, lat, size),
   };
 }
 

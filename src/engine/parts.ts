@@ -4,6 +4,7 @@ import { expandTerm, rootOf, termsOfFacet } from '../taxonomy/taxonomy.js';
 import type { ResourceReader, ScanText } from '../store/resource-reader.js';
 import { decodeColumns, type Columns } from './columns.js';
 import { shared } from './shared.js';
+import { bytesOf } from './ids.js';
 
 /** The 五育 roots in `primaryDomain` order. */
 export const DOMAIN_ROOTS = ['de', 'zhi', 'ti', 'mei', 'lao'] as const;
@@ -102,9 +103,6 @@ export function buildParts(scan: ScanText, vocab: Vocabulary): SnapshotParts {
       }
     }
   }
-  const points = new KDBush(n, 64, Float64Array, SharedArrayBuffer);
-  for (let i = 0; i < n; i++) points.add(cols.lng[i], cols.lat[i]);
-  points.finish();
   const ids = utf8(cols.ids.join('\n'));
   return {
     generation: scan.generation, structure: scan.structure, publishedSeq: scan.publishedSeq, size: n, names: namesIndex(cols.names, n), ids, idStart: lineStarts(ids, n),
@@ -113,8 +111,16 @@ export function buildParts(scan: ScanText, vocab: Vocabulary): SnapshotParts {
     termPostings: bitPostings(vocab.terms, termMask, W, n),
     typePostings: codePostings(vocab.types, cols.typeCode),
     districtPostings: codePostings(vocab.districts, cols.districtCode),
-    points: points.data,
+    points: kdTree(cols.lng, cols.lat, n),
   };
+}
+
+/** A kd-tree of n points, as kdbush's buffer (shared memory). */
+export function kdTree(lng: Float64Array, lat: Float64Array, n: number): ArrayBufferLike {
+  const points = new KDBush(n, 64, Float64Array, SharedArrayBuffer);
+  for (let i = 0; i < n; i++) points.add(lng[i], lat[i]);
+  points.finish();
+  return points.data;
 }
 
 /** Lower-cased names (`name U+0001 name_en` per line) as UTF-8, with the start of each line. */
@@ -129,14 +135,14 @@ export function namesIndex(names: string, size: number): NamesIndex {
  */
 function utf8(text: string): Uint8Array {
   const bytes = shared(Uint8Array, Buffer.byteLength(text));
-  Buffer.from(bytes.buffer).write(text);
+  bytesOf(bytes).write(text);
   return bytes;
 }
 
 /** Where each of `size` `\n`-separated lines of `bytes` starts; entry `size` is past the end + 1. */
 function lineStarts(bytes: Uint8Array, size: number): Uint32Array {
   const start = shared(Uint32Array, size + 1);
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const buf = bytesOf(bytes);
   for (let i = 1, at = -1; i <= size; i++) {
     at = buf.indexOf(10, at + 1);
     start[i] = at < 0 ? bytes.length + 1 : at + 1;
