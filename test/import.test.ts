@@ -1,8 +1,10 @@
 import iconv from 'iconv-lite';
 import gcoordModule from 'gcoord';
 import { distance } from 'geokdbush';
+import { readdirSync, readFileSync } from 'node:fs';
 import { AppError } from '../src/errors.js';
-import { testService, csvLine, HEADER, type TestService, CURRENT_ROWS } from './support.js';
+import { Checkers } from '../src/import/checkers.js';
+import { testService, csvLine, HEADER, OPERATOR, type TestService, CURRENT_ROWS } from './support.js';
 
 const gcoord = gcoordModule as unknown as typeof gcoordModule.default;
 
@@ -209,6 +211,23 @@ describe('CSV import', () => {
 });
 
 describe('rows checked in threads', () => {
+  test('the checking threads run at a lower CPU priority than the thread that answers requests', async () => {
+    const checkers = new Checkers({ tax: svc.tax, areas: svc.holder.current.areas, crs: 'wgs84', by: OPERATOR }, 2);
+    try {
+      await Promise.all([checkers.check([], new Map()), checkers.check([], new Map())]); // both threads up and answering
+      // Linux keeps a nice value per thread: field 19 of /proc/<pid>/task/<tid>/stat.
+      const nice = (tid: string) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      const tids = readdirSync('/proc/self/task');
+      expect(tids.filter((tid) => nice(tid) === 10)).toHaveLength(2);
+      expect(nice(String(process.pid))).toBe(0);
+    } finally {
+      await checkers.close();
+    }
+  });
+
   test('a large file checked in a thread gives the report and the versions the main thread gives', async () => {
     // 9,000 rows (past the chunks checked on the main thread), with rejections, duplicates across chunks and updates.
     const rows: string[] = [];

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { runInBackground } from '../threads.js';
 import { SqliteDatabase } from '../store/sqlite.js';
 import { PostgresDatabase } from '../store/postgres.js';
 import { isPostgresUrl } from '../store/db.js';
@@ -13,6 +14,7 @@ import type { BuildReply, BuildRequest } from './builder.js';
  * since a base into it. Parts are in shared memory: the main thread reads them where this thread wrote them,
  * and goes on answering queries meanwhile.
  */
+runInBackground();
 const { location } = workerData as { location: string };
 const reader = new ResourceReader(isPostgresUrl(location)
   ? PostgresDatabase.open(location, { poolSize: 1 })

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { runInBackground } from '../threads.js';
 import { AreaIndex, type Area } from '../geo/areas.js';
 import type { Crs } from '../geo/crs.js';
 import type { Taxonomy } from '../taxonomy/taxonomy.js';
@@ -9,6 +10,7 @@ import { checkRows } from './check.js';
 import type { CheckReply, CheckRequest } from './checkers.js';
 
 /** A row-checking thread of an import (see `Checkers`): validates chunks while the main thread writes. */
+runInBackground();
 const ctx = workerData as { tax: Taxonomy; areas: Area[]; crs: Crs; by: Principal };
 const outside = (district: string) => resourceOutside(ctx.by, district);
 const validator = new RowValidator({ tax: ctx.tax, areas: new AreaIndex(ctx.areas), crs: ctx.crs, outside });
