@@ -14,8 +14,8 @@ import type { BuildReply, BuildRequest } from './builder.js';
  * since a base into it. Parts are in shared memory: the main thread reads them where this thread wrote them,
  * and goes on answering queries meanwhile.
  */
-runInBackground();
 const { location } = workerData as { location: string };
+runInBackground();
 const reader = new ResourceReader(isPostgresUrl(location)
   ? PostgresDatabase.open(location, { poolSize: 1 })
   : SqliteDatabase.open(location, { readonly: true }));

@@ -1,4 +1,4 @@
-import type { ResourceReader } from '../store/resource-reader.js';
+import type { ChangedRows, ResourceReader } from '../store/resource-reader.js';
 import type { StoreHead } from '../store/db.js';
 import { bitPostings, buildParts, codePostings, kdTree, readParts, type NamesIndex, type SnapshotParts, type Vocabulary } from './parts.js';
 import { shared, type TypedArrayOf } from './shared.js';
@@ -19,14 +19,24 @@ export interface FoldResult {
 export async function readFolded(reader: ResourceReader, base: SnapshotParts, vocab: Vocabulary, maxChanged: number): Promise<FoldResult> {
   const changed = await reader.changedSince(base.publishedSeq, maxChanged);
   if (!changed || changed.head.structure !== base.structure) return { parts: await readParts(reader, vocab), how: 'scan' };
-  const overlay = changed.scan.size ? buildParts(changed.scan, vocab) : null;
+  const { overlay, hidden } = changesOver(base, changed, vocab);
+  return { parts: foldParts(base, overlay, hidden, changed.head, vocab), how: 'fold' };
+}
+
+/**
+ * What `changed` makes of `base`: the newest version of each resource it wrote, as overlay parts (null when
+ * none is left: all deleted), and the base indices it replaced or deleted (1 in `hidden`). What an overlay
+ * view shows and what a fold merges.
+ */
+export function changesOver(base: SnapshotParts, changed: ChangedRows, vocab: Vocabulary): { overlay: SnapshotParts | null; hidden: Uint8Array } {
+  const built = changed.scan.size ? buildParts(changed.scan, vocab) : null;
   const hidden = new Uint8Array(base.size);
   const ids = bytesOf(base.ids);
   for (const id of changed.touched) {
     const i = indexOfId(ids, base.idStart, base.size, id);
     if (i >= 0) hidden[i] = 1;
   }
-  return { parts: foldParts(base, overlay, hidden, changed.head, vocab), how: 'fold' };
+  return { overlay: built?.size ? built : null, hidden };
 }
 
 /**
@@ -89,9 +99,9 @@ function mergeRuns(base: SnapshotParts, overlay: SnapshotParts | null, hidden: U
   };
   let at = 0;
   const ids = bytesOf(base.ids);
-  const theirs = overlay && bytesOf(overlay.ids);
-  for (let o = 0; overlay && theirs && o < overlay.size; o++) {
-    const id = theirs.subarray(overlay.idStart[o], overlay.idStart[o + 1] - 1);
+  const theirs = bytesOf(overlay?.ids ?? new Uint8Array(0));
+  for (let o = 0; o < (overlay?.size ?? 0); o++) {
+    const id = theirs.subarray(overlay!.idStart[o], overlay!.idStart[o + 1] - 1);
     const place = lowerBound(ids, base.idStart, base.size, id, at);
     keep(at, place);
     at = place;

@@ -8,7 +8,8 @@ import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { AreaIndex } from '../geo/areas.js';
 import { HoursParses, Snapshot, type SnapshotContext } from './snapshot.js';
 import { serviceCalendar } from './calendar.js';
-import { buildParts, vocabulary, type SnapshotParts } from './parts.js';
+import { vocabulary, type SnapshotParts } from './parts.js';
+import { changesOver } from './fold.js';
 import { PartsBuilder, type BuildMode } from './builder.js';
 import { RecordCache } from './records.js';
 import { View } from './view.js';
@@ -258,11 +259,6 @@ export class SnapshotHolder {
 /** The view of `base` with the rows written after it: the newest version of each as an overlay, the base's hidden. */
 async function overlaid(base: Snapshot, changed: ChangedRows): Promise<View> {
   if (!changed.touched.length) return new View(base, null, null, changed.head.generation);
-  const overlay = new Snapshot(buildParts(changed.scan, base.ctx.vocab), base.ctx);
-  const shadow = new Uint8Array(base.size);
-  for (const id of changed.touched) {
-    const i = base.indexOf(id);
-    if (i >= 0) shadow[i] = 1;
-  }
-  return new View(base, overlay.size ? overlay : null, shadow, changed.head.generation);
+  const { overlay, hidden } = changesOver(base.parts, changed, base.ctx.vocab);
+  return new View(base, overlay && new Snapshot(overlay, base.ctx), hidden, changed.head.generation);
 }

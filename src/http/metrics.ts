@@ -95,7 +95,7 @@ export class Metrics {
     });
   }
 
-    /** Middleware counting and timing every request by its route template (never by raw URL: no ids in labels). */
+  /** Middleware counting and timing every request by its route template (never by raw URL: no ids in labels). */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = process.hrtime.bigint();

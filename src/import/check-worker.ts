@@ -10,8 +10,8 @@ import { checkRows } from './check.js';
 import type { CheckReply, CheckRequest } from './checkers.js';
 
 /** A row-checking thread of an import (see `Checkers`): validates chunks while the main thread writes. */
-runInBackground();
 const ctx = workerData as { tax: Taxonomy; areas: Area[]; crs: Crs; by: Principal };
+runInBackground();
 const outside = (district: string) => resourceOutside(ctx.by, district);
 const validator = new RowValidator({ tax: ctx.tax, areas: new AreaIndex(ctx.areas), crs: ctx.crs, outside });
 
