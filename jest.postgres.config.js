@@ -9,7 +9,7 @@ export default {
   displayName: 'postgres',
   testMatch: [
     '<rootDir>/test/postgres/**/*.test.ts',
-    ...['booking', 'booking-domain', 'venues', 'waitlist-workers', 'workers', 'maintain', 'import', 'keys', 'search', 'resources-http', 'build-worker', 'overlay', 'rate-windows']
+    ...['booking', 'booking-domain', 'venues', 'waitlist-workers', 'workers', 'maintain', 'import', 'keys', 'search', 'resources-http', 'build-worker', 'overlay', 'saved', 'rate-windows']
       .map((name) => `<rootDir>/test/${name}.test.ts`),
   ],
   testPathIgnorePatterns: ['/node_modules/'],

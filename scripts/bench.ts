@@ -16,8 +16,8 @@
  * Results: bench-results/bench-<time>.json and bench-results/latency.svg (latency against dataset size).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -144,9 +144,24 @@ async function snapshotChild(dbPath: string): Promise<void> {
   const foldStarted = performance.now();
   const folded = await builder.fold(view.base.parts, view.base.ctx.vocab, view.size);
   const foldMs = performance.now() - foldStarted;
-  await builder.close();
   if (folded.how !== 'fold' || folded.parts.size !== view.size) throw new Error(`the fold did not fold: ${folded.how}, ${folded.parts.size} resources`);
-  console.log(JSON.stringify({ resources: view.size, build_ms: Math.round(buildMs), fold_ms: Math.round(foldMs), rss_mb: Math.round(rssMb), peak_rss_mb: Math.round(peakMb), rss_before_mb: Math.round(before / 1e6) }));
+  // A restart with the base saved: a new holder loads the file and folds in what changed since (nothing here).
+  const dir = mkdtempSync(join(tmpdir(), 'edumap-bench-saved-'));
+  try {
+    const file = join(dir, 'edumap.snapshot');
+    const saved = await builder.save(file, view.base.parts, view.base.ctx.vocab);
+    await builder.close();
+    const restarted = new SnapshotHolder(db, loadTaxonomy(TAXONOMY), { savedFile: file, saveEveryMs: 3_600_000 });
+    const loadStarted = performance.now();
+    const loaded = await restarted.rebuild();
+    const loadMs = performance.now() - loadStarted;
+    await restarted.stop();
+    if (restarted.stats.loaded !== 1 || loaded.size !== view.size) throw new Error(`the saved base was not loaded: ${restarted.loadRefused}`);
+    console.log(JSON.stringify({ resources: view.size, build_ms: Math.round(buildMs), fold_ms: Math.round(foldMs), load_ms: Math.round(loadMs),
+      save_ms: Math.round(saved.ms), saved_mb: Math.round(saved.bytes / 1e6), rss_mb: Math.round(rssMb), peak_rss_mb: Math.round(peakMb), rss_before_mb: Math.round(before / 1e6) }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   await holder.stop();
 }
 
@@ -243,6 +258,8 @@ async function main(): Promise<void> {
   const snapshot = await childJson(['scripts/bench.ts', '--child-snapshot', largest!.path]);
   console.log(`  from a scan (start-up, areas or calendar changed, most of the store rewritten): ${snapshot.build_ms} ms; RSS ${snapshot.rss_mb} MB once settled, peak ${snapshot.peak_rss_mb} MB (process before the build: ${snapshot.rss_before_mb} MB)`);
   console.log(`  rebuilt after a write (the base and the changed rows folded in the worker, no scan): ${snapshot.fold_ms} ms`);
+  console.log(`  start-up with the base saved (the file read, the changes since folded in; a scan above is the start without one): ${snapshot.load_ms} ms; the save: ${snapshot.save_ms} ms, ${snapshot.saved_mb} MB`);
+  check(`snapshot start-up from the saved base at ${top.size}`, snapshot.load_ms, 3000, ' ms');
   check(`snapshot build from a scan at ${top.size}`, snapshot.build_ms, 3000, ' ms');
   check(`snapshot rebuild after a write (fold) at ${top.size}`, snapshot.fold_ms, 3000, ' ms');
   check(`snapshot RSS (settled) at ${top.size}`, snapshot.rss_mb, 600, ' MB');

@@ -28,7 +28,14 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   let stopping = false;
   const deaths: number[] = [];
-  for (let i = 0; i < config.workers; i++) cluster.fork();
+  // One worker saves the snapshot base for the next start (all of them load it): N copies of the same
+  // file, hundreds of MB at 1M, would be written for nothing. Its replacement takes the task over.
+  let saver: number | undefined;
+  const fork = (saves: boolean) => {
+    const worker = cluster.fork({ EDUMAP_SNAPSHOT_SAVER: saves ? '1' : '0' });
+    if (saves) saver = worker.id;
+  };
+  for (let i = 0; i < config.workers; i++) fork(i === 0);
   log.info({ workers: config.workers, db: config.dbPath }, 'edumap primary started its workers');
 
   cluster.on('exit', (worker, code, signal) => {
@@ -44,7 +51,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       process.exit(1);
     }
     log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker died; starting another');
-    cluster.fork();
+    fork(worker.id === saver);
   });
 
   const stop = (signal: string) => {

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { secrets, throwawaySecrets } from './secrets.js';
 import { ConfigError } from './errors.js';
 import { baseMapOf } from './basemap.js';
+import { isPostgresUrl } from './store/db.js';
 
 /** The repository root, found from this file's location (src/ or dist/src/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../..' : '..');
@@ -62,6 +63,14 @@ export interface Config {
   foldDelayMs: number;
   /** Characters of rendered records kept in memory across snapshots (0: read each from the store). */
   recordCacheChars: number;
+  /**
+   * Where the snapshot base is saved, so that a restart folds the changes since into it rather than
+   * scanning the store: by default beside a SQLite file (`<db>.snapshot`); none for PostgreSQL unless set
+   * (a replica's local disk), nor for `:memory:`. `EDUMAP_SNAPSHOT_FILE=off`: never.
+   */
+  snapshotFile: string | null;
+  /** Ms between saves of a new base (a restart folds in whatever was written since the last one). */
+  snapshotSaveMs: number;
   /** Requests per minute per client (bearer key, else IP) on search endpoints; 0 turns the limit off. */
   searchPerMinute: number;
   /** Requests per minute per client on booking endpoints (scalpers book fast); 0 turns the limit off. */
@@ -121,6 +130,8 @@ export const DEFAULTS: Config = {
   snapshotBuild: 'auto', // EDUMAP_SNAPSHOT_BUILD=auto|worker|inline
   foldDelayMs: 2000, // EDUMAP_FOLD_DELAY_MS
   recordCacheChars: 24_000_000, // EDUMAP_RECORD_CACHE_CHARS (≈ 24–48 MB)
+  snapshotFile: null, // EDUMAP_SNAPSHOT_FILE (unset: `<db>.snapshot` for a SQLite file; off: none)
+  snapshotSaveMs: 600_000, // EDUMAP_SNAPSHOT_SAVE_MINUTES
   searchPerMinute: 1200, // EDUMAP_RATE_SEARCH_PER_MIN
   bookingPerMinute: 300, // EDUMAP_RATE_BOOKING_PER_MIN (a school behind one NAT address books for many families)
   visitorConflictsPerHour: 10, // EDUMAP_RATE_VISITOR_CONFLICTS_PER_HOUR
@@ -192,6 +203,13 @@ function oldDataKeys(raw: string | undefined): Buffer[] {
  * A command that never hashes nor encrypts personal data (an import) passes `secrets: 'unused'`: it then
  * runs without the keys, with throwaway ones.
  */
+/** `EDUMAP_SNAPSHOT_FILE`: a path, `off`, or unset (beside a SQLite file; none for PostgreSQL or `:memory:`). */
+function snapshotFile(value: string | undefined, dbPath: string): string | null {
+  if (value === 'off') return null;
+  if (value) return value;
+  return isPostgresUrl(dbPath) || dbPath === ':memory:' ? null : `${dbPath}.snapshot`;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {},
   options: { secrets?: 'required' | 'unused' } = {}): Config {
   const logLevel = (env.LOG_LEVEL ?? DEFAULTS.logLevel) as Config['logLevel'];
@@ -225,6 +243,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     snapshotBuild: choice(env, 'EDUMAP_SNAPSHOT_BUILD', ['auto', 'worker', 'inline'], DEFAULTS.snapshotBuild),
     foldDelayMs: integer(env, 'EDUMAP_FOLD_DELAY_MS', DEFAULTS.foldDelayMs, 0, 3_600_000),
     recordCacheChars: integer(env, 'EDUMAP_RECORD_CACHE_CHARS', DEFAULTS.recordCacheChars, 0, 1_000_000_000),
+    snapshotFile: snapshotFile(env.EDUMAP_SNAPSHOT_FILE, dbPath),
+    snapshotSaveMs: integer(env, 'EDUMAP_SNAPSHOT_SAVE_MINUTES', DEFAULTS.snapshotSaveMs / 60_000, 1, 24 * 60) * 60_000,
     searchPerMinute: integer(env, 'EDUMAP_RATE_SEARCH_PER_MIN', DEFAULTS.searchPerMinute, 0, 10_000_000),
     bookingPerMinute: integer(env, 'EDUMAP_RATE_BOOKING_PER_MIN', DEFAULTS.bookingPerMinute, 0, 10_000_000),
     visitorConflictsPerHour: integer(env, 'EDUMAP_RATE_VISITOR_CONFLICTS_PER_HOUR', DEFAULTS.visitorConflictsPerHour, 0, 1_000_000),

@@ -72,7 +72,8 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   const db = await openStore(config.dbPath, { busyTimeoutMs: config.busyTimeoutMs, checkpoint: {} });
   if (options.onlyDistricts) await seedDistricts(db, config.dataDir);
   else await seedIfEmpty(db, tax, config.dataDir, log);
-  const holder = new SnapshotHolder(db, tax, { build: config.snapshotBuild, foldDelayMs: config.foldDelayMs, recordCacheChars: config.recordCacheChars });
+  const holder = new SnapshotHolder(db, tax, { build: config.snapshotBuild, foldDelayMs: config.foldDelayMs, recordCacheChars: config.recordCacheChars,
+    savedFile: config.snapshotFile, saveEveryMs: config.snapshotSaveMs, save: process.env.EDUMAP_SNAPSHOT_SAVER !== '0', log });
   const snap = await holder.rebuild();
   log.info({ resources: snap.size, generation: snap.generation, taxonomy: tax.version }, 'snapshot built');
   const audit = new Audit(db, options.clock);

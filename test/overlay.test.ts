@@ -211,12 +211,12 @@ describe('a view of a base snapshot and an overlay answers as a fresh build woul
       await holder.rebuild();
       expect(holder.current.overlay).toBeNull(); // 170 + 30 versions since the base of 100: a scan
       expect(holder.current.size).toBe(300);
-      expect(holder.stats).toEqual({ full: 2, overlay: 1, folds: 0 });
+      expect(holder.stats).toEqual({ full: 2, overlay: 1, folds: 0, loaded: 0, saved: 0 });
       // 60 versions: too many for an overlay, few beside the base of 300: folded in, no scan.
       const renamed = rows.slice(0, 60).map((r) => ({ ...r, name: `改名 ${r.name}` }));
       await svc.importText(`${header}\n${renamed.map(csvLine).join('')}`);
       await holder.rebuild();
-      expect(holder.stats).toEqual({ full: 2, overlay: 1, folds: 1 });
+      expect(holder.stats).toEqual({ full: 2, overlay: 1, folds: 1, loaded: 0, saved: 0 });
       expect(holder.current.overlay).toBeNull();
       expect(holder.current.size).toBe(300);
       const ref = holder.current.locate(renamed[7].id)!;

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatShanghai } from '../src/time.js';
 import { phoneNumber, residentId, startServer, testService, type ServerProcess, type TestService, OPERATOR, BACKEND, storedBytes } from './support.js';
 
@@ -181,4 +182,33 @@ test('the database file, its WAL and the logs hold no visitor ID and no phone nu
   expect(await leaks()).toEqual([]);
   // And the hashes really are there: the rule "one booking per visitor per day" is held by them.
   expect(await svc.db.value('SELECT count(*) FROM booking_visitors v JOIN bookings b ON b.id = v.booking_id WHERE b.slot_id = ?', [slotId])).toBe(20);
+});
+
+test('at 2 workers one of them saves the snapshot base; a restart loads it in both, and answers as before', async () => {
+  const file = join(svc.dir, 'servers.snapshot');
+  const lines = (server: ServerProcess, msg: string) => server.output().split('\n').filter((line) => line.includes(`"msg":"${msg}"`));
+  const until = async (done: () => boolean) => {
+    const deadline = Date.now() + 30_000;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(done()).toBe(true);
+  };
+  const nearest = async (server: ServerProcess) => {
+    const res = await fetch(`${server.url}/v1/resources?near=116.397,39.918&limit=5`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { items: { id: string }[] }).items.map((r) => r.id);
+  };
+  const first = await start({ WORKERS: '2', EDUMAP_SNAPSHOT_FILE: file });
+  await until(() => lines(first, 'edumap listening').length === 2 && lines(first, 'snapshot base saved').length === 1);
+  const answer = await nearest(first);
+  await first.stop();
+  expect(lines(first, 'snapshot base saved')).toHaveLength(1); // the other worker only loads
+  expect(existsSync(file)).toBe(true);
+  expect(readdirSync(svc.dir).filter((f) => f.startsWith('servers.snapshot.'))).toEqual([]); // no temporary file left
+
+  const again = await start({ WORKERS: '2', EDUMAP_SNAPSHOT_FILE: file });
+  await until(() => lines(again, 'edumap listening').length === 2);
+  expect(lines(again, 'snapshot loaded from the saved base')).toHaveLength(2);
+  expect(await nearest(again)).toEqual(answer);
+  await again.stop();
+  expect(lines(again, 'snapshot base saved')).toHaveLength(0); // loaded as saved: nothing new to write
 });

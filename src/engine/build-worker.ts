@@ -4,14 +4,12 @@ import { SqliteDatabase } from '../store/sqlite.js';
 import { PostgresDatabase } from '../store/postgres.js';
 import { isPostgresUrl } from '../store/db.js';
 import { ResourceReader } from '../store/resource-reader.js';
-import { readParts } from './parts.js';
-import { readFolded, type FoldResult } from './fold.js';
-import type { BuildReply, BuildRequest } from './builder.js';
+import { runTask, type BuildReply, type BuildRequest } from './builder.js';
 
 /**
  * A snapshot build thread: opens the store read-only (a SQLite file) or with one connection (PostgreSQL)
- * and, for each request, reads every current resource and builds the snapshot's parts, or folds the changes
- * since a base into it. Parts are in shared memory: the main thread reads them where this thread wrote them,
+ * and, for each request, reads every current resource and builds the snapshot's parts, folds the changes
+ * since a base into it, loads a saved base, or saves one (`runTask`). Parts are in shared memory: the main thread reads them where this thread wrote them,
  * and goes on answering queries meanwhile.
  */
 const { location } = workerData as { location: string };
@@ -20,16 +18,8 @@ const reader = new ResourceReader(isPostgresUrl(location)
   ? PostgresDatabase.open(location, { poolSize: 1 })
   : SqliteDatabase.open(location, { readonly: true }));
 
-parentPort!.on('message', (request: BuildRequest) => {
-  void build(request);
+parentPort!.on('message', ({ id, vocab, task }: BuildRequest) => {
+  runTask(reader, vocab, task).then(
+    (result) => parentPort!.postMessage({ id, result } satisfies BuildReply),
+    (e: unknown) => parentPort!.postMessage({ id, error: e instanceof Error ? e.message : String(e) } satisfies BuildReply));
 });
-
-async function build({ id, vocab, fold }: BuildRequest): Promise<void> {
-  try {
-    const result: FoldResult = fold ? await readFolded(reader, fold.base, vocab, fold.maxChanged)
-      : { parts: await readParts(reader, vocab), how: 'scan' };
-    parentPort!.postMessage({ id, result } satisfies BuildReply);
-  } catch (e) {
-    parentPort!.postMessage({ id, error: e instanceof Error ? e.message : String(e) } satisfies BuildReply);
-  }
-}

@@ -6,20 +6,40 @@ import { PostgresDatabase } from '../store/postgres.js';
 import { ResourceReader } from '../store/resource-reader.js';
 import { readParts, type SnapshotParts, type Vocabulary } from './parts.js';
 import { readFolded, type FoldResult } from './fold.js';
+import { loadSaved, saveParts, type LoadResult, type SaveResult } from './saved.js';
 
 /** Where full snapshot builds run: `auto` in a worker thread once the store is large, else as asked. */
 export type BuildMode = 'auto' | 'worker' | 'inline';
 
-/** A request to the build worker (a scan, or with `fold` a fold of the changes into that base), and its answer. */
-export interface BuildRequest { id: number; vocab: Vocabulary; fold?: { base: SnapshotParts; maxChanged: number } }
-export type BuildReply = { id: number; result: FoldResult } | { id: number; error: string };
+/**
+ * What the build worker (or the main thread, for a small store) is asked to do: scan the store, fold the
+ * changes since a base into it, load a saved base and fold it forward, or save a base to a file.
+ */
+export type BuildTask =
+  | { kind: 'scan' }
+  | { kind: 'fold'; base: SnapshotParts; maxChanged: number }
+  | { kind: 'load'; file: string; overlayMax: number }
+  | { kind: 'save'; file: string; parts: SnapshotParts };
+export interface BuildRequest { id: number; vocab: Vocabulary; task: BuildTask }
+export type TaskResult = FoldResult | LoadResult | SaveResult;
+export type BuildReply = { id: number; result: TaskResult } | { id: number; error: string };
+
+/** Does `task` with `reader`: what the worker runs for each request, and the main thread for a small store. */
+export async function runTask(reader: ResourceReader, vocab: Vocabulary, task: BuildTask): Promise<TaskResult> {
+  switch (task.kind) {
+    case 'scan': return { parts: await readParts(reader, vocab), how: 'scan' };
+    case 'fold': return readFolded(reader, task.base, vocab, task.maxChanged);
+    case 'load': return loadSaved(reader, task.file, vocab, task.overlayMax);
+    case 'save': return saveParts(reader, task.file, task.parts, vocab);
+  }
+}
 
 /** Below this many resources `auto` builds on the main thread: the read and build take a few ms. */
 const INLINE_MAX = 20_000;
 
 /**
  * Builds snapshot parts: from the whole store (a scan), or by folding what changed since a base into it
- * (no scan). A large store is read and built in a worker thread with its own read-only connection, so that
+ * (no scan), a base in memory or one saved to a file; and saves a base to a file. A large store is read and built in a worker thread with its own read-only connection, so that
  * the main thread keeps answering while a million resources are decoded and indexed (seconds); parts live in
  * shared memory, so neither the base handed to a fold nor the parts handed back are copied. The worker opens
  * the same SQLite file read-only, or one connection to the same PostgreSQL database. A small store, or one
@@ -27,7 +47,7 @@ const INLINE_MAX = 20_000;
  */
 export class PartsBuilder {
   private worker: Worker | null = null;
-  private readonly pending = new Map<number, { resolve: (r: FoldResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: TaskResult) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private readonly reader: ResourceReader;
 
@@ -37,7 +57,7 @@ export class PartsBuilder {
 
   /** Parts of every current resource; `size` is what the store held last time (undefined: not known). */
   async build(vocab: Vocabulary, size?: number): Promise<SnapshotParts> {
-    return (await this.useWorker(size)) ? (await this.inWorker({ vocab })).parts : readParts(this.reader, vocab);
+    return (await this.run(vocab, { kind: 'scan' }, size) as FoldResult).parts;
   }
 
   /**
@@ -45,8 +65,21 @@ export class PartsBuilder {
    * than `maxChanged` versions changed. The caller checks the structure of what comes back.
    */
   async fold(base: SnapshotParts, vocab: Vocabulary, maxChanged: number): Promise<FoldResult> {
-    return (await this.useWorker(base.size)) ? this.inWorker({ vocab, fold: { base, maxChanged } })
-      : readFolded(this.reader, base, vocab, maxChanged);
+    return this.run(vocab, { kind: 'fold', base, maxChanged }, base.size) as Promise<FoldResult>;
+  }
+
+  /** The base saved in `file`, folded forward to the store's head, or why not (see `loadSaved`). */
+  async load(file: string, vocab: Vocabulary, overlayMax: number): Promise<LoadResult> {
+    return this.run(vocab, { kind: 'load', file, overlayMax }) as Promise<LoadResult>;
+  }
+
+  /** Saves `parts` to `file` (see `saveParts`), off the main thread for a large store. */
+  async save(file: string, parts: SnapshotParts, vocab: Vocabulary): Promise<SaveResult> {
+    return this.run(vocab, { kind: 'save', file, parts }, parts.size) as Promise<SaveResult>;
+  }
+
+  private async run(vocab: Vocabulary, task: BuildTask, size?: number): Promise<TaskResult> {
+    return (await this.useWorker(size)) ? this.inWorker({ vocab, task }) : runTask(this.reader, vocab, task);
   }
 
   /** Whether builds run in the worker (decided per build: the store grows). */
@@ -57,10 +90,10 @@ export class PartsBuilder {
     return n >= INLINE_MAX;
   }
 
-  private inWorker(request: Omit<BuildRequest, 'id'>): Promise<FoldResult> {
+  private inWorker(request: Omit<BuildRequest, 'id'>): Promise<TaskResult> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    return new Promise<FoldResult>((resolve, reject) => {
+    return new Promise<TaskResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref(); // a build in flight keeps the process alive; an idle worker does not
       worker.postMessage({ id, ...request } satisfies BuildRequest);

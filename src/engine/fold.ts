@@ -24,6 +24,14 @@ export async function readFolded(reader: ResourceReader, base: SnapshotParts, vo
 }
 
 /**
+ * Versions changed since a base of `size` beyond which a new scan is cheaper than a fold: half the base,
+ * and never fewer than `overlayMax` (what an overlay takes without a fold).
+ */
+export function foldLimit(size: number, overlayMax: number): number {
+  return Math.max(overlayMax, Math.floor(size / 2));
+}
+
+/**
  * What `changed` makes of `base`: the newest version of each resource it wrote, as overlay parts (null when
  * none is left: all deleted), and the base indices it replaced or deleted (1 in `hidden`). What an overlay
  * view shows and what a fold merges.

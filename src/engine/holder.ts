@@ -9,10 +9,12 @@ import { AreaIndex } from '../geo/areas.js';
 import { HoursParses, Snapshot, type SnapshotContext } from './snapshot.js';
 import { serviceCalendar } from './calendar.js';
 import { vocabulary, type SnapshotParts } from './parts.js';
-import { changesOver } from './fold.js';
+import { changesOver, foldLimit, type FoldResult } from './fold.js';
 import { PartsBuilder, type BuildMode } from './builder.js';
 import { RecordCache } from './records.js';
 import { View } from './view.js';
+import type { Logger } from '../log.js';
+import { removeStaleTemporaries } from './saved.js';
 
 /** How the holder builds: where full builds run, and how soon an overlay is folded into a new base. */
 export interface HolderOptions {
@@ -23,6 +25,17 @@ export interface HolderOptions {
   overlayMax?: number;
   /** Characters of rendered records kept across snapshots (0: none). */
   recordCacheChars?: number;
+  /**
+   * Where the base is saved, so that a restart folds the changes since into it instead of scanning the
+   * store (see `saved.ts`); none: every start scans.
+   */
+  savedFile?: string | null;
+  /** Ms between saves of a new base (the first base is saved at once). */
+  saveEveryMs?: number;
+  /** False: `savedFile` is only loaded, another process saves it (the workers of `WORKERS=N`). */
+  save?: boolean;
+  /** Where a refused saved file or a failed save is told. */
+  log?: Pick<Logger, 'info' | 'warn'>;
 }
 
 /**
@@ -58,10 +71,21 @@ export class SnapshotHolder {
   private again: Promise<View> | null = null;
   private readonly foldDelayMs: number;
   private readonly overlayMax: number;
-  /** How views were made, for metrics and tests. */
-  readonly stats = { full: 0, overlay: 0, folds: 0 };
+  private readonly savedFile: string | null;
+  private readonly saveEveryMs: number;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private saving: Promise<void> | null = null;
+  /** The last base saved (or loaded unchanged), and when that save ended. */
+  private savedBase: Snapshot | null = null;
+  private savedAt = 0;
+  /** Set by a load that folded nothing in: the base it makes is the file's already. */
+  private pendingSaved = false;
+  /** How views were made (`loaded`: from the saved file), and bases saved, for metrics and tests. */
+  readonly stats = { full: 0, overlay: 0, folds: 0, loaded: 0, saved: 0 };
+  /** Why the saved file was not used at start (null: it was, or none is configured). */
+  loadRefused: string | null = null;
 
-  constructor(private readonly db: Database, private readonly tax: Taxonomy, options: HolderOptions = {}) {
+  constructor(private readonly db: Database, private readonly tax: Taxonomy, private readonly options: HolderOptions = {}) {
     this.reader = new ResourceReader(db);
     this.areaStore = new AreaStore(db);
     this.calendarStore = new CalendarStore(db);
@@ -71,6 +95,8 @@ export class SnapshotHolder {
     // An overlay is read and indexed on the main thread: ~35 µs a row on this machine, so 2,000 rows stay
     // under 100 ms; a larger change is a full build in the worker (seconds, but nothing waits on it).
     this.overlayMax = options.overlayMax ?? 2_000;
+    this.savedFile = options.savedFile ?? null;
+    this.saveEveryMs = options.saveEveryMs ?? 600_000;
   }
 
   /** The view in service; throws before the first build (the HTTP layer answers 503 then). */
@@ -123,7 +149,9 @@ export class SnapshotHolder {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.foldTimer) clearTimeout(this.foldTimer);
-    this.timer = this.foldTimer = null;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.timer = this.foldTimer = this.saveTimer = null;
+    await this.saving; // a save cut off would leave its temporary file behind
     await this.builder.close();
     await this.folding?.catch(() => undefined);
   }
@@ -138,6 +166,15 @@ export class SnapshotHolder {
       }
       await this.folding;
     }
+  }
+
+  /** Saves the base in service now, unless it is saved already (tests, benchmarks; a shutdown need not). */
+  async saveNow(): Promise<void> {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await this.saving;
+    this.save();
+    await this.saving;
   }
 
   private serially(step: () => Promise<View>): Promise<View> {
@@ -187,14 +224,18 @@ export class SnapshotHolder {
         }
       }
     }
-    const next = new View(await this.fullBase());
-    this.stats.full++;
+    const { base, loaded } = await this.fullBase();
+    const next = new View(base);
+    this.stats[loaded ? 'loaded' : 'full']++;
     this.install(next);
     return next;
   }
 
-  /** A new base of the whole store, with areas and calendar of the same state. */
-  private async fullBase(): Promise<Snapshot> {
+  /**
+   * A new base of the whole store, with areas and calendar of the same state: at start, the saved base
+   * folded forward when there is one (`loaded`), else a scan.
+   */
+  private async fullBase(): Promise<{ base: Snapshot; loaded: boolean }> {
     // Areas and calendar years change rarely, and every change bumps the structure counter: read them
     // first, and again if the scan saw another counter, so the base's areas, calendar and resources are of
     // one state.
@@ -203,13 +244,76 @@ export class SnapshotHolder {
       const areas = new AreaIndex(await this.areaStore.list());
       const years = await this.calendarStore.list();
       const vocab = vocabulary(this.tax, areas.list('district').map((a) => a.id));
-      const parts = await this.builder.build(vocab, this.view?.size);
+      const saved = this.view ? null : await this.fromSaved(vocab);
+      const parts = saved?.parts ?? await this.builder.build(vocab, this.view?.size);
       if (parts.structure !== structure) continue;
       if (this.view && this.view.base.structure !== structure) this.records.clear();
       const ctx: SnapshotContext = { tax: this.tax, areas, vocab, reader: this.reader, records: this.records,
         calendar: this.calendarOf(years), parses: this.parses };
-      return new Snapshot(parts, ctx);
+      return { base: new Snapshot(parts, ctx), loaded: saved?.how === 'fold' };
     }
+  }
+
+  /**
+   * At start: the saved base folded forward to the store's head (a scan, with more than half the store
+   * changed since), or null: no file, or refused (told in the log and `loadRefused`), and the caller scans.
+   */
+  private async fromSaved(vocab: ReturnType<typeof vocabulary>): Promise<FoldResult | null> {
+    if (!this.savedFile) return null;
+    removeStaleTemporaries(this.savedFile);
+    const started = performance.now();
+    try {
+      const result = await this.builder.load(this.savedFile, vocab, this.overlayMax);
+      if ('refused' in result) {
+        this.loadRefused = result.refused;
+        this.options.log?.info({ file: this.savedFile, reason: result.refused }, 'saved snapshot not used: scanning the store');
+        return null;
+      }
+      const { parts, how } = result.loaded;
+      this.loadRefused = how === 'scan' ? 'more than half the store changed since it was saved' : null;
+      // Loaded as saved, nothing folded in: no need to write the same file again.
+      this.pendingSaved = how === 'fold' && parts.publishedSeq === result.savedSeq;
+      this.options.log?.info({ file: this.savedFile, how, ms: Math.round(performance.now() - started), savedAt: result.savedSeq,
+        publishedSeq: parts.publishedSeq }, 'snapshot loaded from the saved base');
+      return result.loaded;
+    } catch (e) {
+      this.loadRefused = e instanceof Error ? e.message : String(e);
+      this.options.log?.warn({ err: e, file: this.savedFile }, 'saved snapshot could not be read: scanning the store');
+      return null;
+    }
+  }
+
+  /** Saves the base in service after `saveEveryMs` since the last save (at once for the first). */
+  private scheduleSave(): void {
+    if (!this.savedFile || this.options.save === false || this.saveTimer || this.stopped) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.save();
+    }, Math.max(0, this.savedAt + this.saveEveryMs - Date.now()));
+    this.saveTimer.unref();
+  }
+
+  /** Saves the base in service in the builder (off the main thread for a large store), one save at a time. */
+  private save(): void {
+    const base = this.view?.base;
+    if (!this.savedFile || this.options.save === false || !base || this.stopped) return;
+    if (this.saving) {
+      void this.saving.then(() => this.scheduleSave());
+      return;
+    }
+    if (base === this.savedBase) return;
+    const file = this.savedFile;
+    this.saving = this.builder.save(file, base.parts, base.ctx.vocab).then(({ bytes, ms }) => {
+      this.savedBase = base;
+      this.stats.saved++;
+      this.options.log?.info({ file, bytes, ms: Math.round(ms), publishedSeq: base.publishedSeq }, 'snapshot base saved');
+    }, (e: unknown) => {
+      this.options.log?.warn({ err: e, file }, 'snapshot base could not be saved; the next start scans the store');
+    }).finally(() => {
+      this.saving = null;
+      this.savedAt = Date.now();
+      if (this.view && this.view.base !== this.savedBase) this.scheduleSave();
+    });
   }
 
   private scheduleFold(): void {
@@ -238,13 +342,20 @@ export class SnapshotHolder {
     });
   }
 
-  /** Versions changed since `base` beyond which a new scan is cheaper than a fold: half the base. */
+  /** Versions changed since `base` beyond which a new scan is cheaper than a fold (see `foldLimit`). */
   private maxChanged(base: Snapshot): number {
-    return Math.max(this.overlayMax, Math.floor(base.size / 2));
+    return foldLimit(base.size, this.overlayMax);
   }
 
   private install(next: View): void {
+    const newBase = next.base !== this.view?.base;
     this.view = next;
+    if (newBase && this.pendingSaved) {
+      this.savedBase = next.base;
+      this.savedAt = Date.now();
+    }
+    this.pendingSaved = false;
+    if (newBase) this.scheduleSave();
     for (const l of this.listeners) l(next);
   }
 

@@ -95,7 +95,8 @@ export async function copyStore(source: SqliteDatabase, target: PostgresDatabase
 /** CopyRefused unless the target holds only what its migrations wrote (counters at 0, the legacy batch). */
 async function refuseNonEmpty(target: PostgresDatabase): Promise<void> {
   for (const table of STORE_TABLES) {
-    const own = table === 'meta' ? " WHERE value <> '0'" : table === 'batches' ? " WHERE kind <> 'legacy'" : '';
+    // What the migrations write in an empty store: counters at 0, its identity, the legacy batch.
+    const own = table === 'meta' ? " WHERE value <> '0' AND key <> 'store_id'" : table === 'batches' ? " WHERE kind <> 'legacy'" : '';
     if (await target.value(`SELECT 1 FROM ${table}${own} LIMIT 1`)) {
       throw new CopyRefused(`the target ${target.location} is not empty (table ${table} has rows): migrate-store copies into a new database only`);
     }

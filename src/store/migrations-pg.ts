@@ -258,4 +258,7 @@ export const POSTGRES_DDL: ReadonlyMap<number, string> = new Map([
   [11, `
     CREATE INDEX resources_tombstones ON resources(batch, seq) WHERE deleted = 1 AND retired_at IS NULL;
   `],
+  [12, `
+    INSERT INTO meta (key, value) VALUES ('store_id', md5(random()::text || clock_timestamp()::text)) ON CONFLICT (key) DO NOTHING;
+  `],
 ]);

@@ -362,4 +362,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX resources_tombstones ON resources(batch, seq) WHERE deleted = 1 AND retired_at IS NULL;
     `,
   },
+  {
+    version: 12,
+    name: 'a store identity (a saved snapshot is loaded only into the store it was made from)',
+    sql: `
+      INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16)))) ON CONFLICT (key) DO NOTHING;
+    `,
+  },
 ];

@@ -4,6 +4,7 @@ import { SqliteDatabase } from './sqlite.js';
 import { PostgresDatabase } from './postgres.js';
 import { nameLine, scanPostgres } from './resource-scan-pg.js';
 import { storeHead, type StoreHead } from './db.js';
+import { feedHorizon } from './resource-purge.js';
 
 /**
  * What a snapshot is built from: every current resource as one line of `\t`-separated fields,
@@ -29,6 +30,14 @@ export interface ScanText {
    * the id. Absent, every line is a current resource.
    */
   versions?: { batches: number[]; deleted: number[]; precedence: ReadonlyMap<number, number> };
+}
+
+/** What ties a snapshot to the store it was read from (see `ResourceReader.lineage`). */
+export interface Lineage {
+  store: string;
+  batch: { id: number; at: string } | null;
+  head: StoreHead;
+  horizon: number;
 }
 
 /** What `ResourceReader.changedSince` reads. */
@@ -100,10 +109,13 @@ export class ResourceReader {
    * What the batches published after `afterSeq` wrote, read in one transaction with the head they lead to:
    * every version of theirs (tombstones too) as a scan whose `versions` pick, per id, the newest; the names
    * of those versions (as `names` returns them); and `touched`, every id they wrote, deleted or not. Null
-   * when they wrote more than `max` versions (a full scan is then the cheaper read).
+   * when they wrote more than `max` versions (a full scan is then the cheaper read), or when the purge has
+   * deleted rows of a batch published after `afterSeq` (the feed's horizon passed it): the tombstones left
+   * out would leave deleted resources standing, so only a scan can say what is current.
    */
   async changedSince(afterSeq: number, max: number): Promise<ChangedRows | null> {
     return this.db.tx(async (t) => {
+      if (afterSeq + 1 < (await feedHorizon(t))) return null;
       const head = await storeHead(t);
       const batches = await t.all<{ id: number; published_seq: number }>(
         "SELECT id, published_seq FROM batches WHERE state = 'published' AND published_seq > ? ORDER BY published_seq", [afterSeq]);
@@ -124,6 +136,29 @@ export class ResourceReader {
         versions: { batches: rows.map((r) => r.batch), deleted: rows.map((r) => Number(r.deleted)), precedence },
       };
       return { head, scan, touched: [...new Set(scan.ids)] };
+    }, 'read');
+  }
+
+  /**
+   * What ties a snapshot at `publishedSeq` to this store, read in one transaction: the store's identity,
+   * the batch published at that position (null before the first), the head and the feed's horizon. A saved
+   * snapshot whose marks the store no longer shows is not loaded (`engine/saved.ts`).
+   */
+  async lineage(publishedSeq: number): Promise<Lineage> {
+    return this.db.tx(async (t) => {
+      const batch = await t.get<{ id: number; published_at: string }>(
+        "SELECT id, published_at FROM batches WHERE state = 'published' AND published_seq = ?", [publishedSeq]);
+      const id = (await t.value<string>("SELECT value FROM meta WHERE key = 'store_id'")) ?? '';
+      // A PostgreSQL database made from another as its TEMPLATE copies its meta rows, identity and all, and
+      // then goes its own way: the database's own oid tells the copies apart.
+      const oid = this.db.dialect === 'postgres'
+        ? await t.value<string>('SELECT CAST(oid AS TEXT) FROM pg_database WHERE datname = current_database()') : undefined;
+      return {
+        store: id && oid ? `${id}/${oid}` : id,
+        batch: batch ? { id: Number(batch.id), at: batch.published_at } : null,
+        head: await storeHead(t),
+        horizon: await feedHorizon(t),
+      };
     }, 'read');
   }
 
