@@ -185,13 +185,13 @@ describe('GET /v1/clusters', () => {
         const bbox: Bbox = [w, s, w + span * 1.3, s + span];
         const tags = k % 3 === 0 ? [['zhi.science']] : k % 3 === 1 ? [['ti', 'lao']] : undefined;
         const filters = { tags, limit: 10 };
-        const got = clusters(snap, filters, bbox, zoom);
+        const got = await clusters(snap, filters, bbox, zoom);
         const truth = search(snap, { ...filters, bbox, limit: snap.size }).refs.length;
         expect({ k, zoom, total: got.total, sum: got.items.reduce((a, c) => a + c.count, 0) }).toEqual({ k, zoom, total: truth, sum: truth });
         // A marker that is not a marker of the whole-Beijing view at this zoom is a part of a split cluster.
         const key = `${k % 3}/${zoom}`;
         if (!wholeView.has(key)) {
-          wholeView.set(key, new Set(clusters(snap, filters, [115, 39, 118, 42], zoom).items.map((c) => `${c.clusterId}/${c.ref?.i ?? -1}`)));
+          wholeView.set(key, new Set((await clusters(snap, filters, [115, 39, 118, 42], zoom)).items.map((c) => `${c.clusterId}/${c.ref?.i ?? -1}`)));
         }
         viewsWithSplitClusters += Number(got.items.some((c) => !wholeView.get(key)!.has(`${c.clusterId}/${c.ref?.i ?? -1}`)));
       }

@@ -100,7 +100,7 @@ async function agrees(all: Plain[], rand: () => number, label: string): Promise<
     const bbox: [number, number, number, number] = [w, s, w + 0.05 + rand() * 0.6, s + 0.05 + rand() * 0.4];
     const filters: SearchQuery = rand() < 0.5 ? { limit: 10 } : { tags: [['zhi', 'ti']], limit: 10 };
     const truth = new Set(oracle(svc.tax, all, { ...filters, bbox }).map((x) => x.id));
-    const got = clusters(view, filters, bbox, zoom);
+    const got = await clusters(view, filters, bbox, zoom);
     expect({ label, zoom, total: got.total, sum: got.items.reduce((a, c) => a + c.count, 0) }).toEqual({ label, zoom, total: truth.size, sum: truth.size });
     for (const item of got.items) if (item.ref) expect(truth.has(View.idOf(item.ref))).toBe(true);
   }
@@ -149,7 +149,7 @@ describe('a view of a base snapshot and an overlay answers as a fresh build woul
     const q: SearchQuery = { near: [116.4, 39.9], limit: 25, accept };
     expect(allPages(view, q).map((x) => x.id)).toEqual(oracle(svc.tax, all, q).map((x) => x.id));
     const bbox: [number, number, number, number] = [116, 39.6, 116.9, 40.2];
-    const got = clusters(view, { limit: 10, accept }, bbox, 11);
+    const got = await clusters(view, { limit: 10, accept }, bbox, 11);
     expect(got.total).toBe(oracle(svc.tax, all, { limit: 10, bbox }).length);
   });
 

@@ -7,30 +7,34 @@ import { ResourceReader } from '../store/resource-reader.js';
 import { readParts, type SnapshotParts, type Vocabulary } from './parts.js';
 import { readFolded, type FoldResult } from './fold.js';
 import { loadSaved, saveParts, type LoadResult, type SaveResult } from './saved.js';
+import { buildHierarchy, type HierarchyInput, type HierarchyParts } from './hierarchy.js';
 
 /** Where full snapshot builds run: `auto` in a worker thread once the store is large, else as asked. */
 export type BuildMode = 'auto' | 'worker' | 'inline';
 
 /**
  * What the build worker (or the main thread, for a small store) is asked to do: scan the store, fold the
- * changes since a base into it, load a saved base and fold it forward, or save a base to a file.
+ * changes since a base into it, load a saved base and fold it forward, save a base to a file, or build a
+ * cluster hierarchy.
  */
 export type BuildTask =
-  | { kind: 'scan' }
-  | { kind: 'fold'; base: SnapshotParts; maxChanged: number }
-  | { kind: 'load'; file: string; overlayMax: number }
-  | { kind: 'save'; file: string; parts: SnapshotParts };
-export interface BuildRequest { id: number; vocab: Vocabulary; task: BuildTask }
-export type TaskResult = FoldResult | LoadResult | SaveResult;
+  | { kind: 'scan'; vocab: Vocabulary }
+  | { kind: 'fold'; vocab: Vocabulary; base: SnapshotParts; maxChanged: number }
+  | { kind: 'load'; vocab: Vocabulary; file: string; overlayMax: number }
+  | { kind: 'save'; vocab: Vocabulary; file: string; parts: SnapshotParts }
+  | { kind: 'hierarchy'; input: HierarchyInput };
+export interface BuildRequest { id: number; task: BuildTask }
+export type TaskResult = FoldResult | LoadResult | SaveResult | HierarchyParts;
 export type BuildReply = { id: number; result: TaskResult } | { id: number; error: string };
 
 /** Does `task` with `reader`: what the worker runs for each request, and the main thread for a small store. */
-export async function runTask(reader: ResourceReader, vocab: Vocabulary, task: BuildTask): Promise<TaskResult> {
+export async function runTask(reader: ResourceReader, task: BuildTask): Promise<TaskResult> {
   switch (task.kind) {
-    case 'scan': return { parts: await readParts(reader, vocab), how: 'scan' };
-    case 'fold': return readFolded(reader, task.base, vocab, task.maxChanged);
-    case 'load': return loadSaved(reader, task.file, vocab, task.overlayMax);
-    case 'save': return saveParts(reader, task.file, task.parts, vocab);
+    case 'scan': return { parts: await readParts(reader, task.vocab), how: 'scan' };
+    case 'fold': return readFolded(reader, task.base, task.vocab, task.maxChanged);
+    case 'load': return loadSaved(reader, task.file, task.vocab, task.overlayMax);
+    case 'save': return saveParts(reader, task.file, task.parts, task.vocab);
+    case 'hierarchy': return buildHierarchy(task.input);
   }
 }
 
@@ -57,7 +61,7 @@ export class PartsBuilder {
 
   /** Parts of every current resource; `size` is what the store held last time (undefined: not known). */
   async build(vocab: Vocabulary, size?: number): Promise<SnapshotParts> {
-    return (await this.run(vocab, { kind: 'scan' }, size) as FoldResult).parts;
+    return (await this.run({ kind: 'scan', vocab }, size) as FoldResult).parts;
   }
 
   /**
@@ -65,21 +69,26 @@ export class PartsBuilder {
    * than `maxChanged` versions changed. The caller checks the structure of what comes back.
    */
   async fold(base: SnapshotParts, vocab: Vocabulary, maxChanged: number): Promise<FoldResult> {
-    return this.run(vocab, { kind: 'fold', base, maxChanged }, base.size) as Promise<FoldResult>;
+    return this.run({ kind: 'fold', vocab, base, maxChanged }, base.size) as Promise<FoldResult>;
   }
 
   /** The base saved in `file`, folded forward to the store's head, or why not (see `loadSaved`). */
   async load(file: string, vocab: Vocabulary, overlayMax: number): Promise<LoadResult> {
-    return this.run(vocab, { kind: 'load', file, overlayMax }) as Promise<LoadResult>;
+    return this.run({ kind: 'load', vocab, file, overlayMax }) as Promise<LoadResult>;
   }
 
   /** Saves `parts` to `file` (see `saveParts`), off the main thread for a large store. */
   async save(file: string, parts: SnapshotParts, vocab: Vocabulary): Promise<SaveResult> {
-    return this.run(vocab, { kind: 'save', file, parts }, parts.size) as Promise<SaveResult>;
+    return this.run({ kind: 'save', vocab, file, parts }, parts.size) as Promise<SaveResult>;
   }
 
-  private async run(vocab: Vocabulary, task: BuildTask, size?: number): Promise<TaskResult> {
-    return (await this.useWorker(size)) ? this.inWorker({ vocab, task }) : runTask(this.reader, vocab, task);
+  /** The cluster hierarchy of these points (see `buildHierarchy`), in the worker when they are many. */
+  async hierarchy(input: HierarchyInput): Promise<HierarchyParts> {
+    return this.run({ kind: 'hierarchy', input }, input.points.length) as Promise<HierarchyParts>;
+  }
+
+  private async run(task: BuildTask, size?: number): Promise<TaskResult> {
+    return (await this.useWorker(size)) ? this.inWorker({ task }) : runTask(this.reader, task);
   }
 
   /** Whether builds run in the worker (decided per build: the store grows). */

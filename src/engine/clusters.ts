@@ -1,20 +1,13 @@
-import Supercluster from 'supercluster';
 import { Snapshot } from './snapshot.js';
-import { filterOf, search, searchPart, type SearchQuery } from './search.js';
+import { shared } from './shared.js';
+import { filterOf, matchingPart, search, type SearchQuery } from './search.js';
 import type { Ref, View } from './view.js';
+import { buildHierarchy, clusterIndex, hydrate, CLUSTER_OPTIONS, COUNT_KEYS, type Aggregate, type ClusterIndex, type HierarchyInput, type PointProps } from './hierarchy.js';
 
 /** The five 五育 roots, in the order of `DomainCounts`; index 5 counts resources with no domain term. */
 export const DOMAINS = Snapshot.DOMAIN_ROOTS;
 export type Domain = (typeof DOMAINS)[number];
 const NO_DOMAIN = DOMAINS.length;
-
-/** Supercluster settings: a cluster gathers the points within `radius` screen px of it at each zoom. */
-const defaultOptions = {
-  radius: 60, // px
-  extent: 256, // px per tile: zoom levels as in Leaflet, OpenStreetMap and Amap (256-px tiles)
-  maxZoom: 16, // above this every resource is its own marker
-  minPoints: 2,
-};
 
 /** How many filter combinations keep their cluster index per snapshot (least recently used first out). */
 const CACHE_PER_SNAPSHOT = 32;
@@ -43,21 +36,11 @@ export interface ClusterResult {
   total: number;
 }
 
-/** A point of a cluster index: index `i` of the `p`-th snapshot the index was built over. */
-interface PointProps { p: number; i: number }
-/**
- * Cluster properties: the WGS-84 extent of the members (`w s e n`) and their counts per domain, as flat
- * numbers — supercluster copies a seed cluster's properties shallowly, so a nested array would be shared.
- */
-type Aggregate = { w: number; s: number; e: number; n: number } & Record<CountKey, number>;
-const COUNT_KEYS = [...DOMAINS, 'none'] as const;
-type CountKey = (typeof COUNT_KEYS)[number];
-type Index = Supercluster<PointProps, Aggregate>;
 /** A cluster index and the snapshots its points index into. */
-interface Built { index: Index; snaps: readonly Snapshot[] }
+interface Built { index: ClusterIndex; snaps: readonly Snapshot[] }
 
 const primaryDomains = new WeakMap<Snapshot, Uint8Array>();
-const indexCache = new WeakMap<Snapshot, Map<string, Built>>();
+const indexCache = new WeakMap<Snapshot, Map<string, Promise<Built>>>();
 
 /**
  * The primary 五育 domain of every resource of a snapshot, as an index into `DOMAINS` (5: none): the root
@@ -89,8 +72,12 @@ export function primaryDomainsOf(snap: Snapshot): Uint8Array {
  * base clusters them together.
  * Filters with a test function (`accept`: live availability) are not cached: their answer can change
  * without a new view, so their hierarchy is built for the request, over the whole view.
+ *
+ * A snapshot's hierarchy is built by its context's `hierarchies` (the build worker, for a large one: a
+ * million points take seconds, and every other request goes on meanwhile); requests that need it wait for
+ * that one build.
  */
-export function clusters(view: View, filters: SearchQuery, bbox: [number, number, number, number], zoom: number): ClusterResult {
+export async function clusters(view: View, filters: SearchQuery, bbox: [number, number, number, number], zoom: number): Promise<ClusterResult> {
   const cacheable = !Object.values(filters).some((v) => typeof v === 'function');
   const [w, s, e, n] = bbox;
   const inside = (a: Aggregate) => a.w >= w && a.e <= e && a.s >= s && a.n <= n;
@@ -102,7 +89,7 @@ export function clusters(view: View, filters: SearchQuery, bbox: [number, number
     // Hidden resources this hierarchy holds that the view could meet: those matching, near the bbox.
     const hidden = hide ? hiddenNear(snaps[0], filters, view.hidden, padded(bbox, zoom)) : [];
     const holdsHidden = (a: Aggregate) => hidden.some(([lng, lat]) => lng >= a.w && lng <= a.e && lat >= a.s && lat <= a.n);
-    const visit = (f: ReturnType<Index['getClusters']>[number]) => {
+    const visit = (f: ReturnType<ClusterIndex['getClusters']>[number]) => {
       const p = f.properties;
       if ('cluster' in p && p.cluster) {
         if (disjoint(p)) return;
@@ -128,7 +115,10 @@ export function clusters(view: View, filters: SearchQuery, bbox: [number, number
   };
 
   if (!cacheable) walk(viewIndex(view, filters), null);
-  else for (const { snap, hide } of view.parts) walk(snapshotIndex(snap, filters), hide);
+  else {
+    const built = await Promise.all(view.parts.map(({ snap }) => snapshotIndex(snap, filters)));
+    view.parts.forEach(({ hide }, k) => walk(built[k], hide));
+  }
   return { items, total };
 }
 
@@ -150,8 +140,8 @@ function hiddenNear(base: Snapshot, filters: SearchQuery, hidden: Uint32Array, [
  * of each child; members are then within 2·r_z + 2·r_{z+1} + … < 4·r_z (r halves with each zoom).
  */
 function padded([w, s, e, n]: [number, number, number, number], zoom: number): [number, number, number, number] {
-  const z = Math.min(Math.max(0, zoom), defaultOptions.maxZoom + 1);
-  const pad = (4 * defaultOptions.radius) / (defaultOptions.extent * 2 ** z) * 1.001; // in mercator units (world = 1)
+  const z = Math.min(Math.max(0, zoom), CLUSTER_OPTIONS.maxZoom + 1);
+  const pad = (4 * CLUSTER_OPTIONS.radius) / (CLUSTER_OPTIONS.extent * 2 ** z) * 1.001; // in mercator units (world = 1)
   const x0 = Math.max(0, lngX(w) - pad);
   const x1 = Math.min(1, lngX(e) + pad);
   const yTop = Math.max(0, latY(n) - pad);
@@ -159,8 +149,8 @@ function padded([w, s, e, n]: [number, number, number, number], zoom: number): [
   return [xLng(x0), yLat(yBottom), xLng(x1), yLat(yTop)];
 }
 
-/** The cluster hierarchy of a snapshot's resources matching `filters`, from its cache when it has it. */
-function snapshotIndex(snap: Snapshot, filters: SearchQuery): Built {
+/** The cluster hierarchy of a snapshot's resources matching `filters`, from its cache when it has it (or is building it). */
+function snapshotIndex(snap: Snapshot, filters: SearchQuery): Promise<Built> {
   const key = filterKey(filters);
   let cache = indexCache.get(snap);
   const hit = cache?.get(key);
@@ -169,43 +159,55 @@ function snapshotIndex(snap: Snapshot, filters: SearchQuery): Built {
     cache!.set(key, hit);
     return hit;
   }
-  const { indices } = searchPart(snap, { ...filters, near: undefined, radiusKm: undefined, bbox: undefined, after: undefined, limit: snap.size });
-  const built = { index: hierarchy([snap], indices.map((i) => ({ p: 0, i }))), snaps: [snap] };
+  const build = snap.ctx.hierarchies ?? ((i: HierarchyInput) => Promise.resolve(buildHierarchy(i)));
+  const built = (async () => {
+    const points = await matchingPoints(snap, filters);
+    const parts = await build({ lng: snap.lng, lat: snap.lat, primaryDomain: snap.primaryDomain, points });
+    return { index: hydrate(parts), snaps: [snap] };
+  })();
   if (!cache) indexCache.set(snap, (cache = new Map()));
   cache.set(key, built);
+  // A failed build (the worker died) is not kept: the next request tries again.
+  built.catch(() => {
+    if (cache!.get(key) === built) cache!.delete(key);
+  });
   if (cache.size > CACHE_PER_SNAPSHOT) cache.delete(cache.keys().next().value!);
   return built;
+}
+
+/**
+ * The snapshot's indices matching `filters` (view, near and paging aside), in id order, on shared memory; a
+ * slice per turn of the event loop: all of a million take ~100 ms, which every other request would wait.
+ */
+async function matchingPoints(snap: Snapshot, filters: SearchQuery): Promise<Uint32Array> {
+  const chunks: number[][] = [];
+  let n = 0;
+  let turn = performance.now();
+  for (const chunk of matchingPart(snap, { ...filters, near: undefined, radiusKm: undefined, bbox: undefined, after: undefined }, null, 20_000)) {
+    chunks.push(chunk);
+    n += chunk.length;
+    if (performance.now() - turn > 10) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turn = performance.now();
+    }
+  }
+  const points = shared(Uint32Array, n);
+  let at = 0;
+  for (const chunk of chunks) {
+    points.set(chunk, at);
+    at += chunk.length;
+  }
+  return points;
 }
 
 /** The cluster hierarchy of every resource of the view matching `filters`, built for this request. */
 function viewIndex(view: View, filters: SearchQuery): Built {
   const snaps = view.parts.map((part) => part.snap);
   const { refs } = search(view, { ...filters, near: undefined, radiusKm: undefined, bbox: undefined, after: undefined, limit: view.size });
-  return { index: hierarchy(snaps, refs.map(({ snap, i }) => ({ p: snaps.indexOf(snap), i }))), snaps };
-}
-
-function hierarchy(snaps: readonly Snapshot[], points: readonly PointProps[]): Index {
-  const domains = snaps.map(primaryDomainsOf);
-  const index: Index = new Supercluster<PointProps, Aggregate>({
-    ...defaultOptions,
-    map: ({ p, i }) => {
-      const snap = snaps[p];
-      const a = { w: snap.lng[i], e: snap.lng[i], s: snap.lat[i], n: snap.lat[i], de: 0, zhi: 0, ti: 0, mei: 0, lao: 0, none: 0 };
-      a[COUNT_KEYS[domains[p][i]]] = 1;
-      return a;
-    },
-    reduce: (acc, p) => {
-      acc.w = Math.min(acc.w, p.w);
-      acc.e = Math.max(acc.e, p.e);
-      acc.s = Math.min(acc.s, p.s);
-      acc.n = Math.max(acc.n, p.n);
-      for (const k of COUNT_KEYS) acc[k] += p[k];
-    },
-  });
-  index.load(points.map((props) => ({
-    type: 'Feature', properties: props, geometry: { type: 'Point', coordinates: [snaps[props.p].lng[props.i], snaps[props.p].lat[props.i]] },
-  })));
-  return index;
+  const at = (p: PointProps) => snaps[p.p];
+  const index = clusterIndex((p) => at(p).lng[p.i], (p) => at(p).lat[p.i], (p) => at(p).primaryDomain[p.i],
+    refs.map(({ snap, i }) => ({ p: snaps.indexOf(snap), i })));
+  return { index, snaps };
 }
 
 /**

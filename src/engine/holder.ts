@@ -249,7 +249,7 @@ export class SnapshotHolder {
       if (parts.structure !== structure) continue;
       if (this.view && this.view.base.structure !== structure) this.records.clear();
       const ctx: SnapshotContext = { tax: this.tax, areas, vocab, reader: this.reader, records: this.records,
-        calendar: this.calendarOf(years), parses: this.parses };
+        calendar: this.calendarOf(years), parses: this.parses, hierarchies: (input) => this.builder.hierarchy(input) };
       return { base: new Snapshot(parts, ctx), loaded: saved?.how === 'fold' };
     }
   }

@@ -97,7 +97,7 @@ export class Queries {
     const need = parseNeed(params);
     if (need) query.accept = await this.accept(need);
     const crs: Crs = params.crs ?? 'wgs84';
-    const result = clusters(view, query, query.bbox!, zoom);
+    const result = await clusters(view, query, query.bbox!, zoom);
     const single = result.items.flatMap((c) => (c.ref ? [c.ref] : []));
     const records = new Map((await view.records(single)).map((doc, k) => [single[k], JSON.parse(doc) as { name?: string; name_en?: string | null }]));
     const items = result.items.map((c) => {

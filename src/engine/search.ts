@@ -124,20 +124,25 @@ export function* matching(view: View, query: SearchQuery, chunk = 500): Generato
   if (out.length) yield out;
 }
 
-function* matchingPart(snap: Snapshot, query: SearchQuery, hide: Uint8Array | null, chunk: number): Generator<number[]> {
+/**
+ * One part's matching indices in id order, `chunk` at a time; a chunk comes early (maybe empty) once
+ * `8 × chunk` candidates were looked at, so that a caller yielding between chunks never holds the event
+ * loop for a whole scan of few matches.
+ */
+export function* matchingPart(snap: Snapshot, query: SearchQuery, hide: Uint8Array | null, chunk: number): Generator<number[]> {
   const test = predicate(snap, query, hide);
   const radius = query.near && query.radiusKm !== undefined ? { at: query.near, km: query.radiusKm } : undefined;
   const keep = (i: number) => (!test || test(i)) && (!radius || distance(radius.at[0], radius.at[1], snap.lng[i], snap.lat[i]) <= radius.km);
   const driver = pickDriver(snap, query)?.list;
   let out: number[] = [];
   const n = driver ? driver.length : snap.size;
-  for (let k = 0; k < n; k++) {
+  for (let k = 0, since = 0; k < n; k++) {
     const i = driver ? driver[k] : k;
-    if (!keep(i)) continue;
-    out.push(i);
-    if (out.length >= chunk) {
+    if (keep(i)) out.push(i);
+    if (out.length >= chunk || ++since >= 8 * chunk) {
       yield out;
       out = [];
+      since = 0;
     }
   }
   if (out.length) yield out;
