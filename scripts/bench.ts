@@ -289,7 +289,7 @@ async function main(): Promise<void> {
 
   console.log(`\nsnapshot build of ${top.size.toLocaleString()} resources in a fresh process:`);
   const snapshot = await childJson(['scripts/bench.ts', '--child-snapshot', largest!.path]);
-  console.log(`  from a scan (start-up, areas or calendar changed, most of the store rewritten): ${snapshot.build_ms} ms; RSS ${snapshot.rss_mb} MB once settled, peak ${snapshot.peak_rss_mb} MB (process before the build: ${snapshot.rss_before_mb} MB)`);
+  console.log(`  from a scan (a first start or one without a usable saved base, areas or calendar changed, most of the store rewritten): ${snapshot.build_ms} ms; RSS ${snapshot.rss_mb} MB once settled, peak ${snapshot.peak_rss_mb} MB (process before the build: ${snapshot.rss_before_mb} MB)`);
   console.log(`  rebuilt after a write (the base and the changed rows folded in the worker, no scan): ${snapshot.fold_ms} ms`);
   console.log(`  the first map request on that base (clusters of all Beijing, zoom 10): answered in ${snapshot.clusters_first_ms} ms, the event loop held ${snapshot.clusters_loop_held_ms} ms at most meanwhile (hierarchy built in the worker); built in place on the main thread, as before: ${snapshot.clusters_in_place_ms} ms, all of it holding the loop`);
   check(`event loop held by the first clusters request at ${top.size}`, snapshot.clusters_loop_held_ms, 100, ' ms');

@@ -6,10 +6,11 @@ import { shared } from './shared.js';
 /**
  * Cluster hierarchies (supercluster) over resources, built where it costs nobody's wait: a million points
  * take seconds, so a large one is built in the build worker and handed back as typed arrays on shared
- * memory, from which `hydrate` makes a working `Supercluster` in microseconds. Its queries are supercluster's
- * own; only where its state came from differs. That state is supercluster 9's fields (the kd-tree and
- * cluster slab of each zoom, the points' mercator coordinates, the point and cluster properties): the
- * hierarchy test compares a hydrated index with one built in place, answer for answer.
+ * memory, from which `hydrate` makes a working `Supercluster` without rebuilding anything (a kd-tree view
+ * per zoom over the shared bytes). Its queries are supercluster's own; only where its state came from
+ * differs. That state is supercluster 9's fields (the kd-tree and cluster slab of each zoom, the points'
+ * mercator coordinates, the point and cluster properties): the hierarchy test compares a hydrated index
+ * with one built in place, answer for answer.
  */
 
 /** Supercluster settings: a cluster gathers the points within `radius` screen px of it at each zoom. */

@@ -8,7 +8,7 @@ import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { AreaIndex } from '../geo/areas.js';
 import { HoursParses, Snapshot, type SnapshotContext } from './snapshot.js';
 import { serviceCalendar } from './calendar.js';
-import { vocabulary, type SnapshotParts } from './parts.js';
+import { vocabulary, type SnapshotParts, type Vocabulary } from './parts.js';
 import { changesOver, foldLimit, type FoldResult } from './fold.js';
 import { PartsBuilder, type BuildMode } from './builder.js';
 import { RecordCache } from './records.js';
@@ -46,6 +46,9 @@ export interface HolderOptions {
  * in when ready. Batches too large for an overlay are folded at once the same way (a full scan when most of
  * the store changed); areas or calendar changes get a full build. The old view keeps answering meanwhile.
  *
+ * The base is saved to `savedFile` (at start, then at most every `saveEveryMs`), and the first build of
+ * a holder loads it and folds in the changes since, where it would otherwise scan the store.
+ *
  * Readers take `current` once per request and keep using that object, so a swap never shows them half of
  * one. Updates are serialised: one asked for while one runs joins the next, which sees every write
  * committed before it was asked for.
@@ -78,8 +81,6 @@ export class SnapshotHolder {
   /** The last base saved (or loaded unchanged), and when that save ended. */
   private savedBase: Snapshot | null = null;
   private savedAt = 0;
-  /** Set by a load that folded nothing in: the base it makes is the file's already. */
-  private pendingSaved = false;
   /** How views were made (`loaded`: from the saved file), and bases saved, for metrics and tests. */
   readonly stats = { full: 0, overlay: 0, folds: 0, loaded: 0, saved: 0 };
   /** Why the saved file was not used at start (null: it was, or none is configured). */
@@ -93,7 +94,7 @@ export class SnapshotHolder {
     this.records = new RecordCache(options.recordCacheChars);
     this.foldDelayMs = options.foldDelayMs ?? 2000;
     // An overlay is read and indexed on the main thread: ~35 µs a row on this machine, so 2,000 rows stay
-    // under 100 ms; a larger change is a full build in the worker (seconds, but nothing waits on it).
+    // under 100 ms; a larger change is folded into the base in the worker (a second at 1M; nothing waits).
     this.overlayMax = options.overlayMax ?? 2_000;
     this.savedFile = options.savedFile ?? null;
     this.saveEveryMs = options.saveEveryMs ?? 600_000;
@@ -224,18 +225,22 @@ export class SnapshotHolder {
         }
       }
     }
-    const { base, loaded } = await this.fullBase();
+    const { base, loaded, asSaved } = await this.fullBase();
     const next = new View(base);
     this.stats[loaded ? 'loaded' : 'full']++;
+    if (asSaved) {
+      this.savedBase = base; // the file holds this base already: not written again
+      this.savedAt = Date.now();
+    }
     this.install(next);
     return next;
   }
 
   /**
    * A new base of the whole store, with areas and calendar of the same state: at start, the saved base
-   * folded forward when there is one (`loaded`), else a scan.
+   * folded forward when there is one (`loaded`; `asSaved` when nothing was folded in), else a scan.
    */
-  private async fullBase(): Promise<{ base: Snapshot; loaded: boolean }> {
+  private async fullBase(): Promise<{ base: Snapshot; loaded: boolean; asSaved: boolean }> {
     // Areas and calendar years change rarely, and every change bumps the structure counter: read them
     // first, and again if the scan saw another counter, so the base's areas, calendar and resources are of
     // one state.
@@ -245,12 +250,13 @@ export class SnapshotHolder {
       const years = await this.calendarStore.list();
       const vocab = vocabulary(this.tax, areas.list('district').map((a) => a.id));
       const saved = this.view ? null : await this.fromSaved(vocab);
-      const parts = saved?.parts ?? await this.builder.build(vocab, this.view?.size);
+      const parts = saved?.loaded.parts ?? await this.builder.build(vocab, this.view?.size);
       if (parts.structure !== structure) continue;
       if (this.view && this.view.base.structure !== structure) this.records.clear();
       const ctx: SnapshotContext = { tax: this.tax, areas, vocab, reader: this.reader, records: this.records,
         calendar: this.calendarOf(years), parses: this.parses, hierarchies: (input) => this.builder.hierarchy(input) };
-      return { base: new Snapshot(parts, ctx), loaded: saved?.how === 'fold' };
+      const loaded = saved?.loaded.how === 'fold';
+      return { base: new Snapshot(parts, ctx), loaded, asSaved: loaded && parts.publishedSeq === saved!.savedSeq };
     }
   }
 
@@ -258,7 +264,7 @@ export class SnapshotHolder {
    * At start: the saved base folded forward to the store's head (a scan, with more than half the store
    * changed since), or null: no file, or refused (told in the log and `loadRefused`), and the caller scans.
    */
-  private async fromSaved(vocab: ReturnType<typeof vocabulary>): Promise<FoldResult | null> {
+  private async fromSaved(vocab: Vocabulary): Promise<{ loaded: FoldResult; savedSeq: number } | null> {
     if (!this.savedFile) return null;
     removeStaleTemporaries(this.savedFile);
     const started = performance.now();
@@ -270,12 +276,15 @@ export class SnapshotHolder {
         return null;
       }
       const { parts, how } = result.loaded;
-      this.loadRefused = how === 'scan' ? 'more than half the store changed since it was saved' : null;
-      // Loaded as saved, nothing folded in: no need to write the same file again.
-      this.pendingSaved = how === 'fold' && parts.publishedSeq === result.savedSeq;
-      this.options.log?.info({ file: this.savedFile, how, ms: Math.round(performance.now() - started), savedAt: result.savedSeq,
-        publishedSeq: parts.publishedSeq }, 'snapshot loaded from the saved base');
-      return result.loaded;
+      const ms = Math.round(performance.now() - started);
+      if (how === 'scan') {
+        this.loadRefused = 'more than half the store changed since it was saved';
+        this.options.log?.info({ file: this.savedFile, reason: this.loadRefused, ms }, 'saved snapshot not used: the store was scanned');
+      } else {
+        this.loadRefused = null;
+        this.options.log?.info({ file: this.savedFile, ms, savedAt: result.savedSeq, publishedSeq: parts.publishedSeq }, 'snapshot loaded from the saved base');
+      }
+      return result;
     } catch (e) {
       this.loadRefused = e instanceof Error ? e.message : String(e);
       this.options.log?.warn({ err: e, file: this.savedFile }, 'saved snapshot could not be read: scanning the store');
@@ -296,12 +305,8 @@ export class SnapshotHolder {
   /** Saves the base in service in the builder (off the main thread for a large store), one save at a time. */
   private save(): void {
     const base = this.view?.base;
-    if (!this.savedFile || this.options.save === false || !base || this.stopped) return;
-    if (this.saving) {
-      void this.saving.then(() => this.scheduleSave());
-      return;
-    }
-    if (base === this.savedBase) return;
+    // A save in flight is followed by another when it ends, if the base moved on meanwhile.
+    if (!this.savedFile || this.options.save === false || !base || this.stopped || this.saving || base === this.savedBase) return;
     const file = this.savedFile;
     this.saving = this.builder.save(file, base.parts, base.ctx.vocab).then(({ bytes, ms }) => {
       this.savedBase = base;
@@ -350,11 +355,6 @@ export class SnapshotHolder {
   private install(next: View): void {
     const newBase = next.base !== this.view?.base;
     this.view = next;
-    if (newBase && this.pendingSaved) {
-      this.savedBase = next.base;
-      this.savedAt = Date.now();
-    }
-    this.pendingSaved = false;
     if (newBase) this.scheduleSave();
     for (const l of this.listeners) l(next);
   }

@@ -7,8 +7,8 @@ import { foldLimit, readFolded, type FoldResult } from './fold.js';
 import { shared, type TypedArrayOf } from './shared.js';
 
 /**
- * A snapshot base saved to a file, so that a restart folds the changes since into it (about a second at
- * 1M resources) instead of scanning the store (several). The file is the parts' arrays as they are in
+ * A snapshot base saved to a file, so that a restart folds the changes since into it (1.3–1.9 s at 1M
+ * resources in the bench) instead of scanning the store (7–11 s). The file is the parts' arrays as they are in
  * memory, after a JSON header that says what they are and where they came from:
  *
  *   `EDUMAPSB` · header length (u32 LE) · header JSON · each array in header order; the header and each
@@ -94,10 +94,11 @@ export async function saveParts(reader: ResourceReader, file: string, parts: Sna
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(temporary, 'w', 0o600);
   let at = 0;
+  let end = 0;
   const write = (bytes: Uint8Array) => {
     for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, at + done);
-    at += bytes.length;
-    if (at % 8) at += 8 - (at % 8); // the next array starts at an 8-byte boundary (a hole, read as zeros)
+    end = at + bytes.length;
+    at = align(end); // the next array starts at an 8-byte boundary (a hole, read as zeros)
   };
   try {
     write(lead);
@@ -115,7 +116,7 @@ export async function saveParts(reader: ResourceReader, file: string, parts: Sna
     rmSync(temporary, { force: true });
     throw e;
   }
-  return { bytes: at, ms: performance.now() - started };
+  return { bytes: end, ms: performance.now() - started };
 }
 
 /**
