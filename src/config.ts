@@ -198,11 +198,6 @@ function oldDataKeys(raw: string | undefined): Buffer[] {
   return list.map((k) => Buffer.from(k, 'hex'));
 }
 
-/**
- * Reads and validates the configuration once, at start-up. Throws with the variable's name on bad input.
- * A command that never hashes nor encrypts personal data (an import) passes `secrets: 'unused'`: it then
- * runs without the keys, with throwaway ones.
- */
 /** `EDUMAP_SNAPSHOT_FILE`: a path, `off`, or unset (beside a SQLite file; none for PostgreSQL or `:memory:`). */
 function snapshotFile(value: string | undefined, dbPath: string): string | null {
   if (value === 'off') return null;
@@ -210,6 +205,11 @@ function snapshotFile(value: string | undefined, dbPath: string): string | null 
   return isPostgresUrl(dbPath) || dbPath === ':memory:' ? null : `${dbPath}.snapshot`;
 }
 
+/**
+ * Reads and validates the configuration once, at start-up. Throws with the variable's name on bad input.
+ * A command that never hashes nor encrypts personal data (an import) passes `secrets: 'unused'`: it then
+ * runs without the keys, with throwaway ones.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {},
   options: { secrets?: 'required' | 'unused' } = {}): Config {
   const logLevel = (env.LOG_LEVEL ?? DEFAULTS.logLevel) as Config['logLevel'];

@@ -9,8 +9,9 @@ import { runTask, type BuildReply, type BuildRequest } from './builder.js';
 /**
  * A snapshot build thread: opens the store read-only (a SQLite file) or with one connection (PostgreSQL)
  * and, for each request, reads every current resource and builds the snapshot's parts, folds the changes
- * since a base into it, loads a saved base, saves one, or builds a cluster hierarchy (`runTask`). Parts are in shared memory: the main thread reads them where this thread wrote them,
- * and goes on answering queries meanwhile.
+ * since a base into it, loads a saved base, saves one, or builds a cluster hierarchy (`runTask`). Parts
+ * are in shared memory: the main thread reads them where this thread wrote them, and goes on answering
+ * queries meanwhile.
  */
 const { location } = workerData as { location: string };
 runInBackground();

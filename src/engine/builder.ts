@@ -43,8 +43,9 @@ const INLINE_MAX = 20_000;
 
 /**
  * Builds snapshot parts: from the whole store (a scan), or by folding what changed since a base into it
- * (no scan), a base in memory or one saved to a file; and saves a base to a file. A large store is read and built in a worker thread with its own read-only connection, so that
- * the main thread keeps answering while a million resources are decoded and indexed (seconds); parts live in
+ * (no scan), a base in memory or one saved to a file; saves a base to a file; builds cluster hierarchies.
+ * A large store is read and built in a worker thread with its own read-only connection, so that the main
+ * thread keeps answering while a million resources are decoded and indexed (seconds); parts live in
  * shared memory, so neither the base handed to a fold nor the parts handed back are copied. The worker opens
  * the same SQLite file read-only, or one connection to the same PostgreSQL database. A small store, or one
  * the worker cannot open (`:memory:`), is built in place.

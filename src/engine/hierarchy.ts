@@ -1,7 +1,7 @@
 import KDBush from 'kdbush';
 import Supercluster from 'supercluster';
 import { DOMAIN_ROOTS } from './parts.js';
-import { shared } from './shared.js';
+import { shared, type TypedArrayOf } from './shared.js';
 
 /**
  * Cluster hierarchies (supercluster) over resources, built where it costs nobody's wait: a million points
@@ -103,10 +103,7 @@ export function buildHierarchy({ lng, lat, primaryDomain, points }: HierarchyInp
   const trees = index.trees.map((tree, z) => {
     const first = index.trees.indexOf(tree);
     if (first !== z) return first;
-    const kd = tree.ids.buffer as ArrayBuffer;
-    const copy = new SharedArrayBuffer(kd.byteLength);
-    new Uint8Array(copy).set(new Uint8Array(kd));
-    return { kd: copy, data: copied(tree.data as unknown as Int32Array) };
+    return { kd: copied(new Uint8Array(tree.ids.buffer)).buffer, data: copied(tree.data as unknown as Int32Array) };
   });
   const aggregates = shared(Float64Array, index.clusterProps.length * AGGREGATE_KEYS.length);
   index.clusterProps.forEach((a, k) => AGGREGATE_KEYS.forEach((key, j) => (aggregates[k * AGGREGATE_KEYS.length + j] = a[key])));
@@ -150,8 +147,9 @@ function lazy<T>(make: (k: number) => T): T[] {
   });
 }
 
-function copied<T extends Int32Array | Float64Array>(a: T): T {
-  const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+/** `a` copied onto shared memory. */
+function copied<T extends Uint8Array | Int32Array | Float64Array>(a: T): T {
+  const out = shared(a.constructor as TypedArrayOf<T>, a.length);
   out.set(a as never);
   return out;
 }
