@@ -6,7 +6,7 @@ import { search } from '../src/engine/search.js';
 
 interface Marker {
   kind: 'cluster' | 'resource'; id: string; count: number; lng: number; lat: number;
-  expansion_zoom?: number; domains?: Record<string, number>; domain?: string | null; name?: string;
+  expansion_zoom?: number; domains?: Record<string, number>; domain?: string | null; name?: string; name_en?: string | null;
 }
 interface Page { crs: string; zoom: number; total: number; count: number; items: Marker[] }
 
@@ -148,6 +148,30 @@ describe('GET /v1/clusters', () => {
     const b = (res.body.items as Marker[]).find((m) => m.id === 'palace-museum')!;
     // GCJ-02 is offset by several hundred metres in Beijing, mostly eastwards.
     expect(b.lng - a.lng).toBeGreaterThan(0.003);
+  });
+
+  test('every single marker shows its record\'s name and name_en, read from the snapshot, through edits', async () => {
+    const expectNamesAsRecords = async () => {
+      const records = new Map<string, { name: string; name_en: string | null }>();
+      let cursor: string | undefined;
+      do {
+        const res = await request(svc.app).get('/v1/resources').query({ bbox: BEIJING.join(','), limit: 100, ...(cursor ? { cursor } : {}) });
+        for (const r of res.body.items as { id: string; name: string; name_en: string | null }[]) records.set(r.id, { name: r.name, name_en: r.name_en });
+        cursor = res.body.next_cursor ?? undefined;
+      } while (cursor);
+      const markers = (await clustersOf(BEIJING, 17)).items;
+      expect(markers.length).toBe(records.size);
+      for (const m of markers) expect({ id: m.id, name: m.name, name_en: m.name_en }).toEqual({ id: m.id, ...records.get(m.id) });
+      return new Map(markers.map((m) => [m.id, m]));
+    };
+    const before = await expectNamesAsRecords();
+    expect(before.get('palace-museum')).toMatchObject({ name: '故宫博物院', name_en: 'The Palace Museum' });
+    const hall = { id: 'test-names', type: 'museum', lng: 116.41, lat: 39.91, tags: 'zhi', source: 'test' };
+    // Case, a tab, a letter outside the BMP and a name_en, then a rename that clears name_en.
+    await svc.importText([HEADER, csvLine({ ...hall, name: 'Ｔest\t馆 𠀋 Hall', name_en: 'The TEST Hall' })].join('\n'));
+    expect((await expectNamesAsRecords()).get('test-names')).toMatchObject({ name: 'Ｔest\t馆 𠀋 Hall', name_en: 'The TEST Hall' });
+    await svc.importText([HEADER, csvLine({ ...hall, name: '改名馆', name_en: '' })].join('\n'));
+    expect((await expectNamesAsRecords()).get('test-names')).toMatchObject({ name: '改名馆', name_en: null });
   });
 
   test('a record re-imported with its tags in another order takes the colour of its new first domain', async () => {

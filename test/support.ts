@@ -201,11 +201,12 @@ export const CURRENT_ROWS = "retired_at IS NULL AND deleted = 0 AND batch IN (SE
 
 /** Snapshot parts as plain arrays and texts (the kd-tree as its bytes), to compare two builds with toEqual. */
 export function plainParts(p: SnapshotParts) {
-  const { points, termPostings, typePostings, districtPostings, names, ...rest } = p;
+  const { points, termPostings, typePostings, districtPostings, names, labels, ...rest } = p;
   const lists = (m: Map<string, Uint32Array>) => Object.fromEntries([...m].map(([k, v]) => [k, Array.from(v)]));
   return {
     ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v])),
     terms: lists(termPostings), types: lists(typePostings), districts: lists(districtPostings),
-    names: Buffer.from(names.bytes).toString('utf8'), nameStart: Array.from(names.start), points: Buffer.from(new Uint8Array(points)).toString('base64'),
+    names: Buffer.from(names.bytes).toString('utf8'), nameStart: Array.from(names.start),
+    labels: Buffer.from(labels.bytes).toString('utf8'), labelStart: Array.from(labels.start), points: Buffer.from(new Uint8Array(points)).toString('base64'),
   };
 }

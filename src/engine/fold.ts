@@ -75,7 +75,8 @@ export function foldParts(base: SnapshotParts, overlay: SnapshotParts | null, hi
   const ids = foldLines(runs, (p) => ({ bytes: p.ids, start: p.idStart }), base, overlay, size);
   return {
     generation: head.generation, structure: head.structure, publishedSeq: head.publishedSeq, size,
-    names: foldLines(runs, (p) => p.names, base, overlay, size), ids: ids.bytes, idStart: ids.start,
+    names: foldLines(runs, (p) => p.names, base, overlay, size), labels: foldLines(runs, (p) => p.labels, base, overlay, size),
+    ids: ids.bytes, idStart: ids.start,
     lng, lat, typeCode, districtCode, termMask, ...foldHours(runs, base, overlay, size),
     seqs: gather((p) => p.seqs, Float64Array),
     stageMask: gather((p) => p.stageMask, Uint8Array),

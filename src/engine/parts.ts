@@ -36,9 +36,14 @@ export interface SnapshotParts extends Pick<Columns, 'size' | 'seqs' | 'lng' | '
   points: ArrayBufferLike;
   /** Lower-cased `name U+0001 name_en` per resource joined by `\n`, as UTF-8, with the byte where each starts. */
   names: NamesIndex;
+  /**
+   * The same lines as stored, not lower-cased: the names an answer shows without reading the record (the
+   * map's markers, thousands per view).
+   */
+  labels: NamesIndex;
 }
 
-/** Lower-cased names as UTF-8 (`name U+0001 name_en` per line), and the byte where each line starts. */
+/** Names as UTF-8 (`name U+0001 name_en` per line), and the byte where each line starts. */
 export interface NamesIndex {
   bytes: Uint8Array;
   start: Uint32Array;
@@ -105,7 +110,8 @@ export function buildParts(scan: ScanText, vocab: Vocabulary): SnapshotParts {
   }
   const ids = utf8(cols.ids.join('\n'));
   return {
-    generation: scan.generation, structure: scan.structure, publishedSeq: scan.publishedSeq, size: n, names: namesIndex(cols.names, n), ids, idStart: lineStarts(ids, n),
+    generation: scan.generation, structure: scan.structure, publishedSeq: scan.publishedSeq, size: n, names: namesIndex(cols.names, n), labels: linesIndex(cols.names, n),
+    ids, idStart: lineStarts(ids, n),
     seqs: cols.seqs, lng: cols.lng, lat: cols.lat, typeCode: cols.typeCode, districtCode: cols.districtCode, stageMask: cols.stageMask,
     free: cols.free, hoursCode: cols.hoursCode, hoursText: cols.hoursText, termMask, primaryDomain: cols.primaryDomain,
     termPostings: bitPostings(vocab.terms, termMask, W, n),
@@ -125,7 +131,12 @@ export function kdTree(lng: Float64Array, lat: Float64Array, n: number): ArrayBu
 
 /** Lower-cased names (`name U+0001 name_en` per line) as UTF-8, with the start of each line. */
 export function namesIndex(names: string, size: number): NamesIndex {
-  const bytes = utf8(names.toLowerCase());
+  return linesIndex(names.toLowerCase(), size);
+}
+
+/** `size` lines joined by `\n` as UTF-8, with the start of each line. */
+function linesIndex(text: string, size: number): NamesIndex {
+  const bytes = utf8(text);
   return { bytes, start: lineStarts(bytes, size) };
 }
 

@@ -21,7 +21,7 @@ import { shared, type TypedArrayOf } from './shared.js';
  */
 const MAGIC = Buffer.from('EDUMAPSB');
 /** Bumped whenever the parts or this layout change: a file of another format is not read. */
-export const SAVED_FORMAT = 1;
+export const SAVED_FORMAT = 2;
 
 const TYPES = { Float64Array, Uint32Array, Int32Array, Uint8Array, Int8Array } as const;
 type TypeName = keyof typeof TYPES;
@@ -77,7 +77,7 @@ export async function saveParts(reader: ResourceReader, file: string, parts: Sna
   const lineage = await reader.lineage(parts.publishedSeq);
   const arrays: [string, Column][] = [
     ...COLUMNS.map((name) => [name, parts[name]] as [string, Column]),
-    ['names.bytes', parts.names.bytes], ['names.start', parts.names.start],
+    ['names.bytes', parts.names.bytes], ['names.start', parts.names.start], ['labels.bytes', parts.labels.bytes], ['labels.start', parts.labels.start],
     ...postings('term', parts.termPostings), ...postings('type', parts.typePostings), ...postings('district', parts.districtPostings),
     ['points', new Uint8Array(parts.points)],
   ];
@@ -190,7 +190,7 @@ function readArrays(fd: number, header: Header, dataStart: number): SnapshotPart
     arrays.set(name, a);
     at = align(at + bytes.length);
   }
-  const missing = [...COLUMNS, 'names.bytes', 'names.start', 'points'].find((name) => !arrays.has(name));
+  const missing = [...COLUMNS, 'names.bytes', 'names.start', 'labels.bytes', 'labels.start', 'points'].find((name) => !arrays.has(name));
   if (missing) return { refused: `it lacks ${missing}` };
   const column = <T extends Column>(name: string) => arrays.get(name) as T;
   const lists = (kind: string) => new Map([...arrays].filter(([name]) => name.startsWith(`${kind}:`))
@@ -202,6 +202,7 @@ function readArrays(fd: number, header: Header, dataStart: number): SnapshotPart
     stageMask: column('stageMask'), free: column('free'), hoursCode: column('hoursCode'), primaryDomain: column('primaryDomain'),
     termMask: column('termMask'), ids: column('ids'), idStart: column('idStart'),
     names: { bytes: column('names.bytes'), start: column('names.start') },
+    labels: { bytes: column('labels.bytes'), start: column('labels.start') },
     termPostings: lists('term'), typePostings: lists('type'), districtPostings: lists('district'),
     points: column<Uint8Array>('points').buffer,
   };

@@ -79,6 +79,8 @@ export class Snapshot {
   private readonly idStart: Uint32Array;
   /** Lower-cased `name U+0001 name_en` of every resource as UTF-8 joined by U+000A, and the byte where each starts. */
   private readonly names: { bytes: Buffer; start: Uint32Array };
+  /** The same lines as stored (see `labelOf`). */
+  private readonly labels: { bytes: Buffer; start: Uint32Array };
   /** Each distinct hours text parsed and read with `calendar` (null: unparseable), on first use. */
   private readonly parsedHours: (CalendarHours | null | undefined)[];
   /** Sub-indices per posting list, built on first use (see `pointsOf`). */
@@ -100,6 +102,7 @@ export class Snapshot {
       idStart: this.idStart } = parts);
     this.ids = bytesOf(parts.ids);
     this.names = { bytes: bytesOf(parts.names.bytes), start: parts.names.start };
+    this.labels = { bytes: bytesOf(parts.labels.bytes), start: parts.labels.start };
     this.points = KDBush.from(parts.points);
     this.ctx = ctx;
     ({ tax: this.tax, areas: this.areas, calendar: this.calendar } = ctx);
@@ -110,6 +113,14 @@ export class Snapshot {
   /** The public id of resource i. */
   idOf(i: number): string {
     return this.ids.toString('utf8', this.idStart[i], this.idStart[i + 1] - 1);
+  }
+
+  /** The `name` and `name_en` of resource i as stored (`nameEn` null when it has none), without reading its record. */
+  labelOf(i: number): { name: string; nameEn: string | null } {
+    const { bytes, start } = this.labels;
+    const line = bytes.toString('utf8', start[i], start[i + 1] - 1);
+    const cut = line.indexOf('\u0001');
+    return { name: line.slice(0, cut), nameEn: cut + 1 < line.length ? line.slice(cut + 1) : null };
   }
 
   /**
