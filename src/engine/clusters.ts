@@ -2,7 +2,7 @@ import { Snapshot } from './snapshot.js';
 import { shared } from './shared.js';
 import { filterOf, matchingPart, search, type SearchQuery } from './search.js';
 import type { Ref, View } from './view.js';
-import { buildHierarchy, clusterIndex, hydrate, CLUSTER_OPTIONS, COUNT_KEYS, type Aggregate, type ClusterIndex, type HierarchyInput, type PointProps } from './hierarchy.js';
+import { buildHierarchy, clusterIndex, latY, lngX, xLng, yLat, CLUSTER_OPTIONS, COUNT_KEYS, Markers, type HierarchyInput, type Item, type PointProps } from './hierarchy.js';
 
 /** The five 五育 roots, in the order of `DomainCounts`; index 5 counts resources with no domain term. */
 export const DOMAINS = Snapshot.DOMAIN_ROOTS;
@@ -11,6 +11,8 @@ const NO_DOMAIN = DOMAINS.length;
 
 /** How many filter combinations keep their cluster index per snapshot (least recently used first out). */
 const CACHE_PER_SNAPSHOT = 32;
+/** How many of an old base's most recently used filter combinations a new base is given ready (see `prepareClusters`). */
+const PREPARED_PER_BASE = 2;
 
 /** One marker of a clustered answer: a cluster of resources, or a single resource (`ref`). */
 export interface ClusterItem {
@@ -36,11 +38,12 @@ export interface ClusterResult {
   total: number;
 }
 
-/** A cluster index and the snapshots its points index into. */
-interface Built { index: ClusterIndex; snaps: readonly Snapshot[] }
+/** A cluster hierarchy and the snapshots its points index into. */
+interface Built { markers: Markers; snaps: readonly Snapshot[] }
 
 const primaryDomains = new WeakMap<Snapshot, Uint8Array>();
-const indexCache = new WeakMap<Snapshot, Map<string, Promise<Built>>>();
+/** A snapshot's hierarchies by filter key, in recency order, each with the filters it was built for. */
+const indexCache = new WeakMap<Snapshot, Map<string, { filters: SearchQuery; built: Promise<Built> }>>();
 
 /**
  * The primary 五育 domain of every resource of a snapshot, as an index into `DOMAINS` (5: none): the root
@@ -80,30 +83,33 @@ export function primaryDomainsOf(snap: Snapshot): Uint8Array {
 export async function clusters(view: View, filters: SearchQuery, bbox: [number, number, number, number], zoom: number): Promise<ClusterResult> {
   const cacheable = !Object.values(filters).some((v) => typeof v === 'function');
   const [w, s, e, n] = bbox;
-  const inside = (a: Aggregate) => a.w >= w && a.e <= e && a.s >= s && a.n <= n;
-  const disjoint = (a: Aggregate) => a.e < w || a.w > e || a.n < s || a.s > n;
   const items: ClusterItem[] = [];
   let total = 0;
 
-  const walk = ({ index, snaps }: Built, hide: Uint8Array | null) => {
+  const walk = ({ markers, snaps }: Built, hide: Uint8Array | null) => {
+    // A cluster's aggregate: its members' extent (w s e n), then their counts per domain.
+    const a = (at: number, j: number) => markers.aggregate(at, j);
+    const inside = (at: number) => a(at, 0) >= w && a(at, 2) <= e && a(at, 1) >= s && a(at, 3) <= n;
+    const disjoint = (at: number) => a(at, 2) < w || a(at, 0) > e || a(at, 3) < s || a(at, 1) > n;
     // Hidden resources this hierarchy holds that the view could meet: those matching, near the bbox.
     const hidden = hide ? hiddenNear(snaps[0], filters, view.hidden, padded(bbox, zoom)) : [];
-    const holdsHidden = (a: Aggregate) => hidden.some(([lng, lat]) => lng >= a.w && lng <= a.e && lat >= a.s && lat <= a.n);
-    const visit = (f: ReturnType<ClusterIndex['getClusters']>[number]) => {
-      const p = f.properties;
-      if ('cluster' in p && p.cluster) {
-        if (disjoint(p)) return;
-        if (!inside(p) || (hidden.length && holdsHidden(p))) {
-          for (const child of index.getChildren(p.cluster_id)) visit(child);
+    const holdsHidden = (at: number) => hidden.some(([lng, lat]) => lng >= a(at, 0) && lng <= a(at, 2) && lat >= a(at, 1) && lat <= a(at, 3));
+    const visit = (item: Item) => {
+      if (markers.isCluster(item)) {
+        const at = markers.aggregateAt(item);
+        if (disjoint(at)) return;
+        const id = markers.clusterId(item);
+        if (!inside(at) || (hidden.length && holdsHidden(at))) {
+          for (const child of markers.children(id)) visit(child);
           return;
         }
-        const [lng, lat] = f.geometry.coordinates;
-        items.push({ ref: null, clusterId: p.cluster_id, lng, lat, count: p.point_count, domains: COUNT_KEYS.map((k) => p[k]),
-          expansionZoom: index.getClusterExpansionZoom(p.cluster_id) });
-        total += p.point_count;
+        const [lng, lat] = markers.position(item);
+        const count = markers.count(item);
+        items.push({ ref: null, clusterId: id, lng, lat, count, domains: COUNT_KEYS.map((_, d) => a(at, 4 + d)), expansionZoom: markers.expansionZoom(id) });
+        total += count;
         return;
       }
-      const { p: part, i } = p as PointProps;
+      const { p: part, i } = markers.point(item);
       const snap = snaps[part];
       if ((hide && hide[i]) || snap.lng[i] < w || snap.lng[i] > e || snap.lat[i] < s || snap.lat[i] > n) return;
       const domains = new Array<number>(DOMAINS.length + 1).fill(0);
@@ -111,7 +117,7 @@ export async function clusters(view: View, filters: SearchQuery, bbox: [number, 
       items.push({ ref: { snap, i }, clusterId: -1, lng: snap.lng[i], lat: snap.lat[i], count: 1, domains });
       total += 1;
     };
-    for (const f of index.getClusters(padded(bbox, zoom), zoom)) visit(f);
+    for (const item of markers.inView(padded(bbox, zoom), zoom)) visit(item);
   };
 
   if (!cacheable) walk(viewIndex(view, filters), null);
@@ -157,22 +163,39 @@ function snapshotIndex(snap: Snapshot, filters: SearchQuery): Promise<Built> {
   if (hit) {
     cache!.delete(key); // re-insert: the Map's order is the recency order
     cache!.set(key, hit);
-    return hit;
+    return hit.built;
   }
   const build = snap.ctx.hierarchies ?? ((i: HierarchyInput) => Promise.resolve(buildHierarchy(i)));
   const built = (async () => {
     const points = await matchingPoints(snap, filters);
     const parts = await build({ lng: snap.lng, lat: snap.lat, primaryDomain: snap.primaryDomain, points });
-    return { index: hydrate(parts), snaps: [snap] };
+    return { markers: Markers.of(parts), snaps: [snap] };
   })();
   if (!cache) indexCache.set(snap, (cache = new Map()));
-  cache.set(key, built);
+  cache.set(key, { filters, built });
   // A failed build (the worker died) is not kept: the next request tries again.
   built.catch(() => {
-    if (cache!.get(key) === built) cache!.delete(key);
+    if (cache!.get(key)?.built === built) cache!.delete(key);
   });
   if (cache.size > CACHE_PER_SNAPSHOT) cache.delete(cache.keys().next().value!);
   return built;
+}
+
+/**
+ * Builds a new base's hierarchies for the filter sets the map asked of the base it replaces most recently
+ * (at most `PREPARED_PER_BASE`); resolves when they are built. Each new base starts with no hierarchy, and
+ * the first map request on it would wait for a build (seconds at 1M); the holder awaits this before it
+ * swaps a folded base in (the view in service answers the same meanwhile), and starts it for other new
+ * bases. Nothing when the old base served no map. A failed build is left to the next request.
+ */
+export async function prepareClusters(next: Snapshot, old: Snapshot): Promise<void> {
+  const recent = [...(indexCache.get(old)?.values() ?? [])].slice(-PREPARED_PER_BASE);
+  await Promise.all(recent.map(({ filters }) => snapshotIndex(next, filters).then(() => undefined, () => undefined)));
+}
+
+/** How many filter sets have a hierarchy on this snapshot, built or being built (tests). */
+export function hierarchiesOf(snap: Snapshot): number {
+  return indexCache.get(snap)?.size ?? 0;
 }
 
 /**
@@ -207,7 +230,7 @@ function viewIndex(view: View, filters: SearchQuery): Built {
   const at = (p: PointProps) => snaps[p.p];
   const index = clusterIndex((p) => at(p).lng[p.i], (p) => at(p).lat[p.i], (p) => at(p).primaryDomain[p.i],
     refs.map(({ snap, i }) => ({ p: snaps.indexOf(snap), i })));
-  return { index, snaps };
+  return { markers: Markers.ofIndex(index), snaps };
 }
 
 /**
@@ -217,21 +240,4 @@ function viewIndex(view: View, filters: SearchQuery): Built {
 function filterKey(f: SearchQuery): string {
   const { bbox: _b, near: _n, radiusKm: _r, after: _a, limit: _l, area, ...rest } = f;
   return JSON.stringify([area?.id ?? null, rest]);
-}
-
-// Web-mercator in [0, 1], as supercluster uses.
-function lngX(lng: number): number {
-  return lng / 360 + 0.5;
-}
-function latY(lat: number): number {
-  const sin = Math.sin((lat * Math.PI) / 180);
-  const y = 0.5 - (0.25 * Math.log((1 + sin) / (1 - sin))) / Math.PI;
-  return y < 0 ? 0 : y > 1 ? 1 : y;
-}
-function xLng(x: number): number {
-  return (x - 0.5) * 360;
-}
-function yLat(y: number): number {
-  const y2 = ((180 - y * 360) * Math.PI) / 180;
-  return (360 * Math.atan(Math.exp(y2))) / Math.PI - 90;
 }

@@ -8,13 +8,14 @@ import type { Taxonomy } from '../taxonomy/taxonomy.js';
 import { AreaIndex } from '../geo/areas.js';
 import { HoursParses, Snapshot, type SnapshotContext } from './snapshot.js';
 import { serviceCalendar } from './calendar.js';
-import { vocabulary, type SnapshotParts, type Vocabulary } from './parts.js';
+import { vocabulary, type Vocabulary } from './parts.js';
 import { changesOver, foldLimit, type FoldResult } from './fold.js';
 import { PartsBuilder, type BuildMode } from './builder.js';
 import { RecordCache } from './records.js';
 import { View } from './view.js';
 import type { Logger } from '../log.js';
 import { removeStaleTemporaries } from './saved.js';
+import { prepareClusters } from './clusters.js';
 
 /** How the holder builds: where full builds run, and how soon an overlay is folded into a new base. */
 export interface HolderOptions {
@@ -59,7 +60,7 @@ export class SnapshotHolder {
   private foldTimer: NodeJS.Timeout | null = null;
   private folding: Promise<void> | null = null;
   /** A new base built in the background for the view whose base is `from`, waiting for the next update. */
-  private folded: { from: Snapshot; parts: SnapshotParts } | null = null;
+  private folded: { from: Snapshot; base: Snapshot } | null = null;
   private stopped = false;
   private readonly reader: ResourceReader;
   private readonly areaStore: AreaStore;
@@ -199,8 +200,8 @@ export class SnapshotHolder {
     const folded = this.folded;
     this.folded = null;
     if (view) {
-      const fresh = folded && folded.from === view.base && folded.parts.structure === view.base.structure;
-      const base = fresh ? new Snapshot(folded.parts, view.base.ctx) : view.base;
+      const fresh = folded && folded.from === view.base && folded.base.structure === view.base.structure;
+      const base = fresh ? folded.base : view.base;
       const head = await storeHead(this.db);
       if (head.generation === view.generation && base === view.base) return view;
       if (head.structure === base.structure) {
@@ -340,7 +341,10 @@ export class SnapshotHolder {
     if (!from || this.stopped) return;
     this.folding = (async () => {
       const { parts } = await this.builder.fold(from.parts, from.ctx.vocab, this.maxChanged(from));
-      this.folded = { from, parts };
+      const base = new Snapshot(parts, from.ctx);
+      // The map's hierarchies first: swapped in without them, the next map request would wait for a build.
+      await prepareClusters(base, from);
+      this.folded = { from, base };
       await this.rebuild();
     })().catch(() => undefined).finally(() => {
       this.folding = null;
@@ -353,9 +357,11 @@ export class SnapshotHolder {
   }
 
   private install(next: View): void {
-    const newBase = next.base !== this.view?.base;
+    const old = this.view?.base;
+    const newBase = next.base !== old;
     this.view = next;
     if (newBase) this.scheduleSave();
+    if (newBase && old) void prepareClusters(next.base, old); // ready already when a background fold made it
     for (const l of this.listeners) l(next);
   }
 
