@@ -20,6 +20,7 @@ import { ResourceEdits } from './import/edit.js';
 import { AreaEdits } from './import/areas.js';
 import { RateWindows } from './store/rate-windows.js';
 import { follow, type Follower } from './replica.js';
+import { warmUpHours } from './calendar/hours.js';
 
 /** The bundled data files loaded into an empty database, in order. */
 export const BUNDLED_CSV = ['resources.csv', 'osm-sample.csv'];
@@ -76,6 +77,7 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
     savedFile: config.snapshotFile, saveEveryMs: config.snapshotSaveMs, save: process.env.EDUMAP_SNAPSHOT_SAVER !== '0', log });
   const snap = await holder.rebuild();
   log.info({ resources: snap.size, generation: snap.generation, taxonomy: tax.version }, 'snapshot built');
+  warmUpHours();
   const audit = new Audit(db, options.clock);
   const keys = new KeyRing(db, config.adminKeys, audit);
   const bookings = new Bookings(db, holder, audit, { hashKey: config.hashKey, dataKey: config.dataKey, dataKeysOld: config.dataKeysOld,
