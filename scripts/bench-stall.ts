@@ -2,9 +2,11 @@
  * The stall run of `npm run bench`, also on its own:
  *
  *   tsx scripts/bench-stall.ts --db var/bench/gen-1000000-1.db [--big 100000] [--reimport 1000000] [--seed 1] [--dist]
+ *                              [--profile DIR]
  *
  * `--dist`: the server and the CLI run compiled (`npm run build`, then `node dist/src/…`), as the image runs
- * them; by default from the sources through tsx, where every thread they start first loads tsx.
+ * them; by default from the sources through tsx, where every thread they start first loads tsx. `--profile`:
+ * the server writes its CPU profiles (`node --cpu-prof`, one per thread) into DIR when it stops.
  *
  * On a copy of the database, a server runs as an operator runs it (logs, metrics, rate limits on) while a
  * steady client in a process of its own (`bench-probe.ts`) asks for the nearest resources to varied points,
@@ -100,7 +102,11 @@ function csv(rows: Iterable<GeneratedRow>): string {
   return [...csvChunks(rows)].join('');
 }
 
-export async function runStallBench(options: { db: string; big?: number; reimport?: number; seed?: number; print?: boolean; dist?: boolean }): Promise<StallFigures> {
+export async function runStallBench(options: {
+  db: string; big?: number; reimport?: number; seed?: number; print?: boolean; dist?: boolean;
+  /** Write the server's CPU profile (`node --cpu-prof`) into this directory. */
+  profile?: string;
+}): Promise<StallFigures> {
   const big = options.big ?? 100_000;
   const reimport = options.reimport ?? 1_000_000;
   const seed = options.seed ?? 1;
@@ -112,6 +118,8 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
   try {
     copyFileSync(options.db, db);
     if (existsSync(`${options.db}-wal`)) copyFileSync(`${options.db}-wal`, `${db}-wal`);
+    // The saved base too, as a restarted server has it (the copy keeps the store's identity, so it loads).
+    if (existsSync(`${options.db}.snapshot`)) copyFileSync(`${options.db}.snapshot`, `${db}.snapshot`);
     // Booking targets: one slot with room for everyone on 200 resources, tomorrow 10:00–11:00 Beijing time.
     const store = await openStore(db);
     const ids = await store.all<{ id: string }>('SELECT id FROM resources WHERE retired_at IS NULL AND deleted = 0 ORDER BY id LIMIT 200');
@@ -129,7 +137,8 @@ export async function runStallBench(options: { db: string; big?: number; reimpor
       if (build.status !== 0) throw new Error('npm run build failed');
     }
     const program = (source: string) => (options.dist ? [`dist/${source.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', source]);
-    server = spawn(process.execPath, program('src/server.ts'), {
+    const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [];
+    server = spawn(process.execPath, [...profiling, ...program('src/server.ts')], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
       env: {
         ...process.env, EDUMAP_DB: db, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', EDUMAP_POLL_MS: '500',
@@ -243,9 +252,9 @@ function line(f: Latencies): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { db: { type: 'string' }, big: { type: 'string' }, reimport: { type: 'string' }, seed: { type: 'string' }, dist: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { db: { type: 'string' }, big: { type: 'string' }, reimport: { type: 'string' }, seed: { type: 'string' }, dist: { type: 'boolean', default: false }, profile: { type: 'string' } } });
   if (!values.db) throw new Error('--db FILE is required (e.g. var/bench/gen-1000000-1.db, made by npm run bench)');
   console.log(`stall bench: ${cpus().length} cores, Node ${process.version}, ${values.db}`);
   await runStallBench({ db: values.db, big: values.big ? Number(values.big) : undefined, reimport: values.reimport ? Number(values.reimport) : undefined,
-    seed: values.seed ? Number(values.seed) : undefined, dist: values.dist });
+    seed: values.seed ? Number(values.seed) : undefined, dist: values.dist, profile: values.profile });
 }
