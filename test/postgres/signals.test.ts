@@ -16,9 +16,13 @@ import { openService } from '../../src/service.js';
 // Replicas hear of each other's writes: a NOTIFY in the writing transaction, and the counters compared on
 // every reconnection and every few seconds (a notification sent while a listener is away is lost).
 
-/** Resolves with the first change `w`'s callback reports that satisfies `ok`, or rejects after `ms`. */
+/**
+ * Resolves with the first change `w`'s callback reports that satisfies `ok`, or rejects after `ms` with what
+ * was seen and the watch's errors (pass `onError`).
+ */
 function changes() {
   const seen: Counters[] = [];
+  const errors: string[] = [];
   const waiters: { ok: (c: Counters) => boolean; resolve: (c: Counters) => void }[] = [];
   return {
     onChange: (now: Counters) => {
@@ -26,10 +30,11 @@ function changes() {
       for (const w of waiters.splice(0)) if (w.ok(now)) w.resolve(now); else waiters.push(w);
     },
     seen,
+    onError: (e: unknown) => errors.push(e instanceof Error ? e.message : String(e)),
     next: (ok: (c: Counters) => boolean, ms = 5000) => new Promise<Counters>((resolve, reject) => {
       const hit = seen.find(ok);
       if (hit) return resolve(hit);
-      const timer = setTimeout(() => reject(new Error(`no change matching within ${ms} ms; seen ${JSON.stringify(seen)}`)), ms);
+      const timer = setTimeout(() => reject(new Error(`no change matching within ${ms} ms; seen ${JSON.stringify(seen)}; errors ${JSON.stringify(errors)}`)), ms);
       waiters.push({ ok, resolve: (c) => { clearTimeout(timer); resolve(c); } });
     }),
   };
@@ -51,8 +56,10 @@ describe('watch on the shared test server', () => {
   });
   const listening = async (d: Database) => {
     for (let i = 0; i < 100; i++) {
+      // It listened, then read the counters on that connection. (A connection that has run nothing yet is
+      // idle too, with an empty query: a write then would be read as the baseline, and never reported.)
       if (await d.value(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = '${LISTENER_NAME}'
-        AND state = 'idle' AND query NOT LIKE 'LISTEN%'`)) return; // it listened, then read the counters
+        AND state = 'idle' AND query LIKE 'SELECT key, value FROM meta%'`)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('the watcher never listened');
@@ -88,7 +95,7 @@ describe('watch on the shared test server', () => {
 
   test('a write that notified nobody (PgBouncer in transaction mode passes none) is caught by the periodic check', async () => {
     const c = changes();
-    w = watch(db, c.onChange, { checkMs: 200 });
+    w = watch(db, c.onChange, { checkMs: 200, onError: c.onError });
     await listening(writer);
     await writer.run("INSERT INTO meta (key, value) VALUES ('generation', '41') ON CONFLICT (key) DO UPDATE SET value = '41'"); // no NOTIFY
     expect((await c.next((x) => x.generation === 41)).generation).toBe(41);
