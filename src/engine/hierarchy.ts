@@ -136,9 +136,10 @@ export interface Item {
 /**
  * A hierarchy as the map's walk reads it: the items in a view, a cluster's children and expansion zoom,
  * its extent and counts, a point's resource. These are supercluster's own queries over the same state,
- * without the GeoJSON feature and property objects supercluster makes for every item it returns: a
- * street-level walk (zoom 12, 1M resources) took 43–52 ms through supercluster's queries, 13–16 ms through
- * these. `test/hierarchy.test.ts` holds its answers to supercluster's.
+ * without the GeoJSON feature and property objects supercluster makes for every item it returns: in a
+ * script (not the committed bench, which times the whole answer), a street-level walk at zoom 12 over 1M
+ * resources took 43–52 ms through supercluster's queries, 13–16 ms through these.
+ * `test/hierarchy.test.ts` holds its answers to supercluster's.
  */
 export class Markers {
   private constructor(
@@ -150,13 +151,13 @@ export class Markers {
     private readonly pointAt: (k: number) => PointProps,
   ) {}
 
-  /** Over a hierarchy handed back by `buildHierarchy`; its points are of part `part`. */
-  static of(parts: HierarchyParts, part = 0): Markers {
+  /** Over a hierarchy handed back by `buildHierarchy` (its points are of one snapshot, part 0). */
+  static of(parts: HierarchyParts): Markers {
     const trees: (KDBush & { data: Int32Array })[] = [];
     parts.trees.forEach((t, z) => {
       trees[z] = typeof t === 'number' ? trees[t] : Object.assign(KDBush.from(t.kd), { data: t.data });
     });
-    return new Markers(parts.numPoints, trees, parts.aggregates, (k) => ({ p: part, i: parts.points[k] }));
+    return new Markers(parts.numPoints, trees, parts.aggregates, (k) => ({ p: 0, i: parts.points[k] }));
   }
 
   /** Over a supercluster built in place (`clusterIndex`). */

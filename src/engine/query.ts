@@ -108,7 +108,7 @@ export class Queries {
         return { kind: 'cluster', id: `c${c.clusterId}`, count: c.count, lng, lat, expansion_zoom: c.expansionZoom, domains };
       }
       // Names from the snapshot: a view at street level has thousands of single markers, and reading their
-      // records added 44–54 ms to such an answer at 1M resources (`npm run bench`).
+      // records added 44–66 ms to such an answer at 1M resources (`npm run bench`).
       const { snap, i } = c.ref;
       const { name, nameEn } = snap.labelOf(i);
       return {
