@@ -1,5 +1,6 @@
 import { COLUMNS, createRandom, csvLine, generateRows } from '../scripts/gen.js';
-import { buildHierarchy, clusterIndex, Markers, COUNT_KEYS, type Aggregate, type ClusterIndex, type HierarchyInput, type Item } from '../src/engine/hierarchy.js';
+import KDBush from 'kdbush';
+import { buildHierarchy, clusterIndex, hierarchyBytes, Markers, COUNT_KEYS, type Aggregate, type ClusterIndex, type HierarchyInput, type Item } from '../src/engine/hierarchy.js';
 import { PartsBuilder } from '../src/engine/builder.js';
 import { clusters, hierarchiesOf } from '../src/engine/clusters.js';
 import { search } from '../src/engine/search.js';
@@ -82,6 +83,17 @@ describe('cluster hierarchies built off the main thread', () => {
     const arrays = [parts.aggregates, parts.points, ...parts.trees.flatMap((t) => (typeof t === 'number' ? [] : [t.data]))];
     for (const a of arrays) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
     for (const t of parts.trees) if (typeof t !== 'number') expect(t.kd).toBeInstanceOf(SharedArrayBuffer);
+    // Each zoom's slab holds its tree's items and no more (supercluster allocates it for the zoom below's).
+    let bytes = parts.aggregates.byteLength + parts.points.byteLength;
+    for (const t of parts.trees) {
+      if (typeof t === 'number') continue;
+      expect(t.data.length).toBe(KDBush.from(t.kd).numItems * (t.leaf ? 3 : 7)); // the points' zoom: x, y, parent
+      bytes += t.data.byteLength + t.kd.byteLength;
+    }
+    expect(hierarchyBytes(parts)).toBe(bytes);
+    expect(Markers.of(parts).bytes).toBe(bytes);
+    expect(new Set(parts.trees.filter((t) => typeof t !== 'number').map((t) => t.data.length)).size).toBeGreaterThan(5);
+    expect(parts.trees.filter((t) => typeof t !== 'number' && t.leaf)).toHaveLength(1);
 
     // Built in the worker thread: the same hierarchy.
     const worker = new PartsBuilder(svc.db, 'worker');

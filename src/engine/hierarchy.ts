@@ -1,5 +1,5 @@
 import KDBush from 'kdbush';
-import Supercluster from 'supercluster';
+import Supercluster, { type PointFeature } from 'supercluster';
 import { DOMAIN_ROOTS } from './parts.js';
 import { shared, type TypedArrayOf } from './shared.js';
 
@@ -45,8 +45,11 @@ export interface HierarchyInput {
 /** A built hierarchy as plain shared arrays (see `Markers.of`). */
 export interface HierarchyParts {
   numPoints: number;
-  /** Per zoom 0…maxZoom+1: a kd-tree buffer and its cluster slab, or the zoom whose tree it shares. */
-  trees: ({ kd: ArrayBufferLike; data: Int32Array } | number)[];
+  /**
+   * Per zoom 0…maxZoom+1: a kd-tree buffer and its cluster slab, or the zoom whose tree it shares. The
+   * points' own zoom (`leaf`) keeps `LEAF_STRIDE` numbers per point, not supercluster's `STRIDE`.
+   */
+  trees: ({ kd: ArrayBufferLike; data: Int32Array; leaf?: true } | number)[];
   /** `AGGREGATE_KEYS.length` numbers per cluster property set, in supercluster's `clusterProps` order. */
   aggregates: Float64Array;
   /** The snapshot index of each point. */
@@ -62,10 +65,11 @@ export function clusterIndex(lng: (p: PointProps) => number, lat: (p: PointProps
 }
 
 /** A supercluster with edumap's settings, map and reduce, and nothing loaded. */
-function emptyIndex(lng: (p: PointProps) => number, lat: (p: PointProps) => number, domain: (p: PointProps) => number): ClusterIndex {
+function emptyIndex<P = PointProps>(lng: (p: P) => number, lat: (p: P) => number, domain: (p: P) => number): ClusterIndex {
   return new Supercluster<PointProps, Aggregate>({
     ...CLUSTER_OPTIONS,
-    map: (props) => {
+    map: (stored) => {
+      const props = stored as P; // what the points were loaded with (`buildHierarchy`: a number)
       const x = lng(props);
       const y = lat(props);
       const a = { w: x, e: x, s: y, n: y, de: 0, zhi: 0, ti: 0, mei: 0, lao: 0, none: 0 };
@@ -83,11 +87,14 @@ function emptyIndex(lng: (p: PointProps) => number, lat: (p: PointProps) => numb
   });
 }
 
+/** A zoom's kd-tree with its slab (supercluster sets `data`, which kdbush declares its buffer). */
+type Tree = Omit<KDBush, 'data'> & { data: Int32Array };
+
 /** Internals of supercluster 9 that a hierarchy is made of (see the module comment). */
 interface State {
   numPoints: number;
   stride: number;
-  trees: (KDBush & { data: Int32Array })[];
+  trees: Tree[];
   props: PointProps[];
   clusterProps: Aggregate[];
 }
@@ -99,17 +106,68 @@ function stateOf(index: ClusterIndex): State {
   return state;
 }
 
-/** Builds the hierarchy of one part's points (what the build worker runs) as shared arrays. */
+/**
+ * Builds the hierarchy of one part's points (what the build worker runs) as shared arrays. Each point's
+ * properties are its snapshot index itself, and one feature object carries every point in turn into
+ * supercluster (which keeps the properties and reads the coordinates as it goes): a feature and a
+ * property object per point left ~150 MB behind in the worker at 1M points, held as RSS for a while.
+ */
 export function buildHierarchy({ lng, lat, primaryDomain, points }: HierarchyInput): HierarchyParts {
-  const props = Array.from(points, (i) => ({ p: 0, i }));
-  const index = stateOf(clusterIndex((p) => lng[p.i], (p) => lat[p.i], (p) => primaryDomain[p.i], props));
+  const built = emptyIndex<number>((i) => lng[i], (i) => lat[i], (i) => primaryDomain[i]);
+  built.load(oneFeatureEach(points, lng, lat));
+  const index = stateOf(built);
+  const pointsTree = index.trees[CLUSTER_OPTIONS.maxZoom + 1];
   const trees = index.trees.map((tree, z) => {
     const first = index.trees.indexOf(tree);
     if (first !== z) return first;
-    return { kd: copied(new Uint8Array(tree.ids.buffer)).buffer, data: copied(tree.data) };
+    const kd = copied(new Uint8Array(tree.ids.buffer)).buffer;
+    if (tree === pointsTree) return { kd, data: leavesOf(tree), leaf: true as const };
+    // A zoom's slab is allocated for the zoom below's items and filled with fewer: only those are kept.
+    return { kd, data: copied(tree.data.subarray(0, tree.numItems * STRIDE)) };
   });
   const aggregates = aggregatesOf(index.clusterProps, shared(Float64Array, index.clusterProps.length * AGGREGATE_KEYS.length));
   return { numPoints: index.numPoints, trees, aggregates, points };
+}
+
+/**
+ * The points' zoom as `LEAF_STRIDE` numbers a point (x, y, parent cluster): of supercluster's seven, the
+ * others are the same for every point (a count of 1, no cluster properties), its own index, or unread.
+ * At 1M points that is 12 MB instead of 28.
+ */
+function leavesOf(tree: Tree): Int32Array {
+  const out = shared(Int32Array, tree.numItems * LEAF_STRIDE);
+  for (let id = 0; id < tree.numItems; id++) {
+    const k = id * STRIDE;
+    if (tree.data[k + OFFSET_ID] !== id || tree.data[k + OFFSET_NUM] !== 1) throw new Error(`supercluster's point ${id} is not in its place`);
+    out[id * LEAF_STRIDE] = tree.data[k];
+    out[id * LEAF_STRIDE + 1] = tree.data[k + 1];
+    out[id * LEAF_STRIDE + 2] = tree.data[k + OFFSET_PARENT];
+  }
+  return out;
+}
+
+/** The points as supercluster's input: `length`, and one feature object re-filled for each in turn. */
+function oneFeatureEach(points: Uint32Array, lng: Float64Array, lat: Float64Array): PointFeature<PointProps>[] {
+  return {
+    length: points.length,
+    *[Symbol.iterator]() {
+      const coordinates = [0, 0];
+      const feature = { type: 'Feature', properties: 0, geometry: { type: 'Point', coordinates } };
+      for (const i of points) {
+        feature.properties = i;
+        coordinates[0] = lng[i];
+        coordinates[1] = lat[i];
+        yield feature;
+      }
+    },
+  } as unknown as PointFeature<PointProps>[];
+}
+
+/** Bytes of a built hierarchy's arrays (what it holds in memory; a zoom sharing another's tree counts once). */
+export function hierarchyBytes({ trees, aggregates, points }: HierarchyParts): number {
+  let bytes = aggregates.byteLength + points.byteLength;
+  for (const t of trees) if (typeof t !== 'number') bytes += t.kd.byteLength + t.data.byteLength;
+  return bytes;
 }
 
 /** Cluster properties as `AGGREGATE_KEYS.length` numbers each, into `out`. */
@@ -126,6 +184,9 @@ const OFFSET_PARENT = 4;
 const OFFSET_NUM = 5;
 const OFFSET_PROP = 6;
 const SCALE = 2 ** 30;
+/** The points' zoom (see `leavesOf`): x, y, parent. */
+const LEAF_STRIDE = 3;
+const LEAF_PARENT = 2;
 
 /** A marker of a hierarchy: its record at offset `k` of a zoom's slab. */
 export interface Item {
@@ -144,20 +205,26 @@ export interface Item {
 export class Markers {
   private constructor(
     private readonly numPoints: number,
-    private readonly trees: readonly (KDBush & { data: Int32Array })[],
+    private readonly trees: readonly Tree[],
     /** `AGGREGATE_KEYS.length` numbers per cluster property set. */
     private readonly aggregates: Float64Array,
     /** The point of input index k. */
     private readonly pointAt: (k: number) => PointProps,
+    /** Bytes of its arrays (0 for one built in place: it is not cached). */
+    readonly bytes = 0,
+    /** The points' slab when it is `LEAF_STRIDE` numbers a point (see `leavesOf`). */
+    private readonly leaves: Int32Array | null = null,
   ) {}
 
   /** Over a hierarchy handed back by `buildHierarchy` (its points are of one snapshot, part 0). */
   static of(parts: HierarchyParts): Markers {
-    const trees: (KDBush & { data: Int32Array })[] = [];
+    const trees: Tree[] = [];
+    let leaves: Int32Array | null = null;
     parts.trees.forEach((t, z) => {
       trees[z] = typeof t === 'number' ? trees[t] : Object.assign(KDBush.from(t.kd), { data: t.data });
+      if (typeof t !== 'number' && t.leaf) leaves = t.data;
     });
-    return new Markers(parts.numPoints, trees, parts.aggregates, (k) => ({ p: 0, i: parts.points[k] }));
+    return new Markers(parts.numPoints, trees, parts.aggregates, (k) => ({ p: 0, i: parts.points[k] }), hierarchyBytes(parts), leaves);
   }
 
   /** Over a supercluster built in place (`clusterIndex`). */
@@ -170,7 +237,8 @@ export class Markers {
   inView([w, s, e, n]: readonly [number, number, number, number], zoom: number): Item[] {
     const tree = this.trees[Math.max(0, Math.min(Math.floor(zoom), CLUSTER_OPTIONS.maxZoom + 1))];
     const ids = tree.range(encode(lngX(w)), encode(latY(n)), encode(lngX(e)), encode(latY(s)));
-    return ids.map((id) => ({ data: tree.data, k: id * STRIDE }));
+    const stride = this.strideOf(tree.data);
+    return ids.map((id) => ({ data: tree.data, k: id * stride }));
   }
 
   /** The items a cluster splits into one zoom deeper (supercluster's `getChildren`). */
@@ -179,11 +247,13 @@ export class Markers {
     const originZoom = (clusterId - this.numPoints) % 32;
     const tree = this.trees[originZoom];
     const { data } = tree;
+    const stride = this.strideOf(data);
+    const parent = data === this.leaves ? LEAF_PARENT : OFFSET_PARENT;
     const r = CLUSTER_OPTIONS.radius / (CLUSTER_OPTIONS.extent * 2 ** (originZoom - 1));
     const out: Item[] = [];
-    for (const id of tree.within(data[originId * STRIDE], data[originId * STRIDE + 1], r * SCALE)) {
-      const k = id * STRIDE;
-      if (data[k + OFFSET_PARENT] === clusterId) out.push({ data, k });
+    for (const id of tree.within(data[originId * stride], data[originId * stride + 1], r * SCALE)) {
+      const k = id * stride;
+      if (data[k + parent] === clusterId) out.push({ data, k });
     }
     if (!out.length) throw new Error(`no cluster ${clusterId}`);
     return out;
@@ -202,16 +272,16 @@ export class Markers {
   }
 
   isCluster({ data, k }: Item): boolean {
-    return data[k + OFFSET_NUM] > 1;
+    return data !== this.leaves && data[k + OFFSET_NUM] > 1;
   }
 
   clusterId({ data, k }: Item): number {
-    return data[k + OFFSET_ID];
+    return data === this.leaves ? k / LEAF_STRIDE : data[k + OFFSET_ID];
   }
 
   /** Resources under the item (1 for a point). */
   count({ data, k }: Item): number {
-    return data[k + OFFSET_NUM];
+    return data === this.leaves ? 1 : data[k + OFFSET_NUM];
   }
 
   /** A cluster's position, WGS-84 `[lng, lat]`. */
@@ -230,8 +300,12 @@ export class Markers {
   }
 
   /** A point's resource. */
-  point({ data, k }: Item): PointProps {
-    return this.pointAt(data[k + OFFSET_ID]);
+  point(item: Item): PointProps {
+    return this.pointAt(this.clusterId(item));
+  }
+
+  private strideOf(data: Int32Array): number {
+    return data === this.leaves ? LEAF_STRIDE : STRIDE;
   }
 }
 
