@@ -2,6 +2,7 @@ import { Snapshot } from './snapshot.js';
 import { shared } from './shared.js';
 import { filterOf, matchingPart, search, type SearchQuery } from './search.js';
 import type { Ref, View } from './view.js';
+import { HierarchyCache, type Exempt } from './hierarchy-cache.js';
 import { buildHierarchy, clusterIndex, latY, lngX, xLng, yLat, CLUSTER_OPTIONS, COUNT_KEYS, Markers, type HierarchyInput, type Item, type PointProps } from './hierarchy.js';
 
 /** The five 五育 roots, in the order of `DomainCounts`; index 5 counts resources with no domain term. */
@@ -9,8 +10,6 @@ export const DOMAINS = Snapshot.DOMAIN_ROOTS;
 export type Domain = (typeof DOMAINS)[number];
 const NO_DOMAIN = DOMAINS.length;
 
-/** How many filter combinations keep their cluster index per snapshot (least recently used first out). */
-const CACHE_PER_SNAPSHOT = 32;
 /** How many of an old base's most recently used filter combinations a new base is given ready (see `prepareClusters`). */
 const PREPARED_PER_BASE = 2;
 
@@ -42,8 +41,9 @@ export interface ClusterResult {
 interface Built { markers: Markers; snaps: readonly Snapshot[] }
 
 const primaryDomains = new WeakMap<Snapshot, Uint8Array>();
-/** A snapshot's hierarchies by filter key, in recency order, each with the filters it was built for. */
-const indexCache = new WeakMap<Snapshot, Map<string, { filters: SearchQuery; built: Promise<Built> }>>();
+/** The hierarchies of snapshots whose context brings no cache of its own (built by hand: tests, scripts). */
+const fallbackCache = new HierarchyCache();
+const cacheOf = (snap: Snapshot) => snap.ctx.clusterCache ?? fallbackCache;
 
 /**
  * The primary 五育 domain of every resource of a snapshot, as an index into `DOMAINS` (5: none): the root
@@ -122,7 +122,7 @@ export async function clusters(view: View, filters: SearchQuery, bbox: [number, 
 
   if (!cacheable) walk(viewIndex(view, filters), null);
   else {
-    const built = await Promise.all(view.parts.map(({ snap }) => snapshotIndex(snap, filters)));
+    const built = await Promise.all(view.parts.map(({ snap }, k) => snapshotIndex(snap, filters, k > 0 ? 'overlay' : null)));
     view.parts.forEach(({ hide }, k) => walk(built[k], hide));
   }
   return { items, total };
@@ -156,46 +156,37 @@ function padded([w, s, e, n]: [number, number, number, number], zoom: number): [
 }
 
 /** The cluster hierarchy of a snapshot's resources matching `filters`, from its cache when it has it (or is building it). */
-function snapshotIndex(snap: Snapshot, filters: SearchQuery): Promise<Built> {
+async function snapshotIndex(snap: Snapshot, filters: SearchQuery, exempt: Exempt | null = null): Promise<Built> {
+  const cache = cacheOf(snap);
   const key = filterKey(filters);
-  let cache = indexCache.get(snap);
-  const hit = cache?.get(key);
-  if (hit) {
-    cache!.delete(key); // re-insert: the Map's order is the recency order
-    cache!.set(key, hit);
-    return hit.built;
+  let built = cache.get(snap, key);
+  if (!built) {
+    const build = snap.ctx.hierarchies ?? ((i: HierarchyInput) => Promise.resolve(buildHierarchy(i)));
+    built = matchingPoints(snap, filters)
+      .then((points) => build({ lng: snap.lng, lat: snap.lat, primaryDomain: snap.primaryDomain, points }))
+      .then((parts) => Markers.of(parts));
+    // A failed build (the worker died) is not kept: the next request tries again.
+    cache.add(snap, key, filters, built, exempt);
   }
-  const build = snap.ctx.hierarchies ?? ((i: HierarchyInput) => Promise.resolve(buildHierarchy(i)));
-  const built = (async () => {
-    const points = await matchingPoints(snap, filters);
-    const parts = await build({ lng: snap.lng, lat: snap.lat, primaryDomain: snap.primaryDomain, points });
-    return { markers: Markers.of(parts), snaps: [snap] };
-  })();
-  if (!cache) indexCache.set(snap, (cache = new Map()));
-  cache.set(key, { filters, built });
-  // A failed build (the worker died) is not kept: the next request tries again.
-  built.catch(() => {
-    if (cache!.get(key)?.built === built) cache!.delete(key);
-  });
-  if (cache.size > CACHE_PER_SNAPSHOT) cache.delete(cache.keys().next().value!);
-  return built;
+  return { markers: await built, snaps: [snap] };
 }
 
 /**
  * Builds a new base's hierarchies for the filter sets the map asked of the base it replaces most recently
  * (at most `PREPARED_PER_BASE`); resolves when they are built. Each new base starts with no hierarchy, and
  * the first map request on it would wait for a build (seconds at 1M); the holder awaits this before it
- * swaps a folded base in (the view in service answers the same meanwhile), and starts it for other new
- * bases. Nothing when the old base served no map. A failed build is left to the next request.
+ * swaps a folded base in (the view in service answers the same meanwhile; `ahead`: those hierarchies are
+ * held beside the old base's until the swap, see `HierarchyCache`), and starts it for other new bases.
+ * Nothing when the old base served no map. A failed build is left to the next request.
  */
-export async function prepareClusters(next: Snapshot, old: Snapshot): Promise<void> {
-  const recent = [...(indexCache.get(old)?.values() ?? [])].slice(-PREPARED_PER_BASE);
-  await Promise.all(recent.map(({ filters }) => snapshotIndex(next, filters).then(() => undefined, () => undefined)));
+export async function prepareClusters(next: Snapshot, old: Snapshot, { ahead = false } = {}): Promise<void> {
+  const recent = cacheOf(old).recent(old, PREPARED_PER_BASE);
+  await Promise.all(recent.map((filters) => snapshotIndex(next, filters, ahead ? 'prepared' : null).then(() => undefined, () => undefined)));
 }
 
 /** How many filter sets have a hierarchy on this snapshot, built or being built (tests). */
 export function hierarchiesOf(snap: Snapshot): number {
-  return indexCache.get(snap)?.size ?? 0;
+  return cacheOf(snap).entriesOf(snap);
 }
 
 /**

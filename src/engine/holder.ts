@@ -12,6 +12,7 @@ import { vocabulary, type Vocabulary } from './parts.js';
 import { changesOver, foldLimit, type FoldResult } from './fold.js';
 import { PartsBuilder, type BuildMode } from './builder.js';
 import { RecordCache } from './records.js';
+import { HierarchyCache } from './hierarchy-cache.js';
 import { View } from './view.js';
 import type { Logger } from '../log.js';
 import { removeStaleTemporaries } from './saved.js';
@@ -26,6 +27,8 @@ export interface HolderOptions {
   overlayMax?: number;
   /** Characters of rendered records kept across snapshots (0: none). */
   recordCacheChars?: number;
+  /** Bytes of the map's cluster hierarchies kept across snapshots (0: none; see `HierarchyCache`). */
+  clusterCacheBytes?: number;
   /**
    * Where the base is saved, so that a restart folds the changes since into it instead of scanning the
    * store (see `saved.ts`); none: every start scans.
@@ -68,6 +71,8 @@ export class SnapshotHolder {
   private readonly builder: PartsBuilder;
   private readonly parses = new HoursParses();
   readonly records: RecordCache;
+  /** The map's cluster hierarchies of this holder's snapshots. */
+  readonly clusterCache: HierarchyCache;
   /** The calendar of the last build, and the stored years it was made of (reused while they stay the same). */
   private calendar: { key: string; calendar: Calendar } | null = null;
   private readonly listeners: ((v: View) => void)[] = [];
@@ -93,6 +98,7 @@ export class SnapshotHolder {
     this.calendarStore = new CalendarStore(db);
     this.builder = new PartsBuilder(db, options.build ?? 'auto');
     this.records = new RecordCache(options.recordCacheChars);
+    this.clusterCache = new HierarchyCache(options.clusterCacheBytes);
     this.foldDelayMs = options.foldDelayMs ?? 2000;
     // An overlay is read and indexed on the main thread: ~35 µs a row on this machine, so 2,000 rows stay
     // under 100 ms; a larger change is folded into the base in the worker (a second at 1M; nothing waits).
@@ -196,9 +202,18 @@ export class SnapshotHolder {
   }
 
   private async update(): Promise<View> {
-    const view = this.view;
     const folded = this.folded;
     this.folded = null;
+    try {
+      return await this.advance(folded);
+    } finally {
+      // A folded base that did not go into service lets its prepared hierarchies go with it.
+      if (folded && this.view?.base !== folded.base) this.clusterCache.retire(folded.base);
+    }
+  }
+
+  private async advance(folded: { from: Snapshot; base: Snapshot } | null): Promise<View> {
+    const view = this.view;
     if (view) {
       const fresh = folded && folded.from === view.base && folded.base.structure === view.base.structure;
       const base = fresh ? folded.base : view.base;
@@ -255,7 +270,8 @@ export class SnapshotHolder {
       if (parts.structure !== structure) continue;
       if (this.view && this.view.base.structure !== structure) this.records.clear();
       const ctx: SnapshotContext = { tax: this.tax, areas, vocab, reader: this.reader, records: this.records,
-        calendar: this.calendarOf(years), parses: this.parses, hierarchies: (input) => this.builder.hierarchy(input) };
+        calendar: this.calendarOf(years), parses: this.parses, hierarchies: (input) => this.builder.hierarchy(input),
+        clusterCache: this.clusterCache };
       const loaded = saved?.loaded.how === 'fold';
       return { base: new Snapshot(parts, ctx), loaded, asSaved: loaded && parts.publishedSeq === saved!.savedSeq };
     }
@@ -343,7 +359,7 @@ export class SnapshotHolder {
       const { parts } = await this.builder.fold(from.parts, from.ctx.vocab, this.maxChanged(from));
       const base = new Snapshot(parts, from.ctx);
       // The map's hierarchies first: swapped in without them, the next map request would wait for a build.
-      await prepareClusters(base, from);
+      await prepareClusters(base, from, { ahead: true });
       this.folded = { from, base };
       await this.rebuild();
     })().catch(() => undefined).finally(() => {
@@ -357,11 +373,17 @@ export class SnapshotHolder {
   }
 
   private install(next: View): void {
-    const old = this.view?.base;
+    const previous = this.view;
+    const old = previous?.base;
     const newBase = next.base !== old;
     this.view = next;
     if (newBase) this.scheduleSave();
     if (newBase && old) void prepareClusters(next.base, old); // ready already when a background fold made it
+    // The map's hierarchies of what left service go now (what to prepare above was read first); then those
+    // prepared for the new base count against the budget.
+    if (newBase && old) this.clusterCache.retire(old);
+    if (previous?.overlay && previous.overlay !== next.overlay) this.clusterCache.retire(previous.overlay);
+    this.clusterCache.inService(next.base);
     for (const l of this.listeners) l(next);
   }
 

@@ -7,6 +7,7 @@ import { isOpenAt, parseHoursWithCalendar, type CalendarHours } from '../calenda
 import { AppError } from '../errors.js';
 import { DOMAIN_ROOTS, type SnapshotParts, type Vocabulary } from './parts.js';
 import type { RecordCache } from './records.js';
+import type { HierarchyCache } from './hierarchy-cache.js';
 import type { HierarchyInput, HierarchyParts } from './hierarchy.js';
 import { bytesOf, indexOfId } from './ids.js';
 
@@ -24,6 +25,8 @@ export interface SnapshotContext {
   parses: HoursParses;
   /** Builds a cluster hierarchy of some of a snapshot's points (in the build worker for many); none: in place. */
   hierarchies?: (input: HierarchyInput) => Promise<HierarchyParts>;
+  /** Where the map's hierarchies are kept (one per holder); none: a cache of the process's own. */
+  clusterCache?: HierarchyCache;
 }
 
 /**

@@ -81,6 +81,9 @@ export class Metrics {
     snapshot('edumap_record_cache_hits', 'Records answered from the rendered-record cache since start.', () => holder.records.hits);
     snapshot('edumap_record_cache_misses', 'Records read from the store since start (not in the cache).', () => holder.records.misses);
     snapshot('edumap_record_cache_chars', 'Characters of rendered records held in the cache.', () => holder.records.chars);
+    snapshot('edumap_cluster_cache_bytes', "Bytes of the map's cluster hierarchies held (EDUMAP_CLUSTER_CACHE_MB bounds them).", () => holder.clusterCache.bytes);
+    snapshot('edumap_cluster_cache_hierarchies', "The map's cluster hierarchies held, built or being built.", () => holder.clusterCache.size);
+    snapshot('edumap_cluster_cache_evictions', 'Hierarchies let go to keep within EDUMAP_CLUSTER_CACHE_MB since start.', () => holder.clusterCache.evictions);
     snapshot('edumap_snapshot_age_seconds', 'Seconds since the snapshot in service was built.', () => (Date.now() - holder.current.builtAt.getTime()) / 1000);
   }
 
