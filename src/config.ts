@@ -61,8 +61,8 @@ export interface Config {
   snapshotBuild: 'auto' | 'worker' | 'inline';
   /** Ms after a write is indexed as an overlay before a new base snapshot is built in the background. */
   foldDelayMs: number;
-  /** Characters of rendered records kept in memory across snapshots (0: read each from the store). */
-  recordCacheChars: number;
+  /** Bytes of rendered records kept in memory across snapshots, compactly (0: read each from the store). */
+  recordCacheBytes: number;
   /** Bytes of the map's cluster hierarchies kept in memory, least recently used out (0: each map request builds its own). */
   clusterCacheBytes: number;
   /**
@@ -131,7 +131,7 @@ export const DEFAULTS: Config = {
   workers: 1, // WORKERS
   snapshotBuild: 'auto', // EDUMAP_SNAPSHOT_BUILD=auto|worker|inline
   foldDelayMs: 2000, // EDUMAP_FOLD_DELAY_MS
-  recordCacheChars: 24_000_000, // EDUMAP_RECORD_CACHE_CHARS (≈ 24–48 MB)
+  recordCacheBytes: 120_000_000, // EDUMAP_RECORD_CACHE_MB (at 1M resources all records take ≈ 50 MB; two generations)
   clusterCacheBytes: 160_000_000, // EDUMAP_CLUSTER_CACHE_MB (at 1M resources: all of them, 59 MB, and two domains')
   snapshotFile: null, // EDUMAP_SNAPSHOT_FILE (unset: `<db>.snapshot` for a SQLite file; off: none)
   snapshotSaveMs: 600_000, // EDUMAP_SNAPSHOT_SAVE_MINUTES
@@ -245,7 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workers: integer(env, 'WORKERS', DEFAULTS.workers, 1, 64),
     snapshotBuild: choice(env, 'EDUMAP_SNAPSHOT_BUILD', ['auto', 'worker', 'inline'], DEFAULTS.snapshotBuild),
     foldDelayMs: integer(env, 'EDUMAP_FOLD_DELAY_MS', DEFAULTS.foldDelayMs, 0, 3_600_000),
-    recordCacheChars: integer(env, 'EDUMAP_RECORD_CACHE_CHARS', DEFAULTS.recordCacheChars, 0, 1_000_000_000),
+    recordCacheBytes: integer(env, 'EDUMAP_RECORD_CACHE_MB', DEFAULTS.recordCacheBytes / 1e6, 0, 64_000) * 1e6,
     clusterCacheBytes: integer(env, 'EDUMAP_CLUSTER_CACHE_MB', DEFAULTS.clusterCacheBytes / 1e6, 0, 64_000) * 1e6,
     snapshotFile: snapshotFile(env.EDUMAP_SNAPSHOT_FILE, dbPath),
     snapshotSaveMs: integer(env, 'EDUMAP_SNAPSHOT_SAVE_MINUTES', DEFAULTS.snapshotSaveMs / 60_000, 1, 24 * 60) * 60_000,

@@ -73,7 +73,7 @@ export async function openService(config: Config, log: Logger, options: { onlyDi
   const db = await openStore(config.dbPath, { busyTimeoutMs: config.busyTimeoutMs, checkpoint: {} });
   if (options.onlyDistricts) await seedDistricts(db, config.dataDir);
   else await seedIfEmpty(db, tax, config.dataDir, log);
-  const holder = new SnapshotHolder(db, tax, { build: config.snapshotBuild, foldDelayMs: config.foldDelayMs, recordCacheChars: config.recordCacheChars,
+  const holder = new SnapshotHolder(db, tax, { build: config.snapshotBuild, foldDelayMs: config.foldDelayMs, recordCacheBytes: config.recordCacheBytes,
     clusterCacheBytes: config.clusterCacheBytes,
     savedFile: config.snapshotFile, saveEveryMs: config.snapshotSaveMs, save: process.env.EDUMAP_SNAPSHOT_SAVER !== '0', log });
   const snap = await holder.rebuild();

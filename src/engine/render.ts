@@ -23,12 +23,12 @@ export interface RenderExtras {
  * rest in one store read per snapshot.
  */
 export async function resourcesJson(view: View, refs: readonly Ref[], crs: Crs, extras: RenderExtras = {}): Promise<string[]> {
-  const docs = await view.records(refs);
+  const docs = await view.records(refs, true);
   return refs.map(({ snap, i }, k) => {
     const [lng, lat] = fromWgs84([snap.lng[i], snap.lat[i]], crs);
     const distance = extras.distancesKm ? `,"distance_m":${Math.round(extras.distancesKm[k] * 1000)}` : '';
     const slot = extras.slots ? `,"slot":${JSON.stringify(extras.slots[k])}` : '';
-    return `${docs[k].slice(0, -1)},"location":{"lng":${roundCoord(lng)},"lat":${roundCoord(lat)}}${distance}${slot}}`;
+    return `${docs[k]},"location":{"lng":${roundCoord(lng)},"lat":${roundCoord(lat)}}${distance}${slot}}`;
   });
 }
 

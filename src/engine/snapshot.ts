@@ -161,24 +161,26 @@ export class Snapshot {
 
   /**
    * The stored records (answer JSON without location) of snapshot indices, in order: from the record
-   * cache, the rest in one store read. A version gone from the store (the snapshot outlived the retention
-   * grace) is a 503 `snapshot_expired`.
+   * cache, the rest in one store read. `open`: without their closing brace, for members to be added. A
+   * version gone from the store (the snapshot outlived the retention grace) is a 503 `snapshot_expired`.
    */
-  async records(indices: readonly number[]): Promise<string[]> {
+  async records(indices: readonly number[], open = false): Promise<string[]> {
     const { records, reader } = this.ctx;
-    const out = indices.map((i) => records.get(this.seqs[i]));
+    const out = indices.map((i) => records.get(this.seqs[i], this, i));
     const missing = indices.filter((_, k) => out[k] === undefined).map((i) => this.seqs[i]);
-    if (!missing.length) return out as string[];
-    const docs = await reader.docs(missing);
-    let m = 0;
-    return out.map((hit) => {
-      if (hit !== undefined) return hit;
-      const seq = missing[m];
-      const doc = docs[m++];
-      if (doc === undefined) throw expired();
-      records.set(seq, doc);
-      return doc;
-    });
+    if (missing.length) {
+      const docs = await reader.docs(missing);
+      let m = 0;
+      for (let k = 0; k < out.length; k++) {
+        if (out[k] !== undefined) continue;
+        const seq = missing[m];
+        const doc = docs[m++];
+        if (doc === undefined) throw expired();
+        records.set(seq, doc, this, indices[k]);
+        out[k] = doc.slice(0, -1);
+      }
+    }
+    return open ? out as string[] : out.map((text) => `${text}}`);
   }
 
   /** Whether resource i is open at the instant, by its opening_hours; unknown hours are never open. */

@@ -60,13 +60,16 @@ export class View {
     return i >= 0 && !this.shadow?.[i] ? { snap: this.base, i } : undefined;
   }
 
-  /** The records (answer JSON without location) of refs, in order: one store read per snapshot. */
-  async records(refs: readonly Ref[]): Promise<string[]> {
+  /**
+   * The records (answer JSON without location) of refs, in order: from the record cache, the rest in one
+   * store read per snapshot. `open`: without their closing brace (see `Snapshot.records`).
+   */
+  async records(refs: readonly Ref[], open = false): Promise<string[]> {
     const out = new Array<string>(refs.length);
     for (const { snap } of this.parts) {
       const at = refs.map((r, k) => (r.snap === snap ? k : -1)).filter((k) => k >= 0);
       if (!at.length) continue;
-      const docs = await snap.records(at.map((k) => refs[k].i));
+      const docs = await snap.records(at.map((k) => refs[k].i), open);
       at.forEach((k, j) => (out[k] = docs[j]));
     }
     return out;

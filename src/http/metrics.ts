@@ -80,7 +80,9 @@ export class Metrics {
     snapshot('edumap_snapshot_generation', 'Data generation the snapshot was built from.', () => holder.current.generation);
     snapshot('edumap_record_cache_hits', 'Records answered from the rendered-record cache since start.', () => holder.records.hits);
     snapshot('edumap_record_cache_misses', 'Records read from the store since start (not in the cache).', () => holder.records.misses);
-    snapshot('edumap_record_cache_chars', 'Characters of rendered records held in the cache.', () => holder.records.chars);
+    snapshot('edumap_record_cache_bytes', 'Bytes of rendered records held in the cache (EDUMAP_RECORD_CACHE_MB bounds them).', () => holder.records.bytes);
+    snapshot('edumap_record_cache_records', 'Records held in the cache.', () => holder.records.size);
+    snapshot('edumap_record_cache_warm', 'Whether the records of every resource in service have been read into the cache (1) or not yet (0).', () => (holder.recordsWarm ? 1 : 0));
     snapshot('edumap_cluster_cache_bytes', "Bytes of the map's cluster hierarchies held (EDUMAP_CLUSTER_CACHE_MB bounds them).", () => holder.clusterCache.bytes);
     snapshot('edumap_cluster_cache_hierarchies', "The map's cluster hierarchies held, built or being built.", () => holder.clusterCache.size);
     snapshot('edumap_cluster_cache_evictions', 'Hierarchies let go to keep within EDUMAP_CLUSTER_CACHE_MB since start.', () => holder.clusterCache.evictions);
