@@ -8,7 +8,8 @@
  * query points from a bare geokdbush index, ids only (`bench-bare-server.ts`); and edumap as an operator
  * runs it — request logs at info, metrics, security headers and rate limits on (the limit set far above
  * what one loopback client sends, so that every request still counts against it) — on `/healthz` and on
- * `GET /v1/resources?near=…&limit=10` with full records. Every request of a run asks for another point.
+ * `GET /v1/resources?near=…&limit=10` with full records, once its record cache holds every record (its
+ * steady state; `edumap_record_cache_warm` on /metrics). Every request of a run asks for another point.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -55,6 +56,17 @@ async function waitFor(url: string, child: ChildProcess, ms = 180_000): Promise<
   throw new Error(`${url} did not come up within ${ms} ms`);
 }
 
+/** Waits until edumap's /metrics says every record of the snapshot is in its record cache (the steady state). */
+async function recordsWarm(origin: string, child: ChildProcess, ms = 300_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`the server at ${origin} exited (${child.exitCode})`);
+    if (/^edumap_record_cache_warm 1$/m.test(await (await fetch(`${origin}/metrics`)).text())) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${origin}: the record cache was not warm within ${ms} ms`);
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -77,9 +89,10 @@ export async function runHttpBench(options: { db: string; points: [number, numbe
   const connections = options.connections ?? 10;
   if (canPin) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const near = options.points.map(([lng, lat]) => `/v1/resources?near=${lng.toFixed(5)},${lat.toFixed(5)}&limit=10`);
-  const run = async (child: ChildProcess, origin: string, ready: string, paths: string[], warm = paths): Promise<HttpFigure> => {
+  const run = async (child: ChildProcess, origin: string, ready: string, paths: string[], warm = paths, records = false): Promise<HttpFigure> => {
     try {
       await waitFor(origin + ready, child);
+      if (records) await recordsWarm(origin, child);
       await cannon(origin, 2, connections, warm); // warm-up: JIT, caches, connections
       return await cannon(origin, seconds, connections, paths);
     } finally {
@@ -101,7 +114,7 @@ export async function runHttpBench(options: { db: string; points: [number, numbe
   s = await at();
   const healthz = await run(server(['src/server.ts'], { ...edumapEnv, PORT: String(s.port) }), s.origin, '/readyz', ['/healthz'], near);
   s = await at();
-  const nearest = await run(server(['src/server.ts'], { ...edumapEnv, PORT: String(s.port) }), s.origin, '/readyz', near);
+  const nearest = await run(server(['src/server.ts'], { ...edumapEnv, PORT: String(s.port) }), s.origin, '/readyz', near, near, true);
   if (nearest.non2xx || nearest.errors) throw new Error(`edumap answered ${nearest.non2xx} non-2xx and ${nearest.errors} errors`);
   return {
     pinned: canPin, connections, seconds, hello, bare, healthz, nearest,

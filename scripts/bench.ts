@@ -6,9 +6,9 @@
  *
  * Data: `npm run gen` rows (seeded), imported once into var/bench/gen-<n>-<seed>.db and reused (the import's
  * rows/s printed then). In process, k=10 nearest: raw geokdbush on the snapshot's own points, a linear scan,
- * the engine alone (compile + search) and the full pipeline (compile + search + the JSON answer, records from
- * the record cache or SQLite), without a filter and with a common term, a rare term (0.1 %), a district and
- * `open_at`. Snapshot build time (from a scan, and rebuilt by a fold) and RSS at the largest size in a fresh
+ * the engine alone (compile + search) and the full pipeline (compile + search + the JSON answer), without a
+ * filter and with a common term, a rare term (0.1 %), a district and `open_at`, with every record in the
+ * record cache (the steady state, waited for), and once with records read from SQLite (no cache). Snapshot build time (from a scan, and rebuilt by a fold) and RSS at the largest size in a fresh
  * child process. Then, at the largest size: the HTTP run (`bench-http.ts`: express hello, express + bare
  * geokdbush, edumap /healthz and nearest), the stall run (`bench-stall.ts`: query latency while a 10-row and
  * a 100k-row import land, bookings while the whole store is re-imported by the CLI) and the booking bench
@@ -42,6 +42,7 @@ import { Maintenance } from '../src/import/maintenance.js';
 import { seedDistricts } from '../src/service.js';
 import { Snapshot } from '../src/engine/snapshot.js';
 import { View } from '../src/engine/view.js';
+import { RecordCache } from '../src/engine/records.js';
 import type { SnapshotParts } from '../src/engine/parts.js';
 import { createRandom, csvChunks, generateRows, loadWorld } from './gen.js';
 import { printHttp, runHttpBench, type HttpFigures } from './bench-http.js';
@@ -104,14 +105,19 @@ function linearScan(snap: Snapshot, [lng, lat]: [number, number], k = 10): numbe
   return best.map((b) => b.i);
 }
 
-async function inProcess(view: View, queries: number, seed: number): Promise<Row> {
-  const snap = view.base;
-  const points = queryPoints(snap, queries, seed);
-  const pipeline = (extra: Partial<SearchParams>) => async (p: [number, number]) => {
+/** The full pipeline of one k=10 nearest query at a point: compile, search, the JSON answer. */
+function pipelineOf(view: View, extra: Partial<SearchParams>) {
+  return async (p: [number, number]) => {
     const params: SearchParams = { near: `${p[0]},${p[1]}`, limit: 10, ...extra };
     const result = search(view, compileSearch(view, params));
     return (await resourcesJson(view, result.refs, 'wgs84', { distancesKm: result.distancesKm })).join(',');
   };
+}
+
+async function inProcess(view: View, queries: number, seed: number): Promise<Row> {
+  const snap = view.base;
+  const points = queryPoints(snap, queries, seed);
+  const pipeline = (extra: Partial<SearchParams>) => pipelineOf(view, extra);
   const engine = (extra: Partial<SearchParams>) => async (p: [number, number]) =>
     search(view, compileSearch(view, { near: `${p[0]},${p[1]}`, limit: 10, ...extra }));
   const linearCount = Math.max(20, Math.min(queries, Math.round(2e8 / Math.max(1, snap.size) / 10)));
@@ -326,7 +332,15 @@ async function main(): Promise<void> {
     const started = performance.now();
     const snap = await holder.rebuild();
     const buildMs = Math.round(performance.now() - started);
-    const row = await inProcess(snap, queries, seed + size);
+    // The store-read baseline first, on the same parts with no record cache; then the steady state, every
+    // record in the cache (read in the background after the build).
+    const uncached = new View(new Snapshot(snap.base.parts, { ...snap.base.ctx, records: new RecordCache(0) }));
+    const fromStore = await measure(queryPoints(snap.base, queries, seed + size), pipelineOf(uncached, {}));
+    const warmStarted = performance.now();
+    await holder.recordsWarmed();
+    console.log(`  record cache warm ${holder.recordsWarm} ${Math.round((performance.now() - started) / 1000)} s after the build began`
+      + ` (waited ${Math.round((performance.now() - warmStarted) / 1000)} s here), ${(holder.records.bytes / 1e6).toFixed(1)} MB for ${holder.records.size.toLocaleString()} records`);
+    const row: Row = { ...await inProcess(snap, queries, seed + size), 'pipeline, records from store': fromStore };
     const raw = row['geokdbush raw'];
     for (const [name, f] of Object.entries(row)) {
       console.log(`  ${name.padEnd(30)} p50 ${String(f.p50).padStart(9)}  p99 ${String(f.p99).padStart(9)}   ×raw p50 ${(f.p50 / raw.p50).toFixed(2).padStart(7)}  ×raw p99 ${(f.p99 / raw.p99).toFixed(2).padStart(7)}  (n=${f.n})`);
