@@ -132,7 +132,7 @@ export const DEFAULTS: Config = {
   snapshotBuild: 'auto', // EDUMAP_SNAPSHOT_BUILD=auto|worker|inline
   foldDelayMs: 2000, // EDUMAP_FOLD_DELAY_MS
   recordCacheBytes: 120_000_000, // EDUMAP_RECORD_CACHE_MB (at 1M resources all records take ≈ 50 MB; two generations)
-  clusterCacheBytes: 160_000_000, // EDUMAP_CLUSTER_CACHE_MB (at 1M resources: all of them, 59 MB, and two domains')
+  clusterCacheBytes: 160_000_000, // EDUMAP_CLUSTER_CACHE_MB (at 1M resources: all of them, 59 MB, and two domains' of 42)
   snapshotFile: null, // EDUMAP_SNAPSHOT_FILE (unset: `<db>.snapshot` for a SQLite file; off: none)
   snapshotSaveMs: 600_000, // EDUMAP_SNAPSHOT_SAVE_MINUTES
   searchPerMinute: 1200, // EDUMAP_RATE_SEARCH_PER_MIN
