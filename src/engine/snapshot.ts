@@ -32,9 +32,10 @@ export interface SnapshotContext {
 /**
  * An immutable, in-memory index of current resources. Parallel typed arrays hold what queries filter on
  * (index i is the i-th resource in id order); kdbush holds the points; posting lists (sorted indices) hold
- * who has each term, type and district. Full records stay in the store and are read by `seq` for the few
- * resources an answer shows. Built from `SnapshotParts` (in a worker thread, or here for a small overlay),
- * never mutated: a view (`View`) of the store is a base snapshot and, at most, a small overlay snapshot.
+ * who has each term, type and district. Full records are the store's, found by `seq` for the resources an
+ * answer shows: in the holder's record cache (`records.ts`), else read from the store. Built from
+ * `SnapshotParts` (in a worker thread, or here for a small overlay), never mutated: a view (`View`) of the
+ * store is a base snapshot and, at most, a small overlay snapshot.
  */
 export class Snapshot {
   /** The 五育 roots in `primaryDomain` order. */
