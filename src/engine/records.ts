@@ -42,22 +42,13 @@ export class RecordCache {
    * closing brace (answers add members to it); undefined when not kept.
    */
   get(seq: number, snap: Derived, i: number): string | undefined {
-    let at = this.young.find(seq);
-    let gen = this.young;
-    if (at < 0 && this.old) {
-      at = this.old.find(seq);
-      if (at >= 0) {
-        gen = this.old;
-        const moved = this.promote(seq, this.old, at);
-        if (moved >= 0) [gen, at] = [this.young, moved];
-      }
-    }
-    if (at < 0) {
+    const found = this.locate(seq);
+    if (!found) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    return this.codec.decode(gen.stream, at, snap, i);
+    return this.codec.decode(found.gen.stream, found.at, snap, i);
   }
 
   /** Whether version `seq` is kept (not counted as a hit or a miss). */
@@ -67,10 +58,17 @@ export class RecordCache {
 
   /** `has`, and an entry found in the old generation moves to the young one (as a read would move it). */
   touch(seq: number): boolean {
-    if (this.young.find(seq) >= 0) return true;
+    return this.locate(seq) !== null;
+  }
+
+  /** Where `seq`'s entry is, moved to the young generation first when found in the old one and there is room. */
+  private locate(seq: number): { gen: Generation; at: number } | null {
+    const young = this.young.find(seq);
+    if (young >= 0) return { gen: this.young, at: young };
     const at = this.old ? this.old.find(seq) : -1;
-    if (at >= 0) this.promote(seq, this.old!, at);
-    return at >= 0;
+    if (at < 0) return null;
+    const moved = this.promote(seq, this.old!, at);
+    return moved >= 0 ? { gen: this.young, at: moved } : { gen: this.old!, at };
   }
 
   /**
