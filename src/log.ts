@@ -5,7 +5,9 @@ export type { Logger };
 
 /**
  * The service logger. Paths that could carry secrets or personal data are censored, so that a
- * careless `log.info({ req })` still writes no key, phone number or ID.
+ * careless `log.info({ req })` still writes no key, phone number or ID. Without a `destination`, lines go
+ * to stdout asynchronously (pino flushes what is left on exit): a synchronous write per request line
+ * would stall the event loop whenever whatever reads stdout falls behind.
  */
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: NodeJS.WritableStream): Logger {
   return pino(
@@ -17,6 +19,6 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: Nod
         censor: '[redacted]',
       },
     },
-    destination as pino.DestinationStream | undefined,
+    (destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),
   );
 }

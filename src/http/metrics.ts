@@ -100,19 +100,29 @@ export class Metrics {
     });
   }
 
+  /** The counter and histogram of each method, route and status seen, looked up once (a label set is hashed per look-up). */
+  private readonly series = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+
   /** Middleware counting and timing every request by its route template (never by raw URL: no ids in labels). */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = process.hrtime.bigint();
-      res.on('finish', () => {
-        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
-        const labels = { method: req.method, route, status: String(res.statusCode) };
-        this.requests.inc(labels);
-        this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-        if (req.method === 'POST' && route === '/v1/bookings') this.bookings.inc({ outcome: bookingOutcome(res.statusCode) });
-      });
+      res.once('finish', () => this.record(req.method, req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched', res.statusCode, started));
       next();
     };
+  }
+
+  /** Counts and times one answered request (`started`: `process.hrtime.bigint()` when it came). */
+  record(method: string, route: string, status: number, started: bigint): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const labels = { method, route, status: String(status) };
+      this.series.set(key, (series = { count: this.requests.labels(labels), time: this.latency.labels(labels) }));
+    }
+    series.count.inc();
+    series.time.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (method === 'POST' && route === '/v1/bookings') this.bookings.inc({ outcome: bookingOutcome(status) });
   }
 
   /** The Prometheus text exposition of this app's and the process's metrics. */
