@@ -8,8 +8,8 @@
  * query points from a bare geokdbush index, ids only (`bench-bare-server.ts`); and edumap as an operator
  * runs it — request logs at info, metrics, security headers and rate limits on (the limit set far above
  * what one loopback client sends, so that every request still counts against it) — on `/healthz` and on
- * `GET /v1/resources?near=…&limit=10` with full records, once its record cache holds every record (its
- * steady state; `edumap_record_cache_warm` on /metrics). Every request of a run asks for another point.
+ * `GET /v1/resources?near=…&limit=10` with full records, each run once its record cache holds every record
+ * (its steady state, `edumap_record_cache_warm` on /metrics: a run meanwhile measures the warm-up's reads). Every request of a run asks for another point.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -112,7 +112,7 @@ export async function runHttpBench(options: { db: string; points: [number, numbe
     EDUMAP_HASH_KEY: 'bench-http-hash-key-0123456789abcdef', EDUMAP_DATA_KEY: 'd4'.repeat(32),
   };
   s = await at();
-  const healthz = await run(server(['src/server.ts'], { ...edumapEnv, PORT: String(s.port) }), s.origin, '/readyz', ['/healthz'], near);
+  const healthz = await run(server(['src/server.ts'], { ...edumapEnv, PORT: String(s.port) }), s.origin, '/readyz', ['/healthz'], near, true);
   s = await at();
   const nearest = await run(server(['src/server.ts'], { ...edumapEnv, PORT: String(s.port) }), s.origin, '/readyz', near, near, true);
   if (nearest.non2xx || nearest.errors) throw new Error(`edumap answered ${nearest.non2xx} non-2xx and ${nearest.errors} errors`);

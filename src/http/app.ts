@@ -1,12 +1,14 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
 import { errorHandler } from './problem.js';
 import { Metrics } from './metrics.js';
 import { SqliteDatabase } from '../store/sqlite.js';
-import { Budget, ClientKeys, ConflictBudget, corsFor, securityHeaders } from './guards.js';
+import { Budget, ClientKeys, ConflictBudget, corsFor, securityHeaderList, securityHeaders } from './guards.js';
+import { requestLog } from './request-log.js';
+import { fastSearch } from './fast-search.js';
 import { opsRoutes } from './routes/ops.js';
 import { resourceRoutes } from './routes/resources.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -36,9 +38,10 @@ export interface HttpParts {
 
 /**
  * Builds the express app. No port is opened here: `server.ts` listens, tests use supertest.
- * `state.draining` (set by server.ts on SIGTERM) turns `/readyz` to 503.
+ * `state.draining` (set by server.ts on SIGTERM) turns `/readyz` to 503. `options.fastSearch` false leaves
+ * every search to express (a test compares the two answers).
  */
-export function createApp(deps: AppDeps, state: { draining: boolean } = { draining: false }): express.Express {
+export function createApp(deps: AppDeps, state: { draining: boolean } = { draining: false }, options: { fastSearch?: boolean } = {}): express.Express {
   const app = express();
   const metrics = new Metrics(deps.holder);
   metrics.watchWaitlist(deps.bookings.waitlist);
@@ -89,7 +92,21 @@ export function createApp(deps: AppDeps, state: { draining: boolean } = { draini
     next(new AppError('not_found', 'no such path; see /openapi.yaml'));
   });
   app.use(errorHandler(deps.log));
+
+  // The search, the hot path, answered without express when it is the plain case (see `fastSearch`).
+  if (options.fastSearch ?? true) {
+    const fast = fastSearch(deps, { metrics, budget: budgets.search, log: deps.log, headers: securityHeaderList(), trust: app.get('trust proxy fn') });
+    const slow = (app as unknown as Handle).handle.bind(app);
+    (app as unknown as Handle).handle = (req, res, callback) => {
+      if (!fast(req, res, () => slow(req, res, callback))) slow(req, res, callback);
+    };
+  }
   return app;
+}
+
+/** Express's own entry point, which `createApp` puts the fast search in front of. */
+interface Handle {
+  handle(req: IncomingMessage, res: ServerResponse, callback?: (err?: unknown) => void): void;
 }
 
 /**
@@ -134,25 +151,5 @@ function wrongMethod(routes: { method: string; path: string }[]) {
     const allow = [...methods].sort().join(', ');
     res.setHeader('Allow', allow);
     next(new AppError('method_not_allowed', `${req.method} is not allowed here; use ${allow}`));
-  };
-}
-
-/**
- * One log line per request: method, route template (`unmatched` for a path no route took), status,
- * duration, request id. Never the raw path or query, which may carry phone or ID numbers.
- */
-function requestLog(log: Logger) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', id);
-    res.on('finish', () => {
-      log.info({
-        req_id: id, method: req.method, route: req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: res.statusCode,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-      }, 'request');
-    });
-    next();
   };
 }
