@@ -36,7 +36,7 @@ import { clusters, prepareClusters } from '../src/engine/clusters.js';
 import { clusterIndex } from '../src/engine/hierarchy.js';
 import { compileSearch } from '../src/engine/compile.js';
 import type { SearchParams } from '../src/engine/params.js';
-import { resourcesJson } from '../src/engine/render.js';
+import { answerBytes } from '../src/engine/render.js';
 import { importCsv } from '../src/import/csv.js';
 import { Maintenance } from '../src/import/maintenance.js';
 import { seedDistricts } from '../src/service.js';
@@ -105,12 +105,12 @@ function linearScan(snap: Snapshot, [lng, lat]: [number, number], k = 10): numbe
   return best.map((b) => b.i);
 }
 
-/** The full pipeline of one k=10 nearest query at a point: compile, search, the JSON answer. */
+/** The full pipeline of one k=10 nearest query at a point: compile, search, the JSON answer's bytes (as they go out). */
 function pipelineOf(view: View, extra: Partial<SearchParams>) {
   return async (p: [number, number]) => {
     const params: SearchParams = { near: `${p[0]},${p[1]}`, limit: 10, ...extra };
     const result = search(view, compileSearch(view, params));
-    return (await resourcesJson(view, result.refs, 'wgs84', { distancesKm: result.distancesKm })).join(',');
+    return answerBytes(view, result.refs, 'wgs84', { distancesKm: result.distancesKm }, '{"crs":"wgs84","items":[', ']}');
   };
 }
 

@@ -1,6 +1,9 @@
 import request from 'supertest';
 import { COLUMNS, createRandom, csvLine, generateRows } from '../scripts/gen.js';
 import { RecordCache, warmRecords, type Derived } from '../src/engine/records.js';
+import { answerBytes, resourcesJson } from '../src/engine/render.js';
+import { search } from '../src/engine/search.js';
+import { compileSearch } from '../src/engine/compile.js';
 import { testService, type TestService } from './support.js';
 
 let svc: TestService;
@@ -8,7 +11,19 @@ afterEach(() => svc?.close());
 
 /** Resources as the cache sees them: a record text, and the id and labels a snapshot would hold. */
 interface Fake { doc: string; id: string; name: string; nameEn: string | null }
-const derived = (fakes: Fake[]): Derived => ({ idOf: (i) => fakes[i].id, labelOf: (i) => ({ name: fakes[i].name, nameEn: fakes[i].nameEn }) });
+const derived = (fakes: Fake[]): Derived => ({
+  idOf: (i) => fakes[i].id,
+  labelOf: (i) => ({ name: fakes[i].name, nameEn: fakes[i].nameEn }),
+  spanOf: (i, what, span) => {
+    const text = [fakes[i].id, fakes[i].name, fakes[i].nameEn][what];
+    if (text === null) return null;
+    // Somewhere inside a larger buffer, as a snapshot's ids and labels are.
+    const bytes = Buffer.from(`\n${text}\n`);
+    span[0] = 1;
+    span[1] = bytes.length - 1;
+    return bytes;
+  },
+});
 /** What `get` answers for a record: the text without its closing brace. */
 const open = (doc: string) => doc.slice(0, -1);
 
@@ -53,6 +68,15 @@ describe('the record cache', () => {
     all.forEach((f, i) => expect(cache.set(i + 1, f.doc, snap, i)).toBe(true));
     all.forEach((f, i) => expect(cache.get(i + 1, snap, i)).toBe(open(f.doc)));
     expect([cache.size, cache.hits, cache.misses, cache.turns]).toEqual([9000, 9000, 0, 0]);
+    // As bytes, the same: into a buffer that starts too short for many (grown when `write` says -2), after what it held.
+    let out = Buffer.alloc(16);
+    all.forEach((f, i) => {
+      let end: number;
+      while ((end = cache.write(i + 1, snap, i, out, 3)) === -2) out = Buffer.alloc(out.length * 2);
+      expect(out.toString('utf8', 3, end)).toBe(open(f.doc));
+    });
+    expect([cache.hits, cache.misses]).toEqual([18000, 0]);
+    expect(cache.write(9001, snap, 0, out, 0)).toBe(-1);
     // Kept compactly: ids and names come from the snapshot, repeating values from dictionaries.
     const text = all.reduce((n, f) => n + Buffer.byteLength(f.doc), 0);
     expect(cache.bytes - (1 << 20)).toBeLessThan(text / 2);
@@ -143,6 +167,37 @@ describe('warming the record cache', () => {
 });
 
 describe('the record cache in service', () => {
+  test('answers written as bytes equal the rendered texts, whether the cache holds all, none, some, or lets one go meanwhile', async () => {
+    svc = await testService({ seed: false });
+    const rows = [...generateRows(400, 32)];
+    expect((await svc.importText(`${COLUMNS.join(',')}\n${rows.map(csvLine).join('')}`)).rejected_rows).toBe(0);
+    await svc.holder.recordsWarmed();
+    const view = svc.holder.current;
+    const refs = search(view, compileSearch(view, { near: '116.40,39.91', limit: 60 })).refs;
+    const distancesKm = refs.map((_, k) => k / 7);
+    const texts = async () => `{"items":[${(await resourcesJson(view, refs, 'gcj02', { distancesKm })).join(',')}]}`;
+    const bytes = async () => (await answerBytes(view, refs, 'gcj02', { distancesKm }, '{"items":[', ']}')).toString();
+    const expected = await texts();
+    expect(JSON.parse(expected).items).toHaveLength(60);
+    expect(await bytes()).toBe(expected); // all held
+    svc.holder.records.clear();
+    expect(await bytes()).toBe(expected); // none: all read from the store
+    svc.holder.records.clear();
+    await view.records(refs.filter((_, k) => k % 3 === 0));
+    expect(await bytes()).toBe(expected); // some
+    // One let go between the look and the write (as a read that turns the cache over does): read, and written again.
+    const cache = svc.holder.records;
+    const write = cache.write.bind(cache);
+    let calls = 0;
+    cache.write = (...args) => (++calls === 5 ? -1 : write(...args));
+    try {
+      expect(await bytes()).toBe(expected);
+      expect(calls).toBeGreaterThan(60);
+    } finally {
+      cache.write = write;
+    }
+  });
+
   test('is warmed after a build: answers then read no record from the store, and equal the store\'s', async () => {
     svc = await testService({ seed: false });
     const rows = [...generateRows(1500, 31)];

@@ -9,7 +9,7 @@ import { search } from './search.js';
 import { compileSearch } from './compile.js';
 import { clusters, DOMAINS, primaryDomainsOf } from './clusters.js';
 import { encodeCursor, matchNeed, parseNeed, type Kind, type Need, type SearchParams } from './params.js';
-import { resourceFeatures, resourcesJson, type FreeSlot } from './render.js';
+import { answerBytes, resourceFeatures, resourcesJson, type FreeSlot } from './render.js';
 import { csvExport, geojsonExport, scoped, type ExportStream } from '../export/export.js';
 import type { Principal } from '../access/keys.js';
 
@@ -26,7 +26,8 @@ export interface SeatIndex {
 /** An answer ready to send: its media type and its body. */
 export interface Answer {
   type: string;
-  body: string;
+  /** The answer's text, or its UTF-8 bytes. */
+  body: string | Buffer;
 }
 
 /** Search parameters with the answer format. */
@@ -59,8 +60,8 @@ export class Queries {
       const features = await resourceFeatures(view, result.refs, crs, extras);
       return geojson(`{"type":"FeatureCollection","crs":"${crs}","count":${features.length},"next_cursor":${JSON.stringify(next)},"features":[${features.join(',')}]}`);
     }
-    const items = await resourcesJson(view, result.refs, crs, extras);
-    return json(`{"crs":"${crs}","count":${items.length},"items":[${items.join(',')}],"next_cursor":${JSON.stringify(next)}}`);
+    // As bytes: the answer goes out as UTF-8, written straight from the record cache (see `answerBytes`).
+    return json(await answerBytes(view, result.refs, crs, extras, `{"crs":"${crs}","count":${result.refs.length},"items":[`, `],"next_cursor":${JSON.stringify(next)}}`));
   }
 
   /** `GET /v1/resources/{id}`, with the version it answers (its ETag); a 404 for an unknown id. */
@@ -150,7 +151,7 @@ export class Queries {
   }
 }
 
-function json(body: string): Answer {
+function json(body: string | Buffer): Answer {
   return { type: 'application/json', body };
 }
 

@@ -51,6 +51,20 @@ export class RecordCache {
     return this.codec.decode(found.gen.stream, found.at, snap, i);
   }
 
+  /**
+   * `get` as UTF-8 bytes: the record of version `seq` written into `out` at `at`, without its closing brace,
+   * with no string made on the way (an answer goes out as bytes). Returns where it ends; -1 when it is not
+   * kept (not counted as a miss: the caller then reads it, with `get` or the store, which counts it); -2
+   * when `out` is too short from `at` (nothing counted: grow it and ask again).
+   */
+  write(seq: number, snap: Derived, i: number, out: Buffer, at: number): number {
+    const found = this.locate(seq);
+    if (!found) return -1;
+    const end = this.codec.write(found.gen.stream, found.at, snap, i, out, at);
+    if (end >= 0) this.hits++;
+    return end;
+  }
+
   /** Whether version `seq` is kept (not counted as a hit or a miss). */
   has(seq: number): boolean {
     return this.young.find(seq) >= 0 || (this.old !== null && this.old.find(seq) >= 0);
@@ -132,6 +146,11 @@ export class RecordCache {
 export interface Derived {
   idOf(i: number): string;
   labelOf(i: number): { name: string; nameEn: string | null };
+  /**
+   * Where resource i's id (`what` 0), name (1) or English name (2) is as UTF-8: the buffer, with the span's
+   * start and end put in `span`; null when it has no English name.
+   */
+  spanOf(i: number, what: 0 | 1 | 2, span: Int32Array): Buffer | null;
 }
 
 /**
@@ -158,46 +177,51 @@ export async function warmRecords(cache: RecordCache, snap: Derived & { size: nu
   return true;
 }
 
-/** Entries of one generation: an open-addressing hash of seq → offset, and the encoded entries in one buffer. */
+/**
+ * Entries of one generation: an open-addressing hash of seq → offset, each slot's key and offset side by
+ * side (one cache line read per look-up, not two: at 1M entries every look-up misses the cache), and the
+ * encoded entries in one buffer.
+ */
 class Generation {
-  private keys = new Uint32Array(1024);
-  /** Offset + 1 of each key's entry; 0: an empty slot. */
-  private offsets = new Uint32Array(1024);
+  /** Per slot: the key, then its entry's offset + 1 (0: an empty slot). */
+  private slots = new Uint32Array(2048);
   stream = Buffer.allocUnsafe(64 * 1024);
   private used = 0;
   count = 0;
 
   /** Bytes allocated: the hash table and the buffer. */
   get bytes(): number {
-    return this.keys.byteLength + this.offsets.byteLength + this.stream.length;
+    return this.slots.byteLength + this.stream.length;
   }
 
   /** The offset of `seq`'s entry, or -1. */
   find(seq: number): number {
-    const mask = this.keys.length - 1;
+    const { slots } = this;
+    const mask = slots.length / 2 - 1;
     for (let slot = hash(seq) & mask; ; slot = (slot + 1) & mask) {
-      const at = this.offsets[slot];
+      const at = slots[2 * slot + 1];
       if (at === 0) return -1;
-      if (this.keys[slot] === seq) return at - 1;
+      if (slots[2 * slot] === seq) return at - 1;
     }
   }
 
   /** Whether an entry of `length` bytes fits in `limit` bytes, the tables grown as they would be. */
   fits(length: number, limit: number): boolean {
-    return this.keysAfter() * 8 + Math.max(this.stream.length, this.used + length + 5) <= limit;
+    return this.slotsAfter() * 8 + Math.max(this.stream.length, this.used + length + 5) <= limit;
   }
 
   /** The hash table's slots once one more key is in. */
-  private keysAfter(): number {
-    return this.count + 1 > this.keys.length * 0.7 ? this.keys.length * 2 : this.keys.length;
+  private slotsAfter(): number {
+    const n = this.slots.length / 2;
+    return this.count + 1 > n * 0.7 ? n * 2 : n;
   }
 
   /** Appends an entry (its length, then its bytes) and returns its offset; the buffer grows by half, to `limit` at most. */
   insert(seq: number, bytes: Uint8Array, limit: number): number {
-    if (this.count + 1 > this.keys.length * 0.7) this.grow();
+    if (this.count + 1 > (this.slots.length / 2) * 0.7) this.grow();
     const need = this.used + bytes.length + 5;
     if (need > this.stream.length) {
-      const room = limit - this.keys.byteLength * 2;
+      const room = limit - this.slots.byteLength;
       const next = Buffer.allocUnsafe(Math.max(need, Math.min(Math.ceil(this.stream.length * 1.5), room)));
       this.stream.copy(next, 0, 0, this.used);
       this.stream = next;
@@ -224,18 +248,18 @@ class Generation {
   }
 
   private place(seq: number, at: number): void {
-    const mask = this.keys.length - 1;
+    const { slots } = this;
+    const mask = slots.length / 2 - 1;
     let slot = hash(seq) & mask;
-    while (this.offsets[slot] !== 0) slot = (slot + 1) & mask;
-    this.keys[slot] = seq;
-    this.offsets[slot] = at + 1;
+    while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+    slots[2 * slot] = seq;
+    slots[2 * slot + 1] = at + 1;
   }
 
   private grow(): void {
-    const { keys, offsets } = this;
-    this.keys = new Uint32Array(keys.length * 2);
-    this.offsets = new Uint32Array(keys.length * 2);
-    for (let slot = 0; slot < keys.length; slot++) if (offsets[slot] !== 0) this.place(keys[slot], offsets[slot] - 1);
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    for (let slot = 0; slot < old.length / 2; slot++) if (old[2 * slot + 1] !== 0) this.place(old[2 * slot], old[2 * slot + 1] - 1);
   }
 }
 
@@ -265,6 +289,10 @@ interface Shape {
   from: From[];
   codes: Map<string, number>[];
   values: string[][];
+  /** `keys` as UTF-8. */
+  keyBytes: Buffer[];
+  /** Per piece: its dictionary's texts as UTF-8, one after another, and where each ends. */
+  valueBytes: { bytes: Buffer; ends: number[] }[];
   /** Per piece: values found in its dictionary. */
   uses: number[];
   /** Records cut by this shape. */
@@ -290,6 +318,7 @@ function shapeOfKeys(keys: string[], first: number[], last: number[]): Shape {
     return key === ',"name":' ? From.Name : key === ',"name_en":' ? From.NameEn : key === '{"id":' || key === ',"id":' ? From.Id : From.Entry;
   });
   return { keys, first, last, from, codes: first.map(() => new Map()), values: first.map(() => []), uses: first.map(() => 0),
+    keyBytes: keys.map((k) => Buffer.from(k)), valueBytes: first.map(() => ({ bytes: Buffer.allocUnsafe(256), ends: [] })),
     count: 0, grouped: false, retired: false };
 }
 
@@ -391,6 +420,71 @@ class Codec {
     return out;
   }
 
+  /** `decode` into `out` at `at` as UTF-8 (see `RecordCache.write`): where it ends, or -2 when `out` is too short. */
+  write(stream: Buffer, at: number, snap: Derived, i: number, out: Buffer, o: number): number {
+    let p = at;
+    while (stream[p] >= 128) p++; // the entry's length
+    p++;
+    let s = stream[p++];
+    if (s >= 128) {
+      s &= 127;
+      for (let shift = 7; ; shift += 7) {
+        const b = stream[p++];
+        s += (b & 127) << shift;
+        if (b < 128) break;
+      }
+    }
+    const shape = this.shapes[s];
+    const { first, from, keyBytes, valueBytes } = shape;
+    const span = this.span;
+    for (let q = 0; q < first.length; q++) {
+      let v = stream[p++];
+      if (v >= 128) {
+        v &= 127;
+        for (let scale = 128; ; scale *= 128) {
+          const b = stream[p++];
+          v += (b & 127) * scale;
+          if (b < 128) break;
+        }
+      }
+      const key = keyBytes[first[q]];
+      if (o + key.length > out.length) return -2;
+      for (let k = 0; k < key.length; k++) out[o++] = key[k];
+      if (v === 0) {
+        const what = from[q];
+        const bytes = snap.spanOf(i, what === From.Id ? 0 : what === From.Name ? 1 : 2, span);
+        if (bytes === null) {
+          if (o + 4 > out.length) return -2;
+          out[o++] = 0x6e; // null
+          out[o++] = 0x75;
+          out[o++] = 0x6c;
+          out[o++] = 0x6c;
+          continue;
+        }
+        if (o + span[1] - span[0] + 2 > out.length) return -2;
+        out[o++] = 0x22;
+        o = copy(bytes, span[0], span[1], out, o);
+        out[o++] = 0x22;
+      } else if (v & 1) {
+        const dict = valueBytes[q];
+        const code = (v - 1) >>> 1;
+        const start = code ? dict.ends[code - 1] : 0;
+        const end = dict.ends[code];
+        if (o + end - start > out.length) return -2;
+        o = copy(dict.bytes, start, end, out, o);
+      } else {
+        const length = v / 2 - 1;
+        if (o + length > out.length) return -2;
+        o = copy(stream, p, p + length, out, o);
+        p += length;
+      }
+    }
+    return o;
+  }
+
+  /** Scratch of `write`: the span `Derived.spanOf` finds. */
+  private readonly span = new Int32Array(2);
+
   /** The shape `doc` is cut by (its values' ends in `ends`): the last one used, another known one, a new one, or raw. */
   private shapeOf(doc: string): number {
     if (this.last !== 0 && this.cut(doc, this.last)) return this.last;
@@ -458,7 +552,7 @@ class Codec {
       return known;
     }
     const size = shape.values[j].length;
-    if (value.length > MAX_CODED_CHARS || size >= MAX_CODES || this.bytes + value.length * 2 + 64 > this.maxBytes || shape === this.shapes[0]
+    if (value.length > MAX_CODED_CHARS || size >= MAX_CODES || this.bytes + value.length * 5 + 72 > this.maxBytes || shape === this.shapes[0]
       || (size >= 4096 && shape.uses[j] < size)) return -1;
     const h = hashText(value, j) & (this.seen.length * 8 - 1);
     if ((this.seen[h >>> 3] & (1 << (h & 7))) === 0) {
@@ -467,7 +561,17 @@ class Codec {
     }
     const code = shape.values[j].push(value) - 1;
     codes.set(value, code);
-    this.bytes += value.length * 2 + 64;
+    const dict = shape.valueBytes[j];
+    const from = code ? dict.ends[code - 1] : 0;
+    const length = Buffer.byteLength(value);
+    if (from + length > dict.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(from + length, dict.bytes.length * 2));
+      dict.bytes.copy(grown, 0, 0, from);
+      this.bytes += grown.length - dict.bytes.length;
+      dict.bytes = grown;
+    }
+    dict.ends.push(from + dict.bytes.write(value, from, 'utf8'));
+    this.bytes += value.length * 2 + 64 + 8;
     return code;
   }
 }
@@ -487,6 +591,18 @@ function hashText(text: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let k = 0; k < text.length; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
   return h >>> 0;
+}
+
+/**
+ * Copies `from[start, end)` into `to` at `at`; returns where the copy ends. Byte by byte for the short
+ * pieces records are made of: `Buffer.copy` makes a view of its source per call, costlier than a few
+ * dozen byte moves.
+ */
+function copy(from: Buffer, start: number, end: number, to: Buffer, at: number): number {
+  if (end - start > 64) return at + from.copy(to, at, start, end);
+  let o = at;
+  for (let k = start; k < end; k++) to[o++] = from[k];
+  return o;
 }
 
 function writeVarint(out: Buffer, at: number, value: number): number {

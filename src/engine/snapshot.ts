@@ -127,6 +127,29 @@ export class Snapshot {
     return { name: line.slice(0, cut), nameEn: cut + 1 < line.length ? line.slice(cut + 1) : null };
   }
 
+  /** Where resource i's id (0), name (1) or name_en (2) is as UTF-8, as `labelOf` reads them (see `Derived.spanOf`). */
+  spanOf(i: number, what: 0 | 1 | 2, span: Int32Array): Buffer | null {
+    if (what === 0) {
+      span[0] = this.idStart[i];
+      span[1] = this.idStart[i + 1] - 1;
+      return this.ids;
+    }
+    const { bytes, start } = this.labels;
+    const from = start[i];
+    const to = start[i + 1] - 1;
+    let cut = from;
+    while (cut < to && bytes[cut] !== 1) cut++;
+    if (what === 1) {
+      span[0] = from;
+      span[1] = cut;
+      return bytes;
+    }
+    if (cut + 1 >= to) return null;
+    span[0] = cut + 1;
+    span[1] = to;
+    return bytes;
+  }
+
   /**
    * Marks the resources whose `name` or `name_en` contains `needle` (case-insensitive): one native
    * `indexOf` sweep over all names, each hit mapped to its resource by binary search.

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import proxyaddr from 'proxy-addr';
-import type { SearchRequest } from '../engine/query.js';
+import type { Answer, SearchRequest } from '../engine/query.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
 import { addressKeyOf, type Budget, type Charged } from './guards.js';
@@ -60,7 +60,7 @@ export function fastSearch(deps: Service, parts: FastSearchParts): (req: Incomin
     const limited = budget.perMinute > 0;
     const key = limited ? addressKeyOf(proxyaddr(req, trust)) : '';
     const charged: Charged | null = limited ? { key, ...await budget.charge(key) } : null;
-    let body: { type: string; body: string };
+    let body: Answer;
     try {
       if (charged && charged.totalHits > budget.perMinute) throw new Error('over budget'); // express answers the 429
       body = await queries.search(params);
@@ -73,7 +73,7 @@ export function fastSearch(deps: Service, parts: FastSearchParts): (req: Incomin
     for (const [name, value] of headers) res.setHeader(name, value);
     if (charged) budget.answerHeaders(res, charged);
     res.setHeader('Content-Type', `${body.type}; charset=utf-8`);
-    res.setHeader('Content-Length', Buffer.byteLength(body.body));
+    res.setHeader('Content-Length', typeof body.body === 'string' ? Buffer.byteLength(body.body) : body.body.length);
     res.once('finish', () => {
       metrics.record('GET', ROUTE, res.statusCode, started);
       logRequest(log, id, 'GET', ROUTE, res.statusCode, started);

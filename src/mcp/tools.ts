@@ -60,7 +60,7 @@ export interface ToolSpec {
 const READ: Hints = { readOnlyHint: true, openWorldHint: false };
 /** Books places: not read-only, never destructive, idempotent under one idempotency_key. */
 const BOOKS: Hints = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false };
-const parse = (a: Answer): ToolAnswer => ({ answer: JSON.parse(a.body) as Json });
+const parse = (a: Answer): ToolAnswer => ({ answer: JSON.parse(a.body.toString()) as Json });
 
 /** The tools, in the order they are listed. A tool whose operation is not in `openapi.yaml` is not offered. */
 export const TOOLS: readonly ToolSpec[] = [
