@@ -6,10 +6,11 @@
  *
  * Data: `npm run gen` rows (seeded), imported once into var/bench/gen-<n>-<seed>.db and reused (the import's
  * rows/s printed then). In process, k=10 nearest: raw geokdbush on the snapshot's own points, a linear scan,
- * the engine alone (compile + search) and the full pipeline (compile + search + the JSON answer), without a
- * filter and with a common term, a rare term (0.1 %), a district and `open_at`, with every record in the
- * record cache (the steady state, waited for), and once with records read from SQLite (no cache). Snapshot build time (from a scan, and rebuilt by a fold) and RSS at the largest size in a fresh
- * child process. Then, at the largest size: the HTTP run (`bench-http.ts`: express hello, express + bare
+ * the engine alone (compile + search) and the full pipeline (compile + search + the JSON answer's UTF-8
+ * bytes, as they go out), without a filter and with a common term, a rare term (0.1 %), a district and
+ * `open_at`, with every record in the record cache (the steady state, waited for), and once with records
+ * read from SQLite (no cache). Snapshot build time (from a scan, and rebuilt by a fold) and RSS at the
+ * largest size in a fresh child process. Then, at the largest size: the HTTP run (`bench-http.ts`: express hello, express + bare
  * geokdbush, edumap /healthz and nearest), the stall run (`bench-stall.ts`: query latency while a 10-row and
  * a 100k-row import land, bookings while the whole store is re-imported by the CLI) and the booking bench
  * (`bench-booking.ts`).
