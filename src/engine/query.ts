@@ -151,6 +151,11 @@ export class Queries {
   }
 }
 
+/** Whether a search asks for the whole filtered set streamed (`format=csv`, or `geojson` without a `limit`) rather than a page. */
+export function isExport<T extends SearchRequest>(p: T): p is T & { format: 'csv' | 'geojson' } {
+  return p.format === 'csv' || (p.format === 'geojson' && p.limit === undefined);
+}
+
 function json(body: string | Buffer): Answer {
   return { type: 'application/json', body };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import proxyaddr from 'proxy-addr';
-import type { Answer, SearchRequest } from '../engine/query.js';
+import { isExport, type Answer, type SearchRequest } from '../engine/query.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
 import { addressKeyOf, type Budget, type Charged } from './guards.js';
@@ -24,8 +24,9 @@ const ROUTE = '/v1/resources';
 /**
  * `GET /v1/resources` as the hot path answers it: the search every app, family and assistant sends,
  * answered on Node's request and response without express — whose per-request routing, prototype swaps
- * and `res.send` cost more than the search itself (express's hello-world answers at a fifth of the rate of
- * Node's, `npm run bench:http`). The answer is express's byte for byte: the same request id, request log
+ * and `res.send` cost more than the search itself (measured by hand on this 2-core machine: express's
+ * hello-world 11–12k req/s, Node's 58k; `npm run bench:http` prints the search's rate beside a bare
+ * express server's). The answer is express's byte for byte: the same request id, request log
  * line, metrics, security and rate-limit headers, and the same body (`queries.search`).
  *
  * Only the plain case is taken: a GET of exactly that path, a valid query that is no export, no bearer
@@ -49,7 +50,7 @@ export function fastSearch(deps: Service, parts: FastSearchParts): (req: Incomin
     } catch {
       return false; // express answers the 400 (and counts it, as it counts every search)
     }
-    if (params.format === 'csv' || params.encoding !== undefined || (params.format === 'geojson' && params.limit === undefined)) return false;
+    if (isExport(params) || params.encoding !== undefined) return false; // streamed, or a 400: express's
     const started = process.hrtime.bigint();
     void answer(req, res, params, started).catch(() => undefined).then((done) => done || fallback());
     return true;

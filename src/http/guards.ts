@@ -145,7 +145,8 @@ export class SharedStore implements Store {
  * The middleware answers as express-rate-limit's does with `standardHeaders: 'draft-8'` (`RateLimit`,
  * `RateLimit-Policy` with the partition key, `Retry-After` and a 429 once spent) over the same stores, but
  * is its own: that library's middleware, with its per-request validations, six awaits and a SHA-256 of the
- * key, cost ≈30 µs of every search (an eighth of a whole answer, `npm run bench:http`).
+ * key, cost ≈30 µs of every search (measured by hand with the bundled data: limit=1 searches 4,120 →
+ * 4,612 req/s; not a benchmark of its own).
  */
 export class Budget {
   readonly middleware: RequestHandler;

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SnapshotHolder } from '../engine/holder.js';
+import { routeOf } from './request-log.js';
 import type { Waitlist } from '../booking/waitlist.js';
 import type { Checkpointer } from '../store/checkpointer.js';
 
@@ -107,7 +108,7 @@ export class Metrics {
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = process.hrtime.bigint();
-      res.once('finish', () => this.record(req.method, req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched', res.statusCode, started));
+      res.once('finish', () => this.record(req.method, routeOf(req), res.statusCode, started));
       next();
     };
   }

@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { StoreBusy, StoreUnavailable } from '../store/sql.js';
 import { ZH_TITLES, zhMessage } from '../i18n/zh.js';
+import { routeOf } from './request-log.js';
 
 /** The languages problems are answered in: English, or Chinese when the client asks (`Accept-Language: zh`). */
 export type Lang = 'en' | 'zh';
@@ -89,7 +90,7 @@ export function errorHandler(log: Logger) {
   // Four parameters: express recognises an error handler by its arity.
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const answer = known(err);
-    const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+    const route = routeOf(req);
     if (res.headersSent) {
       log.error({ err, method: req.method, route }, 'error after the answer started');
       res.destroy();

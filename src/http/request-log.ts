@@ -3,6 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../log.js';
 
+/** The route template a request took (`/v1/areas/:id`), never its raw path; `unmatched` when no route took it. */
+export function routeOf(req: Request): string {
+  return req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+}
+
 /** A request's id: the client's `X-Request-Id` when it is a sane token, else a new UUID. */
 export function requestId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
@@ -23,7 +28,7 @@ export function requestLog(log: Logger) {
     const started = process.hrtime.bigint();
     const id = requestId(req);
     res.setHeader('X-Request-Id', id);
-    res.once('finish', () => logRequest(log, id, req.method, req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched', res.statusCode, started));
+    res.once('finish', () => logRequest(log, id, req.method, routeOf(req), res.statusCode, started));
     next();
   };
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Router, type Response } from 'express';
 import type { Crs } from '../../geo/crs.js';
-import type { SearchRequest } from '../../engine/query.js';
+import { isExport, type SearchRequest } from '../../engine/query.js';
 import type { ExportStream } from '../../export/export.js';
 import { etagOf, type ResourcePatch } from '../../import/edit.js';
 import { invalidField } from '../../errors.js';
@@ -21,7 +21,7 @@ export function resourceRoutes({ contract, queries, keys, edits, maintenance }: 
     const { query } = contract.input('searchResources', req);
     const params = query as SearchRequest & { encoding?: 'utf8' | 'gb18030' };
     if (params.encoding !== undefined && params.format !== 'csv') throw invalidField('query.encoding', 'applies to format=csv only');
-    if (params.format === 'csv' || (params.format === 'geojson' && params.limit === undefined)) {
+    if (isExport(params)) {
       if (params.cursor !== undefined) throw invalidField('query.cursor', 'an export has no pages: leave out cursor');
       const by = bearer(req) === undefined ? undefined : await auth(req);
       await stream(res, await queries.export(params, params.format, by));
