@@ -25,8 +25,14 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Rows written per transaction: at 1M stored rows, 500 held the event loop 30–115 ms (a trace of the stall bench). */
-const WRITE_SLICE = 250;
+/**
+ * How long one staging transaction writes before it commits and leaves the lock free (`bulkGap`), in ms.
+ * Bounded by time, not rows: at 1M stored rows 500 rows held the event loop 30–115 ms (a trace of the stall
+ * bench), and on an idle store a fixed 250 rows took 6 ms, so an import spent as long in gaps as in writing.
+ */
+const WRITE_TX_MS = 15;
+/** Rows written between two looks at the clock (a part's cost bounds how far a transaction runs over). */
+const WRITE_PART = 100;
 /**
  * Ms of row checks on the main thread between two turns of the event loop. Bounded by time, not rows: a
  * row whose opening_hours text is new costs ≈1 ms, so 100 rows of new texts held the loop 60 ms.
@@ -114,37 +120,48 @@ export class ImportBatch {
     // Slices in transactions of their own, the lock left free between them (`bulkGap`): a transaction of a
     // whole chunk held the connection (and so every booking of this process) and the loop for hundreds of
     // ms. The batch stays invisible until `publish`, so slicing changes nothing anyone sees.
-    for (let at = 0; at < all.length; at += WRITE_SLICE) {
+    for (let at = 0; at < all.length;) {
       if (at) await bulkGap(this.db);
-      await this.writeSlice(current, all.slice(at, at + WRITE_SLICE), reject);
+      at = await this.writeSlice(current, all, at, reject);
     }
   }
 
-  private async writeSlice(current: PreparedChunk['current'], checked: readonly CheckedRow[], reject: (r: Rejection) => void): Promise<void> {
-    await this.db.tx(async (t) => {
+  /** Writes rows of `all` from `from` on, in one transaction of about WRITE_TX_MS; returns where it stopped. */
+  private async writeSlice(current: PreparedChunk['current'], all: readonly CheckedRow[], from: number, reject: (r: Rejection) => void): Promise<number> {
+    return this.db.tx(async (t) => {
       if (!(await this.batches.renew(t, this.id, this.options.clock()))) throw lost();
-      const fresh: StagedRow[] = [];
-      const listedBefore = await listIds(t, this.id, checked);
-      const seen = new Set<string>();
-      for (const c of checked) {
-        const firstLine = listedBefore.get(c.id);
-        // A duplicate: listed by an earlier chunk, or by an earlier line of this one.
-        if (firstLine !== undefined && (firstLine !== c.line || seen.has(c.id))) {
-          if (c.valid) reject({ line: c.line, column: 'id', value: c.id, reason: `duplicate id; line ${firstLine} already has it` });
-          continue;
-        }
-        seen.add(c.id);
-        if (!c.valid) continue;
-        if (!c.staged) this.counts.unchanged++;
-        else {
-          const stored = current.get(c.id);
-          if (stored && !stored.deleted) this.counts.updated++;
-          else this.counts.inserted++;
-          fresh.push(c.staged);
-        }
-      }
-      if (!this.options.dryRun) await insertVersions(t, this.id, fresh, this.at);
+      const started = performance.now();
+      let at = from;
+      do {
+        await this.writePart(t, current, all.slice(at, at + WRITE_PART), reject);
+        at += WRITE_PART;
+      } while (at < all.length && performance.now() - started < WRITE_TX_MS);
+      return Math.min(at, all.length);
     });
+  }
+
+  private async writePart(t: Tx, current: PreparedChunk['current'], checked: readonly CheckedRow[], reject: (r: Rejection) => void): Promise<void> {
+    const fresh: StagedRow[] = [];
+    const listedBefore = await listIds(t, this.id, checked);
+    const seen = new Set<string>();
+    for (const c of checked) {
+      const firstLine = listedBefore.get(c.id);
+      // A duplicate: listed by an earlier chunk, or by an earlier line of this one.
+      if (firstLine !== undefined && (firstLine !== c.line || seen.has(c.id))) {
+        if (c.valid) reject({ line: c.line, column: 'id', value: c.id, reason: `duplicate id; line ${firstLine} already has it` });
+        continue;
+      }
+      seen.add(c.id);
+      if (!c.valid) continue;
+      if (!c.staged) this.counts.unchanged++;
+      else {
+        const stored = current.get(c.id);
+        if (stored && !stored.deleted) this.counts.updated++;
+        else this.counts.inserted++;
+        fresh.push(c.staged);
+      }
+    }
+    if (!this.options.dryRun) await insertVersions(t, this.id, fresh, this.at);
   }
 
   /**

@@ -8,6 +8,7 @@ import { resourceOutside } from '../access/scope.js';
 import { RowValidator, type Rejection } from './rows.js';
 import { checkRows } from './check.js';
 import type { CheckReply, CheckRequest } from './checkers.js';
+import { checkedToWire, rowsFromWire } from './wire.js';
 
 /** A row-checking thread of an import (see `Checkers`): validates chunks while the main thread writes. */
 const ctx = workerData as { tax: Taxonomy; areas: Area[]; crs: Crs; by: Principal };
@@ -18,8 +19,8 @@ const validator = new RowValidator({ tax: ctx.tax, areas: new AreaIndex(ctx.area
 parentPort!.on('message', ({ id, rows, current }: CheckRequest) => {
   try {
     const rejections: Rejection[] = [];
-    const checked = checkRows(rows, new Map(current), validator, outside, (r) => rejections.push(r));
-    parentPort!.postMessage({ id, checked, rejections } satisfies CheckReply);
+    const checked = checkRows(rowsFromWire(rows), new Map(current), validator, outside, (r) => rejections.push(r));
+    parentPort!.postMessage({ id, checked: checkedToWire(checked), rejections } satisfies CheckReply);
   } catch (e) {
     parentPort!.postMessage({ id, error: e instanceof Error ? e.message : String(e) } satisfies CheckReply);
   }

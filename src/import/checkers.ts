@@ -7,10 +7,11 @@ import type { Principal } from '../access/keys.js';
 import { startThread } from '../threads.js';
 import type { CheckedRow, FileRow, StoredVersion } from './check.js';
 import type { Rejection } from './rows.js';
+import { checkedFromWire, rowsToWire, type CheckedOnWire, type RowsOnWire } from './wire.js';
 
 /** A chunk sent to a checking thread, and its answer. */
-export interface CheckRequest { id: number; rows: FileRow[]; current: [string, StoredVersion][] }
-export type CheckReply = { id: number; checked: CheckedRow[]; rejections: Rejection[] } | { id: number; error: string };
+export interface CheckRequest { id: number; rows: RowsOnWire; current: [string, StoredVersion][] }
+export type CheckReply = { id: number; checked: CheckedOnWire; rejections: Rejection[] } | { id: number; error: string };
 
 /** What a chunk's check gives back. */
 export interface ChunkChecks { checked: CheckedRow[]; rejections: Rejection[] }
@@ -34,7 +35,7 @@ export class Checkers {
         const waiting = this.pending.get(reply.id);
         this.pending.delete(reply.id);
         if ('error' in reply) waiting?.reject(new Error(`checking rows failed: ${reply.error}`));
-        else waiting?.resolve(reply);
+        else waiting?.resolve({ checked: checkedFromWire(reply.checked), rejections: reply.rejections });
       });
       worker.on('error', (e) => this.fail(new Error(`a row-checking thread failed: ${e.message}`, { cause: e })));
       worker.on('exit', (code) => {
@@ -57,7 +58,7 @@ export class Checkers {
     const slim: [string, StoredVersion][] = [...current].map(([key, v]) => [key, { deleted: v.deleted, lng: v.lng, lat: v.lat, district: v.district, doc: v.doc }]);
     return new Promise<ChunkChecks>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, rows, current: slim } satisfies CheckRequest);
+      worker.postMessage({ id, rows: rowsToWire(rows), current: slim } satisfies CheckRequest);
     });
   }
 
